@@ -1,0 +1,14 @@
+/**
+ * Transpile-only transform (swc): type-checking runs once in `npm run lint` (tsc --noEmit),
+ * not per test file, which keeps the suite fast on two cores.
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  setupFilesAfterEnv: ['<rootDir>/test-support/setup-jest.ts'],
+  testTimeout: 60000,
+};

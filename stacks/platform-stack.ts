@@ -1,0 +1,39 @@
+import { Construct } from 'constructs';
+import { Aspects, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { applyBackend } from './backend';
+import { PlatformConfig, resourceName } from './config';
+import { TaggingAspect } from './aspects/tagging';
+
+/**
+ * Common base of the five stacks: AWS provider pinned to the configured region and allowed accounts
+ * with default_tags, the configured state backend, the tagging aspect and the caller's account id
+ * (names are derived from it, never fixed).
+ */
+export abstract class PlatformStack extends TerraformStack {
+  readonly cfg: PlatformConfig;
+  readonly accountId: string;
+  readonly region: string;
+  readonly stackId: string;
+
+  protected constructor(scope: Construct, stackId: string, cfg: PlatformConfig) {
+    super(scope, stackId);
+    this.cfg = cfg;
+    this.stackId = stackId;
+    this.region = cfg.region;
+    new AwsProvider(this, 'aws', {
+      region: cfg.region,
+      allowedAccountIds: cfg.allowedAccountIds,
+      defaultTags: [{ tags: cfg.tags }],
+    });
+    applyBackend(this, cfg.backend, stackId);
+    Aspects.of(this).add(new TaggingAspect({ Stack: stackId }));
+    this.accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
+  }
+
+  /** `${project}-${environment}-${purpose}`. */
+  name(purpose: string): string {
+    return resourceName(this.cfg, purpose);
+  }
+}
