@@ -1,0 +1,76 @@
+/**
+ * Test fixtures: the dev config with overrides, and a synthesized platform (each stack synthesized
+ * once; parse the JSON or use cdktf's jest matchers on the string).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { parseConfig, PlatformConfig } from '../stacks/config';
+import { buildPlatform, Platform, STACK_IDS } from '../main';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+export type DeepPartial<T> = T extends (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** config/dev.json as a raw object (not validated), for tests that break it on purpose. */
+export function rawConfig(env = 'dev'): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'config', `${env}.json`), 'utf8'));
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (Array.isArray(over) || over === null || typeof over !== 'object' || typeof base !== 'object' || base === null) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge(out[k], v);
+  return out;
+}
+
+/** A validated config: config/<env>.json deep-merged with overrides (arrays replace). */
+export function testConfig(overrides: DeepPartial<PlatformConfig> | Record<string, unknown> = {}, env = 'dev'): PlatformConfig {
+  return parseConfig(merge(rawConfig(env), overrides), `test:${env}`);
+}
+
+export interface SynthesizedPlatform {
+  platform: Platform;
+  /** Synthesized Terraform JSON string per stack id (use with cdktf matchers). */
+  json: Record<string, string>;
+  /** Parsed Terraform JSON per stack id. */
+  tf: Record<string, TfJson>;
+  outdir: string;
+}
+
+export interface TfJson {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown; description?: string }>;
+  terraform?: Record<string, unknown>;
+  provider?: Record<string, unknown[]>;
+  [k: string]: unknown;
+}
+
+export function synthPlatform(cfg: PlatformConfig = testConfig()): SynthesizedPlatform {
+  // A real app.synth() into a temp dir: cross-stack references (outputs + remote state) only exist
+  // after the whole app is prepared, which Testing.synth(stack) does not do.
+  const app = Testing.app();
+  const platform = buildPlatform(app, cfg);
+  app.synth();
+  const json: Record<string, string> = {};
+  const tf: Record<string, TfJson> = {};
+  for (const id of STACK_IDS) {
+    json[id] = fs.readFileSync(path.join(app.outdir, 'stacks', id, 'cdk.tf.json'), 'utf8');
+    tf[id] = JSON.parse(json[id]);
+  }
+  return { platform, json, tf, outdir: app.outdir };
+}
+
+/** All resources of a type in a stack, keyed by logical id. */
+export function resources(tf: TfJson, type: string): Record<string, Record<string, unknown>> {
+  return tf.resource?.[type] ?? {};
+}
+
+/** The single resource of a type whose properties match `pred`; throws if none or several. */
+export function findResource(tf: TfJson, type: string, pred: (r: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
+  const hits = Object.values(resources(tf, type)).filter(pred);
+  if (hits.length !== 1) throw new Error(`expected exactly one ${type} matching, found ${hits.length}`);
+  return hits[0];
+}
