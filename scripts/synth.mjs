@@ -4,11 +4,11 @@
 // a half-written cdktf.out behind. No AWS credentials are needed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, process.env.CDKTF_OUT ?? 'cdktf.out');
+const out = resolve(root, process.env.CDKTF_OUT ?? 'cdktf.out');
 const staging = `${out}.staging-${process.pid}`;
 const started = process.hrtime.bigint();
 

@@ -50,13 +50,13 @@ function sourceHash(): string {
   return sourceHashMemo;
 }
 
-export function bundleHandler(name: string): BundleResult {
+export function bundleHandler(name: string, options: { buildDir?: string } = {}): BundleResult {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`lambda name "${name}" must be kebab-case`);
   const entry = path.join(PROJECT_ROOT, 'lambda-src', name, 'index.ts');
   if (!fs.existsSync(entry)) {
     throw new Error(`lambda entry not found: lambda-src/${name}/index.ts (NodejsFunction entry "${name}")`);
   }
-  const outDir = path.join(PROJECT_ROOT, '.build', 'lambda', `${name}-${sourceHash()}`);
+  const outDir = path.join(options.buildDir ?? path.join(PROJECT_ROOT, '.build', 'lambda'), `${name}-${sourceHash()}`);
   const zipPath = path.join(outDir, 'function.zip');
   if (!fs.existsSync(zipPath)) {
     // Loaded lazily: esbuild is only needed when the cache misses.
