@@ -1,18 +1,18 @@
 import { Construct } from 'constructs';
-import { Fn, TerraformOutput } from 'cdktf';
-import { Vpc } from '@cdktf/provider-aws/lib/vpc';
-import { Subnet } from '@cdktf/provider-aws/lib/subnet';
-import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
-import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
-import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
+import { TerraformOutput } from 'cdktf';
+import { DataAwsEc2ManagedPrefixList } from '@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list';
 import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
+import { PrivateTopology } from './network/topology';
+import { PlatformSecurityGroups } from './network/security-groups';
+import { INTERFACE_ENDPOINT_SERVICES, InterfaceEndpointService, PlatformEndpoints } from './network/endpoints';
+import { VpcFlowLogs } from './network/flow-logs';
 
 /**
  * Private-only network: a VPC across up to three AZs (or an adopted one), no internet path, VPC
  * endpoints for every AWS API the workloads call, deny-by-default security groups and flow logs.
+ * In "existing" mode the VPC, subnets, route tables (and their NACLs and default SG) belong to
+ * someone else: only endpoints, security groups and flow logs are added to them.
  */
 export class NetworkStack extends PlatformStack {
   readonly vpcId: string;
@@ -28,62 +28,89 @@ export class NetworkStack extends PlatformStack {
   readonly databaseSecurityGroupId: string;
   readonly endpointSecurityGroupId: string;
   readonly s3GatewayEndpointId: string;
+  readonly dynamodbGatewayEndpointId: string;
+  /** AWS-managed prefix lists of S3 and DynamoDB in this region (targets of the workload egress rules). */
+  readonly s3PrefixListId: string;
+  readonly dynamodbPrefixListId: string;
+  readonly interfaceEndpointIds: Record<InterfaceEndpointService, string>;
+  readonly flowLogGroupName: string;
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig) {
     super(scope, id, cfg);
     const net = cfg.network;
+    const name = (purpose: string) => this.name(purpose);
     if (net.mode === 'create') {
-      const azs = new DataAwsAvailabilityZones(this, 'azs', { state: 'available' });
-      const vpc = new Vpc(this, 'vpc', {
-        cidrBlock: net.cidr,
-        enableDnsSupport: true,
-        enableDnsHostnames: true,
-        tags: { Name: this.name('vpc') },
-      });
-      this.vpcId = vpc.id;
+      const topology = new PrivateTopology(this, 'topology', { cidr: net.cidr, azCount: net.azCount, name });
+      this.vpcId = topology.vpc.id;
       this.vpcCidr = net.cidr;
-      const subnets = Array.from({ length: net.azCount }, (_, i) => new Subnet(this, `private-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock: Fn.cidrsubnet(net.cidr, 8, i + 1),
-        availabilityZone: Fn.element(azs.names, i),
-        mapPublicIpOnLaunch: false,
-        tags: { Name: this.name(`private-${i}`), Tier: 'private' },
-      }));
-      this.privateSubnetIds = subnets.map((s) => s.id);
-      // One route table per AZ, no default route: the only paths out are the VPC endpoints.
-      this.routeTableIds = subnets.map((s, i) => {
-        const rt = new RouteTable(this, `private-rt-${i}`, { vpcId: vpc.id, tags: { Name: this.name(`private-${i}`) } });
-        new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id });
-        return rt.id;
-      });
+      this.privateSubnetIds = topology.subnets.map((s) => s.id);
+      this.routeTableIds = topology.routeTables.map((rt) => rt.id);
     } else {
+      // Ids were validated by the config schema (vpc-/subnet-/rtb- formats, >= 2 subnets, >= 1 table).
       this.vpcId = net.vpcId;
       this.vpcCidr = net.vpcCidr;
       this.privateSubnetIds = [...net.subnetIds];
       this.routeTableIds = [...net.routeTableIds];
     }
-    const sg = (sgId: string, purpose: string, description: string) => new SecurityGroup(this, sgId, {
-      name: this.name(purpose),
-      description,
-      vpcId: this.vpcId,
-      tags: { Name: this.name(purpose) },
+
+    const prefixList = (plId: string, service: string) => new DataAwsEc2ManagedPrefixList(this, plId, {
+      name: `com.amazonaws.${this.region}.${service}`,
     }).id;
-    this.endpointSecurityGroupId = sg('endpoint-sg', 'endpoints', 'Interface endpoints: ingress 443 from workload SGs only');
-    this.lambdaSecurityGroupId = sg('lambda-sg', 'lambda', 'Compute Lambdas: no ingress; egress 443 to endpoints and prefix lists');
-    this.batchSecurityGroupId = sg('batch-sg', 'batch', 'Batch tasks: no ingress; egress 443 to endpoints and prefix lists');
-    this.reportingLambdaSecurityGroupId = sg('reporting-lambda-sg', 'reporting-lambda', 'Reporting Lambdas: no ingress; egress 443 + 3306 to the DB');
-    this.databaseSecurityGroupId = sg('database-sg', 'reporting-db', 'Reporting database: ingress 3306 from reporting Lambdas only');
+    this.s3PrefixListId = prefixList('s3-prefix-list', 's3');
+    this.dynamodbPrefixListId = prefixList('dynamodb-prefix-list', 'dynamodb');
 
-    const s3 = new VpcEndpoint(this, 's3-endpoint', {
+    const sgs = new PlatformSecurityGroups(this, 'security-groups', {
       vpcId: this.vpcId,
-      serviceName: `com.amazonaws.${this.region}.s3`,
-      vpcEndpointType: 'Gateway',
-      routeTableIds: this.routeTableIds,
-      tags: { Name: this.name('s3') },
+      s3PrefixListId: this.s3PrefixListId,
+      dynamodbPrefixListId: this.dynamodbPrefixListId,
+      name,
     });
-    this.s3GatewayEndpointId = s3.id;
+    this.endpointSecurityGroupId = sgs.endpoint.id;
+    this.lambdaSecurityGroupId = sgs.workloads.lambda.id;
+    this.batchSecurityGroupId = sgs.workloads.batch.id;
+    this.reportingLambdaSecurityGroupId = sgs.workloads.reportingLambda.id;
+    this.databaseSecurityGroupId = sgs.database.id;
 
-    new TerraformOutput(this, 'vpc_id', { value: this.vpcId, description: 'VPC id' });
-    new TerraformOutput(this, 'private_subnet_ids', { value: this.privateSubnetIds, description: 'Private subnet ids' });
+    const endpoints = new PlatformEndpoints(this, 'endpoints', {
+      vpcId: this.vpcId,
+      region: this.region,
+      accountId: this.accountId,
+      namePrefix: `${cfg.project}-${cfg.environment}-`,
+      routeTableIds: this.routeTableIds,
+      subnetIds: this.privateSubnetIds,
+      endpointSecurityGroupId: this.endpointSecurityGroupId,
+      name,
+    });
+    this.s3GatewayEndpointId = endpoints.s3.id;
+    this.dynamodbGatewayEndpointId = endpoints.dynamodb.id;
+    this.interfaceEndpointIds = Object.fromEntries(
+      INTERFACE_ENDPOINT_SERVICES.map((s) => [s, endpoints.interfaces[s].id]),
+    ) as Record<InterfaceEndpointService, string>;
+
+    const flowLogs = new VpcFlowLogs(this, 'flow-logs', {
+      vpcId: this.vpcId,
+      region: this.region,
+      accountId: this.accountId,
+      retentionDays: cfg.retention.logDays,
+      name,
+    });
+    this.flowLogGroupName = flowLogs.logGroup.name;
+
+    const out = (outId: string, value: unknown, description: string) => new TerraformOutput(this, outId, { value, description });
+    out('vpc_id', this.vpcId, 'VPC id');
+    out('vpc_cidr', this.vpcCidr, 'VPC CIDR');
+    out('private_subnet_ids', this.privateSubnetIds, 'Private subnet ids (one per AZ)');
+    out('route_table_ids', this.routeTableIds, 'Private route table ids (gateway endpoints attached)');
+    out('security_group_ids', {
+      endpoints: this.endpointSecurityGroupId,
+      lambda: this.lambdaSecurityGroupId,
+      batch: this.batchSecurityGroupId,
+      reporting_lambda: this.reportingLambdaSecurityGroupId,
+      database: this.databaseSecurityGroupId,
+    }, 'Security group ids by workload');
+    out('prefix_list_ids', { s3: this.s3PrefixListId, dynamodb: this.dynamodbPrefixListId }, 'Managed prefix lists of the gateway endpoints');
+    out('gateway_endpoint_ids', { s3: this.s3GatewayEndpointId, dynamodb: this.dynamodbGatewayEndpointId }, 'Gateway endpoint ids');
+    out('interface_endpoint_ids', this.interfaceEndpointIds, 'Interface endpoint ids by service');
+    out('flow_log_group', this.flowLogGroupName, 'Flow-log CloudWatch log group');
   }
 }

@@ -1,0 +1,87 @@
+import { Construct } from 'constructs';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { KmsKey, cloudWatchLogsStatement } from '../constructs/kms-key';
+import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
+import { renderPolicy } from '../constructs/policy';
+
+export interface VpcFlowLogsProps {
+  readonly vpcId: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly retentionDays: number;
+  readonly name: (purpose: string) => string;
+}
+
+/**
+ * VPC flow logs for ALL traffic (accepted and rejected) to a log group encrypted with a network-owned
+ * key, delivered by a role that can write only to that group and that only the flow-logs service of
+ * this account can assume (confused-deputy conditions on the trust policy).
+ */
+export class VpcFlowLogs extends Construct {
+  readonly key: KmsKey;
+  readonly logGroup: EncryptedLogGroup;
+  readonly role: IamRole;
+  readonly flowLog: FlowLog;
+
+  constructor(scope: Construct, id: string, props: VpcFlowLogsProps) {
+    super(scope, id);
+    if (props.retentionDays < 365) {
+      throw new Error(`VpcFlowLogs ${id}: retentionDays must be at least 365 (PCI DSS 10.5.1), got ${props.retentionDays}`);
+    }
+    this.key = new KmsKey(this, 'key', {
+      alias: props.name('network-logs'),
+      description: 'VPC flow logs',
+      accountId: props.accountId,
+      statements: [cloudWatchLogsStatement(props.region, props.accountId)],
+    });
+    this.logGroup = new EncryptedLogGroup(this, 'logs', {
+      name: `/aws/vpc/${props.name('flowlogs')}`,
+      retentionDays: props.retentionDays,
+      kmsKeyArn: this.key.arn,
+    });
+    this.role = new IamRole(this, 'role', {
+      name: props.name('vpc-flow-logs'),
+      assumeRolePolicy: renderPolicy([{
+        Effect: 'Allow',
+        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': props.accountId },
+          ArnLike: { 'aws:SourceArn': `arn:aws:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+        },
+      }]),
+    });
+    new IamRolePolicy(this, 'policy', {
+      name: props.name('vpc-flow-logs'),
+      role: this.role.id,
+      policy: renderPolicy([
+        {
+          Sid: 'WriteOwnLogGroupOnly',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          Resource: [this.logGroup.arn, `${this.logGroup.arn}:log-stream:*`],
+        },
+        {
+          // The delivery service checks the group exists with DescribeLogGroups, which authorizes
+          // against the account's log-group namespace, not a single group.
+          Sid: 'DescribeLogGroups',
+          Effect: 'Allow',
+          Action: 'logs:DescribeLogGroups',
+          Resource: `arn:aws:logs:${props.region}:${props.accountId}:log-group:*`,
+        },
+      ]),
+    });
+    this.flowLog = new FlowLog(this, 'flow-log', {
+      vpcId: props.vpcId,
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logDestination: this.logGroup.arn,
+      iamRoleArn: this.role.arn,
+      // One-minute aggregation: incident response gets near-real-time records.
+      maxAggregationInterval: 60,
+      tags: { Name: props.name('vpc-flow-logs') },
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { Construct } from 'constructs';
+import { SecureBucket } from '../constructs/secure-bucket';
+import { PolicyStatement } from '../constructs/policy';
+
+export const TRAIL_PREFIX = 'cloudtrail';
+export const CONFIG_PREFIX = 'config';
+
+export interface AuditBucketProps {
+  readonly bucketName: string;
+  readonly kmsKeyArn: string;
+  readonly accessLogBucket: string;
+  readonly accountId: string;
+  /** Days objects are kept (>= 2557, 7 years); Glacier after 90 days. */
+  readonly retentionDays: number;
+  readonly objectLock: boolean;
+  /** ARN of the trail this stack creates (built from its name, so the bucket policy has no cycle). */
+  readonly trailArn?: string;
+  readonly configDelivery: boolean;
+}
+
+/** CloudTrail's documented bucket statements, pinned to our trail with aws:SourceArn. */
+export function cloudTrailBucketStatements(bucketArn: string, trailArn: string, accountId: string): PolicyStatement[] {
+  return [
+    {
+      Sid: 'AWSCloudTrailAclCheck',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 's3:GetBucketAcl',
+      Resource: bucketArn,
+      Condition: { StringEquals: { 'aws:SourceArn': trailArn } },
+    },
+    {
+      Sid: 'AWSCloudTrailWrite',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: `${bucketArn}/${TRAIL_PREFIX}/AWSLogs/${accountId}/*`,
+      Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceArn': trailArn } },
+    },
+  ];
+}
+
+/** AWS Config's documented delivery statements, pinned to this account. */
+export function configBucketStatements(bucketArn: string, accountId: string): PolicyStatement[] {
+  return [
+    {
+      Sid: 'AWSConfigBucketPermissionsCheck',
+      Effect: 'Allow',
+      Principal: { Service: 'config.amazonaws.com' },
+      Action: ['s3:GetBucketAcl', 's3:ListBucket'],
+      Resource: bucketArn,
+      Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+    },
+    {
+      Sid: 'AWSConfigBucketDelivery',
+      Effect: 'Allow',
+      Principal: { Service: 'config.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: `${bucketArn}/${CONFIG_PREFIX}/AWSLogs/${accountId}/Config/*`,
+      Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceAccount': accountId } },
+    },
+  ];
+}
+
+/**
+ * The audit-trail bucket: SSE-KMS with the audit key, access logs to the access-log bucket, Glacier
+ * at 90 days, kept for the audit retention (>= 7 years), optional Object Lock in COMPLIANCE mode
+ * (WORM: not even the root user can shorten it, so it is a per-environment config choice). CloudTrail
+ * writes under `cloudtrail/`, AWS Config under `config/`.
+ */
+export function createAuditBucket(scope: Construct, id: string, p: AuditBucketProps): SecureBucket {
+  if (p.retentionDays < 2557) {
+    throw new Error(`AuditBucket ${id}: retentionDays must be at least 2557 (7-year audit trail), got ${p.retentionDays}`);
+  }
+  return new SecureBucket(scope, id, {
+    bucketName: p.bucketName,
+    encryption: { kmsKeyArn: p.kmsKeyArn },
+    accessLogBucket: p.accessLogBucket,
+    lifecycleRules: [{
+      id: 'glacier-then-expire',
+      transitions: [{ days: 90, storageClass: 'GLACIER' }],
+      expirationDays: p.retentionDays,
+      noncurrentExpirationDays: p.retentionDays,
+    }],
+    objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: p.retentionDays } : undefined,
+    extraStatements: (arn) => [
+      ...(p.trailArn ? cloudTrailBucketStatements(arn, p.trailArn, p.accountId) : []),
+      ...(p.configDelivery ? configBucketStatements(arn, p.accountId) : []),
+    ],
+  });
+}

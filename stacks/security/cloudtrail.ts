@@ -1,0 +1,94 @@
+import { Construct } from 'constructs';
+import { Cloudtrail, CloudtrailAdvancedEventSelector } from '@cdktf/provider-aws/lib/cloudtrail';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { ITerraformDependable } from 'cdktf';
+import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
+import { renderPolicy } from '../constructs/policy';
+import { TRAIL_PREFIX } from './audit-bucket';
+
+export interface AuditTrailProps {
+  readonly trailName: string;
+  /** `arn:aws:cloudtrail:<region>:<account>:trail/<trailName>`, the same string the policies use. */
+  readonly trailArn: string;
+  readonly bucketName: string;
+  readonly kmsKeyArn: string;
+  readonly logRetentionDays: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** `${project}-${env}-`: data events are selected by this name prefix, never by reference. */
+  readonly namePrefix: string;
+  readonly roleName: string;
+  /** Resources the trail must wait for (bucket policy): CloudTrail checks them on create. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/** Advanced selectors: all management events + data events of the platform's buckets, tables, functions. */
+export function trailEventSelectors(region: string, accountId: string, namePrefix: string): CloudtrailAdvancedEventSelector[] {
+  const data = (name: string, type: string, arnPrefix: string): CloudtrailAdvancedEventSelector => ({
+    name,
+    fieldSelector: [
+      { field: 'eventCategory', equalTo: ['Data'] },
+      { field: 'resources.type', equalTo: [type] },
+      { field: 'resources.ARN', startsWith: [arnPrefix] },
+    ],
+  });
+  return [
+    { name: 'All management events', fieldSelector: [{ field: 'eventCategory', equalTo: ['Management'] }] },
+    data('Platform S3 objects', 'AWS::S3::Object', `arn:aws:s3:::${namePrefix}`),
+    data('Platform DynamoDB tables', 'AWS::DynamoDB::Table', `arn:aws:dynamodb:${region}:${accountId}:table/${namePrefix}`),
+    data('Platform Lambda functions', 'AWS::Lambda::Function', `arn:aws:lambda:${region}:${accountId}:function:${namePrefix}`),
+  ];
+}
+
+/**
+ * The platform's trail: multi-region, global service events, log-file validation, SSE-KMS with the
+ * audit key, delivered to the audit bucket and to a KMS-encrypted CloudWatch log group (the CIS
+ * metric filters read it) through a role that can only write to that group.
+ */
+export class AuditTrail extends Construct {
+  readonly trail: Cloudtrail;
+  readonly logGroup: EncryptedLogGroup;
+
+  constructor(scope: Construct, id: string, p: AuditTrailProps) {
+    super(scope, id);
+    this.logGroup = new EncryptedLogGroup(this, 'logs', {
+      name: `/aws/cloudtrail/${p.trailName}`,
+      retentionDays: p.logRetentionDays,
+      kmsKeyArn: p.kmsKeyArn,
+    });
+    const role = new IamRole(this, 'role', {
+      name: p.roleName,
+      assumeRolePolicy: renderPolicy([{
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': p.accountId, 'aws:SourceArn': p.trailArn } },
+      }]),
+    });
+    const rolePolicy = new IamRolePolicy(this, 'policy', {
+      name: p.roleName,
+      role: role.id,
+      policy: renderPolicy([{
+        Sid: 'WriteTrailLogGroupOnly',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${this.logGroup.arn}:log-stream:*`,
+      }]),
+    });
+    this.trail = new Cloudtrail(this, 'trail', {
+      name: p.trailName,
+      s3BucketName: p.bucketName,
+      s3KeyPrefix: TRAIL_PREFIX,
+      kmsKeyId: p.kmsKeyArn,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableLogFileValidation: true,
+      enableLogging: true,
+      cloudWatchLogsGroupArn: `${this.logGroup.arn}:*`,
+      cloudWatchLogsRoleArn: role.arn,
+      advancedEventSelector: trailEventSelectors(p.region, p.accountId, p.namePrefix),
+      dependsOn: [...p.dependsOn, rolePolicy],
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Construct } from 'constructs';
+import { SecurityhubAccount } from '@cdktf/provider-aws/lib/securityhub-account';
+import { SecurityhubStandardsSubscription } from '@cdktf/provider-aws/lib/securityhub-standards-subscription';
+
+/** Standards ARNs (regional form); CIS v3.0.0 is the current CIS benchmark Security Hub offers. */
+export function securityHubStandards(region: string): Record<string, string> {
+  return {
+    fsbp: `arn:aws:securityhub:${region}::standards/aws-foundational-security-best-practices/v/1.0.0`,
+    cis: `arn:aws:securityhub:${region}::standards/cis-aws-foundations-benchmark/v/3.0.0`,
+  };
+}
+
+/**
+ * Security Hub with FSBP and CIS: it aggregates Config and GuardDuty findings in one place. Created
+ * only in "create" mode; an organization's delegated administrator (central configuration) owns the
+ * hub and its standards otherwise, and local changes would fail or drift.
+ */
+export class SecurityHubBaseline extends Construct {
+  readonly standardsArns: string[];
+
+  constructor(scope: Construct, id: string, region: string) {
+    super(scope, id);
+    const account = new SecurityhubAccount(this, 'account', {
+      // Only the standards below, not whatever AWS enables by default.
+      enableDefaultStandards: false,
+      controlFindingGenerator: 'SECURITY_CONTROL',
+      autoEnableControls: true,
+    });
+    this.standardsArns = Object.entries(securityHubStandards(region)).map(([key, arn]) => {
+      new SecurityhubStandardsSubscription(this, key, { standardsArn: arn, dependsOn: [account] });
+      return arn;
+    });
+  }
+}
