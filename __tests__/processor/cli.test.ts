@@ -1,0 +1,80 @@
+/** The CLI and container entry as real processes: exit codes, outputs, SIGTERM. */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { generate } from '../../scripts/generate-transactions';
+import { tempDir } from './local-helpers';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function runProcess(script: string, args: string[], env: Record<string, string> = {}, onSpawn?: (kill: () => void) => void) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    // `node --import tsx` rather than the tsx binary: the binary runs the script in a child process and
+    // relays signals itself, which would test tsx's SIGTERM handling instead of ours.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    onSpawn?.(() => child.kill('SIGTERM'));
+  });
+}
+
+describe('processor CLI', () => {
+  it('processes a local file into <out>/shard-0-of-1 and logs JSON when not on a TTY', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const manifest = await generate({ count: 500, out: file, seed: 5 });
+    const r = await runProcess('processor/src/cli.ts', [file, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(0);
+    const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
+    expect(done.counts.accepted).toBe(manifest.valid);
+    expect(fs.readdirSync(path.join(dir, 'out', 'shard-0-of-1')).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+  });
+
+  it.each([
+    ['a missing file', ['/nonexistent/in.csv'], 'INPUT_NOT_FOUND'],
+    ['a bad --shard', ['x.csv', '--shard', '3/3'], 'USAGE'],
+    ['no input', [], 'USAGE'],
+  ])('exits 2 on %s with a clear message', async (_name, args, code) => {
+    const r = await runProcess('processor/src/cli.ts', args);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ level: 'ERROR', code, exitCode: 2 });
+  });
+
+  it('exits 143 on SIGTERM and leaves no partial or published output', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'big.csv');
+    await generate({ count: 400_000, out: file, seed: 9, badShare: 0 });
+    const out = path.join(dir, 'out');
+    const partial = path.join(out, 'shard-0-of-1', 'accepted.jsonl.partial');
+    const r = await runProcess('processor/src/cli.ts', [file, '--out', out], {}, (kill) => {
+      const timer = setInterval(() => {
+        if (fs.existsSync(partial) && fs.statSync(partial).size > 0) {
+          clearInterval(timer);
+          kill();
+        }
+      }, 5);
+    });
+    expect(r.code).toBe(143);
+    expect(r.stdout).toContain('SIGTERM received');
+    expect(fs.readdirSync(path.join(out, 'shard-0-of-1'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('container entry', () => {
+  it('exits 2 naming every missing variable', async () => {
+    const r = await runProcess('processor/src/main.ts', [], { SHARD_COUNT: 'two' });
+    expect(r.code).toBe(2);
+    const line = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(line.code).toBe('CONFIG_INVALID');
+    for (const v of ['INPUT_BUCKET', 'INPUT_KEY', 'RUN_ID', 'JOB_ID', 'DEST_BUCKET', 'DEST_KMS_KEY_ARN', 'JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'SNS_TOPIC_ARN', 'SHARD_COUNT']) {
+      expect(line.error).toContain(v);
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import { reconcile } from '../../processor/src/reconcile';
+import { RecordProcessor } from '../../processor/src/record-processor';
+import { ControlTotals, SlotSums } from '../../processor/src/totals';
+import { ByteOut } from '../../processor/src/byte-out';
+import { HEADER, row } from './local-helpers';
+
+describe('SlotSums', () => {
+  it('stays exact far beyond 2^53 by folding into a bigint', () => {
+    const sums = new SlotSums(1);
+    const amount = 2 ** 50 - 1; // the largest amount a limit can allow
+    let expected = 0n;
+    for (let i = 0; i < 5000; i++) {
+      sums.add(0, amount - i);
+      expected += BigInt(amount - i);
+    }
+    expect(expected > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(sums.total(0)).toBe(expected);
+    expect(sums.counts[0]).toBe(5000);
+  });
+});
+
+describe('ControlTotals', () => {
+  it('groups by currency, jurisdiction and account from string ranges', () => {
+    const t = new ControlTotals();
+    const text = 'xxA1yyA2zzA1';
+    t.add(text, 2, 4, 0, 0, 100);
+    t.add(text, 6, 8, 0, 1, 250);
+    t.add(text, 10, 12, 3, 3, 7);
+    const json = t.toJson();
+    expect(json.byCurrency).toEqual({ USD: { count: 2, amount: '3.50', amountMinor: '350' }, JPY: { count: 1, amount: '7', amountMinor: '7' } });
+    expect(json.byJurisdiction.USD).toEqual({ EU: { count: 1, amount: '1.00', amountMinor: '100' }, US: { count: 1, amount: '2.50', amountMinor: '250' } });
+    expect(json.byAccount).toEqual({
+      A1: { USD: { count: 1, amount: '1.00', amountMinor: '100' }, JPY: { count: 1, amount: '7', amountMinor: '7' } },
+      A2: { USD: { count: 1, amount: '2.50', amountMinor: '250' } },
+    });
+    expect(t.accountCount).toBe(2);
+  });
+
+  it('keeps thousands of accounts apart across table growth', () => {
+    const t = new ControlTotals();
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 5000; i++) t.add(`ACC-${i}`, 0, `ACC-${i}`.length, 1, 0, i + 1);
+    const json = t.toJson();
+    expect(Object.keys(json.byAccount)).toHaveLength(5000);
+    expect(json.byAccount['ACC-4999'].EUR).toEqual({ count: 3, amount: '150.00', amountMinor: '15000' });
+    expect(json.byCurrency.EUR.amountMinor).toBe(String((3 * 5000 * 5001) / 2));
+  });
+});
+
+describe('reconcile', () => {
+  function processed() {
+    const p = new RecordProcessor();
+    p.processText([HEADER, row('T1'), row('T2', { currency: 'USD', jurisdiction: 'US' }), row('T1'), 'bad'].join('\n') + '\n');
+    return p;
+  }
+
+  it('passes for a consistent run', () => {
+    expect(reconcile(processed())).toMatchObject({ ok: true, countsBalance: true, acceptedSums: { EUR: '10.00', USD: '10.00' }, failures: [] });
+  });
+
+  it('fails when a record is unaccounted for', () => {
+    const p = processed();
+    p.read++;
+    const r = reconcile(p);
+    expect(r.ok).toBe(false);
+    expect(r.failures[0]).toMatch(/read 5 != accepted 2 \+ rejected 1 \+ duplicates 1/);
+  });
+
+  it('fails when the control totals disagree with the accepted sums', () => {
+    const p = processed();
+    p.totals.add('X', 0, 1, 1, 0, 1); // one cent booked to totals but never written
+    const r = reconcile(p);
+    expect(r.ok).toBe(false);
+    expect(r.failures.join('\n')).toMatch(/EUR totals by currency \(2 records, 10.01\) != accepted \(1 records, 10.00\)/);
+  });
+});
+
+describe('ByteOut', () => {
+  it('writes canonical decimals and integers', () => {
+    const o = new ByteOut();
+    o.reserve(100);
+    o.decimal(5, 2);
+    o.latin1(' ');
+    o.decimal(123456, 2);
+    o.latin1(' ');
+    o.decimal(0, 0);
+    o.latin1(' ');
+    o.uint(1000000);
+    expect(o.take().toString()).toBe('0.05 1234.56 0 1000000');
+  });
+
+  it('keeps data across buffer boundaries', () => {
+    const o = new ByteOut();
+    const chunk = Buffer.alloc(1000, 97);
+    for (let i = 0; i < 3000; i++) {
+      o.reserve(chunk.length);
+      o.bytes(chunk, 0, chunk.length);
+    }
+    expect(o.length).toBe(3_000_000);
+    expect(o.take().length).toBe(3_000_000);
+    expect(o.length).toBe(0);
+  });
+});

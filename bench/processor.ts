@@ -1,0 +1,127 @@
+/**
+ * Processor throughput benchmark (prints figures, asserts nothing):
+ *   npx tsx bench/processor.ts [--count 1000000] [--s3-count 200000] [--skip-s3] [--skip-local]
+ * Runs the esbuild bundle (what the container runs) in child processes and reports wall time, peak RSS
+ * (from /usr/bin/time -v) and, in the same run, the time plain Node needs to read the same file and
+ * split it into lines, plus the ratio between the two. The S3 leg goes through a local moto server.
+ */
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { generate } from '../scripts/generate-transactions';
+import { startMoto } from '../test-support/moto-server';
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'bench', 'out');
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+interface Measured {
+  wallMs: number;
+  maxRssMb?: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+  const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const child = timeBin ? spawn(timeBin, ['-v', cmd, ...args], { env }) : spawn(cmd, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('exit', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      resolve({ wallMs, maxRssMb: rss ? Number(rss[1]) / 1024 : undefined, code, stdout, stderr });
+    });
+  });
+}
+
+/** The floor: stream the file and find every line break, nothing else. */
+const BASELINE = `
+const fs = require('fs');
+(async () => {
+  let lines = 0, carry = '';
+  for await (const chunk of fs.createReadStream(process.argv[1], { highWaterMark: 1 << 20 })) {
+    const s = carry + chunk.toString('latin1');
+    let pos = 0, nl;
+    while ((nl = s.indexOf('\\n', pos)) >= 0) { lines++; pos = nl + 1; }
+    carry = s.slice(pos);
+  }
+  process.stdout.write(String(lines));
+})();`;
+
+async function ensureInput(count: number): Promise<string> {
+  fs.mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `processor-${count}.csv`);
+  if (!fs.existsSync(file)) {
+    const t = Date.now();
+    await generate({ count, out: file, seed: 42, badShare: 0.03 });
+    console.log(`generated ${file} in ${Date.now() - t} ms`);
+  }
+  return file;
+}
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mb = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`);
+
+async function main(): Promise<void> {
+  const count = arg('--count', 1_000_000);
+  const bundle = path.join(OUT, 'processor-main.js');
+  execFileSync('node', [path.join(ROOT, 'scripts', 'bundle-processor.mjs'), bundle], { stdio: 'inherit' });
+
+  if (!process.argv.includes('--skip-local')) await localLeg(bundle, count);
+  if (!process.argv.includes('--skip-s3')) await s3Leg(bundle, arg('--s3-count', 200_000));
+}
+
+async function localLeg(bundle: string, count: number): Promise<void> {
+  const file = await ensureInput(count);
+  const size = fs.statSync(file).size;
+  console.log(`input: ${count.toLocaleString('en-US')} records, ${(size / 1e6).toFixed(1)} MB (${file})`);
+
+  const baseline = await measure('node', ['-e', BASELINE, file]);
+  const outDir = path.join(OUT, 'processor-local');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const local = await measure('node', [bundle, file, '--out', outDir]);
+  if (local.code !== 0) throw new Error(`processor failed (${local.code}): ${local.stdout.slice(-2000)}`);
+  const done = local.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
+
+  console.log('\n== local file ==');
+  console.log(`read + split lines (node baseline): ${fmt(baseline.wallMs)}  peak RSS ${mb(baseline.maxRssMb)}`);
+  console.log(`processor:                          ${fmt(local.wallMs)}  peak RSS ${mb(local.maxRssMb)}  (${Math.round((count / local.wallMs) * 1000).toLocaleString('en-US')} records/s)`);
+  console.log(`ratio processor / baseline:         ${(local.wallMs / baseline.wallMs).toFixed(2)}x`);
+  console.log(`counts: ${JSON.stringify({ read: done.counts.read, accepted: done.counts.accepted, rejected: done.counts.rejected, duplicates: done.counts.duplicates })}`);
+
+}
+
+async function s3Leg(bundle: string, s3Count: number): Promise<void> {
+  const s3File = await ensureInput(s3Count);
+  const moto = await startMoto();
+  try {
+    const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench-in' }));
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench-out' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: 'tx.csv', Body: fs.readFileSync(s3File) }));
+    const env = { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const viaS3 = await measure('node', [bundle, 's3://bench-in/tx.csv', '--out', 's3://bench-out/processed'], env);
+    if (viaS3.code !== 0) throw new Error(`processor (S3) failed (${viaS3.code}): ${viaS3.stdout.slice(-2000)}`);
+    const s3Size = fs.statSync(s3File).size;
+    console.log('\n== moto S3 (in and out) ==');
+    console.log(`${s3Count.toLocaleString('en-US')} records, ${(s3Size / 1e6).toFixed(1)} MB: ${fmt(viaS3.wallMs)}  peak RSS ${mb(viaS3.maxRssMb)}  (${Math.round((s3Count / viaS3.wallMs) * 1000).toLocaleString('en-US')} records/s; moto itself shares the 2 cores)`);
+  } finally {
+    await moto.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

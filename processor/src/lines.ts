@@ -1,0 +1,122 @@
+/**
+ * Byte-level framing of one shard: take the shard's line-aligned byte range out of a chunk stream,
+ * hash exactly those bytes, and hand out blocks that end on a line boundary so each block can be
+ * UTF-8-checked and decoded in one native call.
+ *
+ * Ownership rule (shared with the orchestrator's sizing): shard [start, end) owns every line whose first
+ * byte q satisfies start < q <= end (start = 0: 0 <= q <= end). So a shard skips through the first
+ * newline at/after `start` (unless start = 0) and stops after the first newline at/after `end`.
+ * Adjacent shards therefore never overlap and never leave a gap.
+ */
+import { createHash, Hash } from 'crypto';
+
+const NL = 0x0a;
+
+export interface ShardWindow {
+  /** Absolute offset of the first byte of `chunks`. */
+  start: number;
+  /** Stop after the first newline at/after this offset (Infinity: read to EOF). */
+  end: number;
+  /** False for shards > 0: the bytes up to the first newline belong to the previous shard. */
+  ownsFirstLine: boolean;
+}
+
+export interface FramedInput {
+  blocks: AsyncGenerator<Buffer>;
+  /** Hash of the owned bytes; final once `blocks` is exhausted. */
+  hash: Hash;
+  /** Owned bytes so far. */
+  bytes(): number;
+}
+
+export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, hash: Hash = createHash('sha256')): FramedInput {
+  let owned = 0;
+  async function* run(): AsyncGenerator<Buffer> {
+    let pos = window.start;
+    let skipping = !window.ownsFirstLine;
+    let atStart = window.start === 0;
+    let carry: Buffer | undefined;
+    let done = false;
+    for await (let chunk of chunks) {
+      if (skipping) {
+        const k = chunk.indexOf(NL);
+        if (k < 0) {
+          pos += chunk.length;
+          continue;
+        }
+        skipping = false;
+        pos += k + 1;
+        chunk = chunk.subarray(k + 1);
+        if (pos > window.end) return;
+      }
+      if (atStart && chunk.length > 0) {
+        atStart = false;
+        // A UTF-8 byte-order mark is hashed (it is part of the object) but not parsed.
+        if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+          hash.update(chunk.subarray(0, 3));
+          owned += 3;
+          pos += 3;
+          chunk = chunk.subarray(3);
+        }
+      }
+      if (pos + chunk.length > window.end) {
+        const k = chunk.indexOf(NL, Math.max(0, window.end - pos));
+        if (k >= 0) {
+          chunk = chunk.subarray(0, k + 1);
+          done = true;
+        }
+      }
+      hash.update(chunk);
+      owned += chunk.length;
+      pos += chunk.length;
+      const last = chunk.lastIndexOf(NL);
+      if (last < 0) {
+        carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+      } else {
+        if (carry) {
+          const first = chunk.indexOf(NL);
+          yield Buffer.concat([carry, chunk.subarray(0, first + 1)]);
+          carry = undefined;
+          if (first < last) yield chunk.subarray(first + 1, last + 1);
+        } else {
+          yield chunk.subarray(0, last + 1);
+        }
+        if (last + 1 < chunk.length) carry = chunk.subarray(last + 1);
+      }
+      if (done) break;
+    }
+    if (carry && carry.length > 0) yield carry;
+  }
+  return { blocks: run(), hash, bytes: () => owned };
+}
+
+/** Merges small network chunks into blocks of at least `size` bytes (fewer decode calls). */
+export async function* coalesce(chunks: AsyncIterable<Buffer>, size = 1 << 20): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    if (length === 0 && chunk.length >= size) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+}
+
+/** Splits a block into lines (used only for blocks that fail the UTF-8 check). */
+export function* splitBufferLines(block: Buffer): Generator<Buffer> {
+  let pos = 0;
+  while (pos < block.length) {
+    let nl = block.indexOf(NL, pos);
+    if (nl < 0) nl = block.length;
+    yield block.subarray(pos, nl + 1 > block.length ? block.length : nl + 1);
+    pos = nl + 1;
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * One shard, end to end: source -> frame (shard range, hash) -> gunzip? -> UTF-8 check + decode ->
+ * records -> outputs -> reconciliation -> commit (uploads complete, summary.json last). Any failure
+ * aborts both uploads, so a failed shard publishes nothing.
+ */
+import { isUtf8 } from 'buffer';
+import { createHash } from 'crypto';
+import { Readable } from 'stream';
+import { createGunzip } from 'zlib';
+import { CsvHeader, parseHeader } from './csv';
+import { BadInputError, InterruptedError, ProcessorError, ReconciliationError } from './errors';
+import { coalesce, frameLines, splitBufferLines } from './lines';
+import { InputFormat, RecordProcessor } from './record-processor';
+import { OutputTarget, Sink } from './sink';
+import { InputSource } from './source';
+import { reconcile, ReconciliationReport } from './reconcile';
+import { TotalsJson } from './totals';
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+export interface Progress {
+  records: number;
+  bytes: number;
+  totalBytes: number;
+  elapsedMs: number;
+}
+
+export interface ShardOptions {
+  maxAmount?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Test hook: lets a test corrupt state before reconciliation to prove a failed check publishes nothing. */
+  beforeReconcile?: (processor: RecordProcessor) => void;
+}
+
+export interface ShardSummary {
+  schemaVersion: 1;
+  input: {
+    location: string;
+    bucket?: string;
+    key?: string;
+    versionId?: string;
+    etag?: string;
+    size: number;
+    compression: 'gzip' | 'none';
+    format: InputFormat | 'unknown';
+    sha256: string;
+    bytesHashed: number;
+  };
+  shard: {
+    index: number;
+    count: number;
+    byteRange: { start: number; end: number };
+    /** 'file': rejects' line numbers count from the file's first line; 'shard': from this shard's first line. */
+    lineNumbering: 'file' | 'shard';
+    skipped?: string;
+  };
+  counts: { read: number; accepted: number; rejected: number; duplicates: number; byReason: Record<string, number> };
+  totals: TotalsJson;
+  reconciliation: ReconciliationReport;
+  outputs: { accepted: string; rejects: string; acceptedBytes: number; rejectsBytes: number };
+}
+
+export const OUTPUT_NAMES = { accepted: 'accepted.jsonl', rejects: 'rejects.jsonl', summary: 'summary.json' } as const;
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+const HEAD_BYTES = 1 << 20;
+const FLUSH_AT = 1 << 20;
+
+export function shardDir(shard: ShardSpec): string {
+  return `shard-${shard.index}-of-${shard.count}`;
+}
+
+export function byteRange(size: number, shard: ShardSpec): { start: number; end: number } {
+  return {
+    start: Math.floor((size * shard.index) / shard.count),
+    end: Math.floor((size * (shard.index + 1)) / shard.count),
+  };
+}
+
+/** Reads the header (or detects JSON Lines) from the object's first line, for shards > 0. */
+function formatFromHead(head: Buffer): { format: InputFormat; header?: CsvHeader } {
+  let start = 0;
+  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) start = 3;
+  const nl = head.indexOf(0x0a, start);
+  if (nl < 0) throw new BadInputError('HEADER_TOO_LONG', `no line break in the first ${HEAD_BYTES} bytes: cannot read the header`);
+  const line = head.subarray(start, head[nl - 1] === 0x0d ? nl - 1 : nl);
+  if (!isUtf8(line)) throw new BadInputError('HEADER_INVALID_UTF8', 'the header line is not valid UTF-8');
+  if (line[0] === 0x7b) return { format: 'jsonl' };
+  return { format: 'csv', header: parseHeader(line.toString('utf8')) };
+}
+
+export async function runShard(source: InputSource, target: OutputTarget, shard: ShardSpec, options: ShardOptions = {}): Promise<ShardSummary> {
+  if (!(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count)) {
+    throw new BadInputError('SHARD_INVALID', `shard ${shard.index}/${shard.count} is out of range`);
+  }
+  if (source.size === 0) throw new BadInputError('INPUT_EMPTY', `${source.location} is empty (0 bytes): a header line is required`);
+  // Shard 0 only needs the gzip magic; other shards also read the header line from the object's head.
+  const head = await source.head(shard.index === 0 ? 2 : HEAD_BYTES);
+  const gzip = head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
+  const dir = shardDir(shard);
+  const names = { accepted: `${dir}/${OUTPUT_NAMES.accepted}`, rejects: `${dir}/${OUTPUT_NAMES.rejects}`, summary: `${dir}/${OUTPUT_NAMES.summary}` };
+  const range = shard.count === 1 ? { start: 0, end: source.size } : byteRange(source.size, shard);
+
+  // A gzip stream can only be decoded from its first byte, so shard 0 does the whole object and the
+  // other shards complete empty (their summary says why) so that the job still completes.
+  const skipped = gzip && shard.index > 0 ? 'gzip input cannot be split into byte ranges: shard 0 processes the whole object' : undefined;
+  let known: { format?: InputFormat; header?: CsvHeader } = {};
+  if (!gzip && shard.index > 0) known = formatFromHead(head);
+
+  const processor = new RecordProcessor({
+    maxAmount: options.maxAmount,
+    format: known.format,
+    header: known.header,
+    expectedRecords: Math.ceil((range.end - range.start) / 100),
+  });
+  const hash = createHash('sha256');
+  let hashed = 0;
+  let ownedBytes = (): number => hashed;
+  const sinks: Sink[] = [];
+  const accepted = target.open(names.accepted, 'application/x-ndjson');
+  sinks.push(accepted);
+  const rejects = target.open(names.rejects, 'application/x-ndjson');
+  sinks.push(rejects);
+  const started = Date.now();
+  try {
+    if (!skipped) {
+      let blocks: AsyncIterable<Buffer>;
+      if (gzip) {
+        const raw = source.read(0);
+        const hashing = async function* () {
+          for await (const chunk of raw) {
+            hash.update(chunk);
+            hashed += chunk.length;
+            yield chunk;
+          }
+        };
+        const gunzip = Readable.from(hashing()).pipe(createGunzip({ chunkSize: 1 << 20 }));
+        const framed = frameLines(gunzipErrors(gunzip), { start: 0, end: Infinity, ownsFirstLine: true }, createHash('sha256'));
+        blocks = framed.blocks;
+      } else {
+        const framed = frameLines(coalesce(source.read(range.start, shard.index === shard.count - 1 ? source.size : range.end)), {
+          start: range.start,
+          end: shard.index === shard.count - 1 ? Infinity : range.end,
+          ownsFirstLine: shard.index === 0,
+        }, hash);
+        blocks = framed.blocks;
+        ownedBytes = framed.bytes;
+      }
+      for await (const block of blocks) {
+        if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+        // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
+        // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
+        // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
+        if (isUtf8(block)) {
+          processor.processText(block.toString('latin1'), block);
+        } else {
+          for (const line of splitBufferLines(block)) {
+            if (isUtf8(line)) processor.processText(line.toString('latin1'), line);
+            else processor.rejectInvalidUtf8();
+          }
+        }
+        if (processor.acceptedOut.length >= FLUSH_AT) await accepted.write(processor.acceptedOut.take());
+        if (processor.rejectsOut.length >= FLUSH_AT) await drainRejects(processor, rejects);
+        options.onProgress?.({ records: processor.read, bytes: ownedBytes(), totalBytes: range.end - range.start, elapsedMs: Date.now() - started });
+      }
+      hashed = ownedBytes();
+      if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
+    }
+    if (processor.acceptedOut.length > 0) await accepted.write(processor.acceptedOut.take());
+    await drainRejects(processor, rejects);
+    if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+    options.beforeReconcile?.(processor);
+    const reconciliation = reconcile(processor);
+    if (!reconciliation.ok) throw new ReconciliationError('RECONCILIATION_FAILED', `reconciliation failed: ${reconciliation.failures.join('; ')}`);
+
+    await accepted.finish();
+    sinks.shift();
+    await rejects.finish();
+    sinks.shift();
+    const summary: ShardSummary = {
+      schemaVersion: 1,
+      input: {
+        location: source.location,
+        bucket: source.bucket,
+        key: source.key,
+        versionId: source.versionId,
+        etag: source.etag,
+        size: source.size,
+        compression: gzip ? 'gzip' : 'none',
+        format: processor.format ?? 'unknown',
+        sha256: hash.digest('hex'),
+        bytesHashed: hashed,
+      },
+      shard: { index: shard.index, count: shard.count, byteRange: range, lineNumbering: shard.index === 0 ? 'file' : 'shard', skipped },
+      counts: {
+        read: processor.read,
+        accepted: processor.accepted,
+        rejected: processor.rejected,
+        duplicates: processor.duplicates,
+        byReason: Object.fromEntries(Object.entries(processor.byReason).sort(([a], [b]) => a.localeCompare(b))),
+      },
+      totals: processor.totals.toJson(),
+      reconciliation,
+      outputs: { accepted: target.describe(names.accepted), rejects: target.describe(names.rejects), acceptedBytes: accepted.bytes, rejectsBytes: rejects.bytes },
+    };
+    await target.put(names.summary, renderSummary(summary), 'application/json');
+    return summary;
+  } catch (err) {
+    await Promise.all(sinks.map((s) => s.abort()));
+    throw err;
+  }
+}
+
+/** Indented JSON, except one line per account: a night can have 100k accounts. */
+export function renderSummary(summary: ShardSummary): string {
+  const placeholder = '__BY_ACCOUNT__';
+  const { byAccount } = summary.totals;
+  const text = JSON.stringify({ ...summary, totals: { ...summary.totals, byAccount: placeholder } }, null, 2);
+  const entries = Object.entries(byAccount).map(([id, row]) => `    ${JSON.stringify(id)}: ${JSON.stringify(row)}`);
+  return text.replace(`"${placeholder}"`, entries.length ? `{\n${entries.join(',\n')}\n  }` : '{}') + '\n';
+}
+
+async function drainRejects(processor: RecordProcessor, sink: Sink): Promise<void> {
+  const data = processor.rejectsOut;
+  if (data.length === 0) return;
+  processor.rejectsOut = '';
+  await sink.write(data);
+}
+
+async function* gunzipErrors(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (err) {
+    if (err instanceof ProcessorError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('Z_') || /unexpected end of file|incorrect header|invalid/i.test(String((err as Error).message))) {
+      throw new BadInputError('GZIP_CORRUPT', `gzip input is truncated or corrupt: ${(err as Error).message}`, { cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The per-record stage: split -> validate -> dedupe -> totals -> output lines. It works on decoded
+ * text blocks of whole lines and keeps field values as ranges of the block, so a valid CSV record costs
+ * only the handful of strings that end up in its output line.
+ */
+import { isIdentifier } from '../../domain/fields';
+import { CURRENCIES, CURRENCY_CODES, DEFAULT_MAX_AMOUNT } from '../../domain/money';
+import {
+  F_ACCOUNT_ID,
+  F_CARD_LAST4,
+  F_COUNTERPARTY,
+  F_ENTITY_ID,
+  F_TIMESTAMP,
+  F_TRANSACTION_ID,
+  FIELDS,
+  FieldView,
+  JURISDICTIONS,
+  limitTable,
+  ParsedScalars,
+  toOutputRecord,
+  TRANSACTION_TYPES,
+  validateFieldView,
+  validateTransaction,
+} from '../../domain/transaction';
+import { writeAcceptedFast } from './accepted-writer';
+import { ByteOut, lit } from './byte-out';
+import { CsvHeader, parseHeader, splitLine } from './csv';
+import { FingerprintSet } from './dedupe';
+import { BadInputError } from './errors';
+import { Accumulator, ControlTotals } from './totals';
+
+export type InputFormat = 'csv' | 'jsonl';
+
+/** Reasons produced by parsing (in addition to the domain's ValidationReason). */
+export type ParseReason = 'COLUMN_COUNT' | 'BROKEN_QUOTE' | 'INVALID_UTF8' | 'BLANK_LINE' | 'JSON_INVALID' | 'DUPLICATE';
+
+export interface RecordProcessorOptions {
+  maxAmount?: string;
+  /** Known format/header (shards > 0 read them from the object's head); otherwise the first line decides. */
+  format?: InputFormat;
+  header?: CsvHeader;
+  expectedRecords?: number;
+}
+
+const MINOR_DIGITS = CURRENCY_CODES.map((c) => CURRENCIES[c].minorDigits);
+
+// Output literals, pre-encoded; field order follows contracts.md.
+const L_TRANSACTION_ID = lit('{"transactionId":"');
+const L_ACCOUNT_ID = lit('","accountId":"');
+const L_ENTITY_ID = lit('","entityId":"');
+const L_AMOUNT = lit('","amount":"');
+const L_AMOUNT_MINOR = lit('","amountMinor":"');
+const L_CURRENCY = CURRENCY_CODES.map((c) => lit(`","currency":"${c}`));
+const L_TIMESTAMP = lit('","timestamp":"');
+const L_COUNTERPARTY = lit(',"counterparty":');
+const L_QUOTE = lit('"');
+const L_JURISDICTION_TYPE = JURISDICTIONS.map((j) => TRANSACTION_TYPES.map((t) => lit(`,"jurisdiction":"${j}","type":"${t}"`)));
+const L_CARD_LAST4 = lit(',"cardLast4":"');
+const L_END_CARD = lit('"}\n');
+const L_END = lit('}\n');
+
+export class RecordProcessor {
+  format: InputFormat | undefined;
+  header: CsvHeader | undefined;
+  /** Number of the last line seen (1-based, header included). */
+  lineNo = 0;
+  read = 0;
+  accepted = 0;
+  rejected = 0;
+  duplicates = 0;
+  readonly byReason: Record<string, number> = {};
+  readonly totals = new ControlTotals();
+  /** Independent per-currency sum of what was written to accepted output, for reconciliation. */
+  readonly acceptedSums = CURRENCY_CODES.map(() => new Accumulator());
+  /** Accepted output not yet handed to the sink (bytes). */
+  readonly acceptedOut = new ByteOut();
+  rejectsOut = '';
+
+  private readonly maxAmount: string;
+  private readonly limits: Float64Array;
+  private readonly seen: FingerprintSet;
+  private readonly view: FieldView = { strs: new Array<string>(FIELDS.length).fill(''), starts: new Int32Array(FIELDS.length), ends: new Int32Array(FIELDS.length) };
+  private readonly scalars: ParsedScalars = { minor: 0, currency: 0, jurisdiction: 0, type: 0 };
+  private readonly failed = { index: -1 };
+  /** The input block that `processText` is working on (same offsets as its text). */
+  private src: Buffer = Buffer.alloc(0);
+  private srcText = '';
+
+  constructor(options: RecordProcessorOptions = {}) {
+    this.maxAmount = options.maxAmount ?? DEFAULT_MAX_AMOUNT;
+    this.limits = limitTable(this.maxAmount);
+    this.format = options.format;
+    this.header = options.header;
+    this.seen = new FingerprintSet(options.expectedRecords ?? 1 << 16);
+  }
+
+  get dedupeBytes(): number {
+    return this.seen.bytes;
+  }
+
+  /**
+   * Processes `text`, a byte string (latin1-decoded valid UTF-8): whole lines separated by "\n" (CRLF
+   * tolerated); a final line may lack its "\n". Output strings are byte strings too.
+   */
+  processText(text: string, bytes: Buffer = Buffer.from(text, 'latin1')): void {
+    this.src = bytes;
+    this.srcText = text;
+    const n = text.length;
+    let pos = 0;
+    let nextQuote = -2;
+    while (pos < n) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = n;
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+      this.lineNo++;
+      if (this.format === undefined) {
+        this.detect(text, pos, end);
+      } else if (end === pos) {
+        this.reject('BLANK_LINE');
+      } else if (this.format === 'csv') {
+        if (nextQuote !== -1 && nextQuote < pos) nextQuote = text.indexOf('"', pos);
+        this.csvRecord(text, pos, end, nextQuote >= 0 && nextQuote < end);
+      } else {
+        this.jsonRecord(text.slice(pos, end));
+      }
+      pos = nl + 1;
+    }
+  }
+
+  /** A line that is not valid UTF-8: counted, never decoded or echoed. */
+  rejectInvalidUtf8(): void {
+    this.lineNo++;
+    if (this.format === undefined) throw new BadInputError('HEADER_INVALID_UTF8', 'the header line is not valid UTF-8');
+    this.reject('INVALID_UTF8');
+  }
+
+  private detect(text: string, start: number, end: number): void {
+    if (start === end) throw new BadInputError('HEADER_MISSING', 'the first line is empty: a CSV header (or a JSON Lines record) is required');
+    if (text.charCodeAt(start) === 123 /* { */) {
+      this.format = 'jsonl';
+      this.lineNo--; // JSON Lines has no header: re-read this line as a record
+      const src = this.src;
+      this.processText(text.slice(start, end), src.subarray(start, end));
+      this.src = src;
+      this.srcText = text;
+      return;
+    }
+    this.format = 'csv';
+    this.header = parseHeader(Buffer.from(text.slice(start, end), 'latin1').toString('utf8'));
+  }
+
+  private csvRecord(text: string, start: number, end: number, hasQuote: boolean): void {
+    const view = this.view;
+    const { strs, starts, ends } = view;
+    // No reset needed: splitLine assigns every header column, and fields absent from the header stay
+    // the empty range they were created with.
+    const split = splitLine(text, start, end, hasQuote, this.header!, view);
+    if (split !== 'OK') {
+      this.reject(split);
+      return;
+    }
+    const s = this.scalars;
+    const reason = validateFieldView(view, this.limits, s, this.failed, true);
+    if (reason !== null) {
+      // No field holds a PAN unless reason is PAN_DETECTED, so a well-formed id is safe to echo.
+      const tid = reason !== 'PAN_DETECTED' && isIdentifier(strs[0], starts[0], ends[0], 1, 64, true, false) ? strs[0].slice(starts[0], ends[0]) : undefined;
+      this.reject(reason, FIELDS[this.failed.index], tid);
+      return;
+    }
+    if (!this.seen.add(strs[F_TRANSACTION_ID], starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
+      this.duplicate(strs[F_TRANSACTION_ID].slice(starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
+      return;
+    }
+    const minor = s.minor;
+    const o = this.acceptedOut;
+    // Every output byte comes from the line (at most doubled by JSON escaping) or from the literals.
+    o.reserve(320 + 2 * (end - start));
+    if (!hasQuote) {
+      writeAcceptedFast(o, this.src, starts, ends, s);
+      this.count(strs[F_ACCOUNT_ID], starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, minor);
+      return;
+    }
+    // Slow path for lines with quoted fields: values may be unescaped strings, not input ranges.
+    o.bytes(L_TRANSACTION_ID, 0, L_TRANSACTION_ID.length);
+    this.field(F_TRANSACTION_ID);
+    o.bytes(L_ACCOUNT_ID, 0, L_ACCOUNT_ID.length);
+    this.field(F_ACCOUNT_ID);
+    o.bytes(L_ENTITY_ID, 0, L_ENTITY_ID.length);
+    this.field(F_ENTITY_ID);
+    o.bytes(L_AMOUNT, 0, L_AMOUNT.length);
+    o.decimal(minor, MINOR_DIGITS[s.currency]);
+    o.bytes(L_AMOUNT_MINOR, 0, L_AMOUNT_MINOR.length);
+    o.uint(minor);
+    o.bytes(L_CURRENCY[s.currency], 0, L_CURRENCY[s.currency].length);
+    o.bytes(L_TIMESTAMP, 0, L_TIMESTAMP.length);
+    this.field(F_TIMESTAMP);
+    o.bytes(L_QUOTE, 0, 1);
+    if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY]) {
+      o.bytes(L_COUNTERPARTY, 0, L_COUNTERPARTY.length);
+      this.textField(F_COUNTERPARTY);
+    }
+    const jt = L_JURISDICTION_TYPE[s.jurisdiction][s.type];
+    o.bytes(jt, 0, jt.length);
+    if (ends[F_CARD_LAST4] > starts[F_CARD_LAST4]) {
+      o.bytes(L_CARD_LAST4, 0, L_CARD_LAST4.length);
+      this.field(F_CARD_LAST4);
+      o.bytes(L_END_CARD, 0, L_END_CARD.length);
+    } else {
+      o.bytes(L_END, 0, L_END.length);
+    }
+    this.count(strs[F_ACCOUNT_ID], starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, minor);
+  }
+
+  /** Copies a validated field that needs no JSON escaping (identifiers, timestamps, digits). */
+  private field(f: number): void {
+    const { strs, starts, ends } = this.view;
+    if (strs[f] === this.srcText) this.acceptedOut.bytes(this.src, starts[f], ends[f]);
+    else this.acceptedOut.latin1(strs[f].slice(starts[f], ends[f]));
+  }
+
+  /** Free text as a JSON string: quote and backslash escaped (control characters were rejected). */
+  private textField(f: number): void {
+    const { strs, starts, ends } = this.view;
+    const str = strs[f];
+    let plain = true;
+    for (let i = starts[f]; i < ends[f]; i++) {
+      const c = str.charCodeAt(i);
+      if (c === 34 || c === 92) {
+        plain = false;
+        break;
+      }
+    }
+    const o = this.acceptedOut;
+    if (plain) {
+      o.bytes(L_QUOTE, 0, 1);
+      this.field(f);
+      o.bytes(L_QUOTE, 0, 1);
+    } else {
+      o.latin1(JSON.stringify(str.slice(starts[f], ends[f])));
+    }
+  }
+
+  private jsonRecord(bytes: string): void {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(Buffer.from(bytes, 'latin1').toString('utf8'));
+    } catch {
+      this.reject('JSON_INVALID');
+      return;
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      this.reject('JSON_INVALID');
+      return;
+    }
+    const result = validateTransaction(obj as Record<string, unknown>, { maxAmount: this.maxAmount });
+    if (!result.ok) {
+      const id = (obj as Record<string, unknown>).transactionId;
+      const safe = result.reason !== 'PAN_DETECTED' && result.reason !== 'UNKNOWN_FIELD' && typeof id === 'string' && isIdentifier(id, 0, id.length, 1, 64, true, false);
+      this.reject(result.reason, result.field, safe ? id : undefined);
+      return;
+    }
+    const tx = result.tx;
+    if (!this.seen.add(tx.transactionId, 0, tx.transactionId.length)) {
+      this.duplicate(tx.transactionId);
+      return;
+    }
+    const line = Buffer.from(JSON.stringify(toOutputRecord(tx)) + '\n', 'utf8');
+    this.acceptedOut.reserve(line.length);
+    this.acceptedOut.bytes(line, 0, line.length);
+    this.count(
+      tx.accountId,
+      0,
+      tx.accountId.length,
+      CURRENCY_CODES.indexOf(tx.currency),
+      (JURISDICTIONS as readonly string[]).indexOf(tx.jurisdiction),
+      Number(tx.amountMinor),
+    );
+  }
+
+  private count(account: string, start: number, end: number, currency: number, jurisdiction: number, minor: number): void {
+    this.read++;
+    this.accepted++;
+    this.acceptedSums[currency].add(minor);
+    this.totals.add(account, start, end, currency, jurisdiction, minor);
+  }
+
+  private duplicate(transactionId: string): void {
+    this.read++;
+    this.duplicates++;
+    this.byReason.DUPLICATE = (this.byReason.DUPLICATE ?? 0) + 1;
+    this.rejectsOut += '{"line":' + this.lineNo + ',"reason":"DUPLICATE","transactionId":"' + transactionId + '"}\n';
+  }
+
+  /** Records a reject by line number and reason only: the raw line is never copied (it may hold a PAN). */
+  private reject(reason: string, field?: string, transactionId?: string): void {
+    this.read++;
+    this.rejected++;
+    this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
+    let line = '{"line":' + this.lineNo + ',"reason":"' + reason + '"';
+    if (field !== undefined) line += ',"field":"' + field + '"';
+    if (transactionId !== undefined) line += ',"transactionId":"' + transactionId + '"';
+    this.rejectsOut += line + '}\n';
+  }
+}
+
