@@ -4,9 +4,15 @@ import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
-import { KmsKey, cloudWatchLogsStatement } from './constructs/kms-key';
-import { LifecycleRule, SecureBucket } from './constructs/secure-bucket';
+import { KmsKey } from './constructs/kms-key';
+import { SecureBucket } from './constructs/secure-bucket';
+import { createDataKeys } from './data/keys';
+import { createDataBuckets } from './data/buckets';
+import { createDataTables } from './data/tables';
+import { createAlertTopic } from './data/messaging';
 import type { NetworkStack } from './network-stack';
+
+export { yearsToDays } from './data/buckets';
 
 export interface DataStackProps {
   readonly network: NetworkStack;
@@ -14,7 +20,10 @@ export interface DataStackProps {
   readonly accessLogBucketName: string;
 }
 
-/** Customer-managed keys, the platform's buckets and DynamoDB tables, alert topics. */
+/**
+ * Customer-managed keys, the platform's buckets and DynamoDB tables, alert topics. Dead-letter queues
+ * are created by the stacks that own their consumers (DeadLetterQueue construct, messaging key).
+ */
 export class DataStack extends PlatformStack {
   /** S3 data buckets (input, processed, payment files, reports). */
   readonly s3Key: KmsKey;
@@ -23,6 +32,8 @@ export class DataStack extends PlatformStack {
   readonly messagingKey: KmsKey;
   /** CloudWatch log groups of the workloads (Lambda, Batch, Step Functions). */
   readonly logsKey: KmsKey;
+  /** Lambda environment variables and ECR repositories of the workloads. */
+  readonly workloadKey: KmsKey;
   readonly inputBucket: SecureBucket;
   readonly processedBucket: SecureBucket;
   readonly paymentFilesBucket: SecureBucket;
@@ -36,68 +47,63 @@ export class DataStack extends PlatformStack {
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: DataStackProps) {
     super(scope, id, cfg);
-    const dataDays = yearsToDays(cfg.retention.dataYears);
-    const reportDays = yearsToDays(cfg.retention.reportYears);
-    const key = (keyId: string, purpose: string, description: string, extra = false) => new KmsKey(this, keyId, {
-      alias: this.name(purpose),
-      description,
+    const name = (purpose: string) => this.name(purpose);
+    const keys = createDataKeys(this, { accountId: this.accountId, region: this.region, name });
+    this.s3Key = keys.s3Key;
+    this.dynamoKey = keys.dynamoKey;
+    this.messagingKey = keys.messagingKey;
+    this.logsKey = keys.logsKey;
+    this.workloadKey = keys.workloadKey;
+
+    const buckets = createDataBuckets(this, {
       accountId: this.accountId,
-      statements: extra ? [cloudWatchLogsStatement(this.region, this.accountId)] : [],
-    });
-    this.s3Key = key('s3-key', 'data-s3', 'S3 data buckets');
-    this.dynamoKey = key('dynamodb-key', 'data-dynamodb', 'DynamoDB tables');
-    this.messagingKey = key('messaging-key', 'messaging', 'SNS topics and SQS queues');
-    this.logsKey = key('logs-key', 'logs', 'CloudWatch Logs of the workloads', true);
-
-    const bucket = (bucketId: string, purpose: string, lifecycleRules: LifecycleRule[], eventBridge = false) => new SecureBucket(this, bucketId, {
-      bucketName: `${this.name(purpose)}-${this.accountId}`,
-      encryption: { kmsKeyArn: this.s3Key.arn },
+      name,
+      kmsKeyArn: this.s3Key.arn,
       accessLogBucket: props.accessLogBucketName,
-      lifecycleRules,
-      eventBridge,
+      dataYears: cfg.retention.dataYears,
+      reportYears: cfg.retention.reportYears,
+      objectLock: cfg.security.objectLock,
+      sourceVpceId: cfg.security.pinBucketsToVpcEndpoint ? props.network.s3GatewayEndpointId : undefined,
     });
-    this.inputBucket = bucket('input', 'input', [{
-      id: 'transactions-retention', prefix: 'transactions/', transitions: [{ days: 90, storageClass: 'GLACIER' }],
-      expirationDays: dataDays, noncurrentExpirationDays: 365,
-    }], true);
-    this.processedBucket = bucket('processed', 'processed', [{ id: 'retention', expirationDays: dataDays, noncurrentExpirationDays: 365 }]);
-    this.paymentFilesBucket = bucket('payment-files', 'payment-files', [{
-      id: 'retention', expirationDays: dataDays, noncurrentTransitions: [{ days: 90, storageClass: 'GLACIER' }], noncurrentExpirationDays: 365,
-    }]);
-    this.reportsBucket = bucket('reports', 'reports', [{
-      id: 'retention', transitions: [{ days: 90, storageClass: 'STANDARD_IA' }, { days: 365, storageClass: 'GLACIER' }],
-      expirationDays: reportDays, noncurrentExpirationDays: reportDays,
-    }]);
+    this.inputBucket = buckets.inputBucket;
+    this.processedBucket = buckets.processedBucket;
+    this.paymentFilesBucket = buckets.paymentFilesBucket;
+    this.reportsBucket = buckets.reportsBucket;
 
-    const table = (tableId: string, purpose: string, hashKey: string, rangeKey?: string) => new DynamodbTable(this, tableId, {
-      name: this.name(purpose),
-      billingMode: 'PAY_PER_REQUEST',
-      hashKey,
-      rangeKey,
-      attribute: [{ name: hashKey, type: 'S' }, ...(rangeKey ? [{ name: rangeKey, type: 'N' }] : [])],
-      pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: { enabled: true, kmsKeyArn: this.dynamoKey.arn },
-      deletionProtectionEnabled: true,
-    });
-    this.jobStatusTable = table('job-status', 'job-status', 'jobId');
-    this.auditLogTable = table('audit-log', 'audit-log', 'auditId', 'timestamp');
-    this.transactionsTable = table('transactions', 'transaction-metadata', 'transactionId', 'timestamp');
-    this.idempotencyTable = table('idempotency', 'idempotency', 'id');
+    const tables = createDataTables(this, { name, kmsKeyArn: this.dynamoKey.arn });
+    this.jobStatusTable = tables.jobStatusTable;
+    this.auditLogTable = tables.auditLogTable;
+    this.transactionsTable = tables.transactionsTable;
+    this.idempotencyTable = tables.idempotencyTable;
 
-    const topic = (topicId: string, purpose: string) => new SnsTopic(this, topicId, {
-      name: this.name(purpose),
-      kmsMasterKeyId: this.messagingKey.arn,
+    const topic = (topicId: string, purpose: string) => createAlertTopic(this, topicId, {
+      topicName: this.name(purpose),
+      kmsKeyArn: this.messagingKey.arn,
+      accountId: this.accountId,
+      region: this.region,
+      email: cfg.notificationEmail,
     });
     this.batchAlertsTopic = topic('batch-alerts', 'batch-alerts');
     this.reportingAlertsTopic = topic('reporting-alerts', 'reporting-alerts');
 
-    new TerraformOutput(this, 'input_bucket', { value: this.inputBucket.name, description: 'Transaction input bucket' });
-    new TerraformOutput(this, 'job_status_table', { value: this.jobStatusTable.name, description: 'Job status table' });
+    this.outputs();
+  }
+
+  private outputs(): void {
+    const out = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
+    for (const [id, key] of Object.entries({ s3: this.s3Key, dynamodb: this.dynamoKey, messaging: this.messagingKey, logs: this.logsKey, workload: this.workloadKey })) {
+      out(`${id}_key_arn`, key.arn, `KMS key ARN (${key.aliasName})`);
+    }
+    for (const [id, b] of Object.entries({ input: this.inputBucket, processed: this.processedBucket, payment_files: this.paymentFilesBucket, reports: this.reportsBucket })) {
+      out(`${id}_bucket`, b.name, `${id.replace('_', ' ')} bucket name`);
+      out(`${id}_bucket_arn`, b.arn, `${id.replace('_', ' ')} bucket ARN`);
+    }
+    for (const [id, t] of Object.entries({ job_status: this.jobStatusTable, audit_log: this.auditLogTable, transactions: this.transactionsTable, idempotency: this.idempotencyTable })) {
+      out(`${id}_table`, t.name, `${id.replace('_', ' ')} table name`);
+      out(`${id}_table_arn`, t.arn, `${id.replace('_', ' ')} table ARN`);
+    }
+    out('job_status_stream_arn', this.jobStatusTable.streamArn, 'Job status table stream (NEW_AND_OLD_IMAGES)');
+    out('batch_alerts_topic_arn', this.batchAlertsTopic.arn, 'Batch alerts topic');
+    out('reporting_alerts_topic_arn', this.reportingAlertsTopic.arn, 'Reporting alerts topic');
   }
 }
-
-/** Days in N years including leap days (7 -> 2556, 10 -> 3652). */
-export function yearsToDays(years: number): number {
-  return years * 365 + Math.floor(years / 4);
-}
-

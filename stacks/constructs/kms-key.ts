@@ -11,7 +11,28 @@ export interface KmsKeyProps {
   /** Statements granting services and roles use of the key; the account-root statement is always added. */
   readonly statements?: PolicyStatement[];
   readonly deletionWindowDays?: number;
+  /**
+   * What the account-root statement grants. `full` (default): `kms:*`, so any IAM policy in the account
+   * can grant any use of the key. `administer`: management actions only (no cryptographic use and no
+   * CreateGrant), so every use must also match one of `statements` (e.g. `viaServiceStatements`).
+   */
+  readonly rootAccess?: 'full' | 'administer';
 }
+
+/**
+ * Key-management actions for the account root when `rootAccess` is `administer`: everything Terraform
+ * and operators need to manage, rotate, tag and retire the key, but no Encrypt/Decrypt/GenerateDataKey
+ * and no CreateGrant (a grant would be a way around the via-service conditions).
+ */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:Get*', 'kms:List*',
+  'kms:EnableKey', 'kms:DisableKey', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:RotateKeyOnDemand',
+  'kms:PutKeyPolicy', 'kms:UpdateKeyDescription', 'kms:TagResource', 'kms:UntagResource',
+  'kms:RevokeGrant', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion',
+];
+
+/** Cryptographic actions a workload role needs to read and write data encrypted under a key. */
+export const KEY_USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 /**
  * Customer-managed KMS key with rotation on, a 30-day deletion window, an alias and a key policy built
@@ -41,7 +62,7 @@ export class KmsKey extends Construct {
           Sid: 'AccountRootAdministers',
           Effect: 'Allow',
           Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
-          Action: 'kms:*',
+          Action: props.rootAccess === 'administer' ? KEY_ADMIN_ACTIONS : 'kms:*',
           Resource: '*',
         },
         ...(props.statements ?? []),
@@ -52,6 +73,50 @@ export class KmsKey extends Construct {
     this.arn = this.key.arn;
     this.keyId = this.key.keyId;
   }
+
+  /** Identity-policy statement for a role that reads and writes data under this key (through its service). */
+  useStatement(sid: string, actions: string[] = KEY_USE_ACTIONS): PolicyStatement {
+    return { Sid: sid, Effect: 'Allow', Action: actions, Resource: this.arn };
+  }
+
+  /** Identity-policy statement for a role that only reads data under this key. */
+  decryptStatement(sid: string): PolicyStatement {
+    return this.useStatement(sid, ['kms:Decrypt', 'kms:DescribeKey']);
+  }
+}
+
+/**
+ * Key-policy statements letting IAM principals of this account use the key only through the named AWS
+ * services (`kms:ViaService`), never by calling KMS directly. The principal is the account root, which
+ * in a key policy means "whoever the account's IAM policies allow": a role still needs the key ARN in its
+ * own policy. A second statement allows the grants that DynamoDB, Lambda and ECR create for their
+ * resources (`kms:GrantIsForAWSResource`).
+ */
+export function viaServiceStatements(sidPrefix: string, accountId: string, region: string, services: string[]): PolicyStatement[] {
+  if (services.length === 0) throw new Error(`viaServiceStatements ${sidPrefix}: services must not be empty`);
+  const viaService = services.map((s) => `${s}.${region}.amazonaws.com`);
+  const principal = { AWS: `arn:aws:iam::${accountId}:root` };
+  return [
+    {
+      Sid: `${sidPrefix}UseViaService`,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: KEY_USE_ACTIONS,
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': viaService } },
+    },
+    {
+      Sid: `${sidPrefix}GrantsForAwsResources`,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RetireGrant'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': viaService },
+        Bool: { 'kms:GrantIsForAWSResource': true },
+      },
+    },
+  ];
 }
 
 /** Key-policy statement letting an AWS service principal use the key for encryption, with conditions. */

@@ -1,0 +1,234 @@
+import { resources as rawResources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
+import { bundleHandler } from '../../stacks/lib/bundle';
+import { slaWindow } from '../../stacks/compute/alarms';
+import { nightlyDashboardBody } from '../../stacks/compute/dashboard';
+
+// Synthesized Terraform JSON is untyped by nature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+// One synthesis of the dev config (compute-batch.test.ts covers non-default batch settings).
+const { tf: all, platform } = synthPlatform(testConfig());
+const tf = all.compute;
+const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
+const resources = (stack: TfJson, type: string) => rawResources(stack, type) as Record<string, Json>;
+
+const byName = (type: string, key: string, value: string): [string, Json] => {
+  const hits = Object.entries(resources(tf, type)).filter(([, r]) => r[key] === value);
+  if (hits.length !== 1) throw new Error(`expected one ${type} with ${key}=${value}, got ${hits.length}`);
+  return hits[0];
+};
+/** Output name cdktf gives a data-stack attribute, e.g. ('aws_dynamodb_table', 'job-status', 'arn'). */
+const dataRef = (type: string, idPart: string, attr: string) => new RegExp(`^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-data\\.outputs\\.cross-stack-output-${type}${idPart}[A-Za-z0-9_-]*${attr}\\}`);
+
+describe('compute stack: Lambda functions', () => {
+  const contractEnv: Record<string, string[]> = {
+    orchestrator: ['JOB_QUEUE_ARN', 'JOB_DEFINITION_ARN', 'INPUT_BUCKET', 'INPUT_PREFIX', 'PROCESSED_BUCKET', 'S3_KMS_KEY_ARN',
+      'JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'TRANSACTIONS_PER_JOB', 'ENVIRONMENT'],
+    ingest: ['INPUT_BUCKET', 'PAYMENT_BUCKET', 'S3_KMS_KEY_ARN', 'TRANSACTIONS_TABLE', 'IDEMPOTENCY_TABLE', 'AUDIT_LOG_TABLE', 'MAX_AMOUNT'],
+    'job-events': ['JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'METRICS_NAMESPACE', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
+  };
+
+  it.each(Object.keys(contractEnv))('%s: built from lambda-src/%s, nodejs22.x, VPC, X-Ray, DLQ, reserved concurrency, contract env', (entry) => {
+    const [fnId, fn] = byName('aws_lambda_function', 'function_name', `finbatch-dev-${entry}`);
+    const bundle = bundleHandler(entry);
+    expect(bundle.entry).toBe(`lambda-src/${entry}/index.ts`);
+    expect(fn.source_code_hash).toBe(bundle.sha256Base64);
+    expect(fn.filename).toMatch(new RegExp(`^assets/${entry}_code_[A-Z0-9]+/.+/function\\.zip$`));
+    expect(platform.compute.functions[entry as 'ingest'].entry).toBe(`lambda-src/${entry}/index.ts`);
+    expect(fn).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', tracing_config: { mode: 'Active' } });
+    expect(fn.reserved_concurrent_executions).toBeGreaterThanOrEqual(1);
+    expect(fn.vpc_config.security_group_ids).toEqual([expect.stringMatching(/cross-stack-reference-input-network.*lambda-sg/)]);
+    expect(fn.vpc_config.subnet_ids).toHaveLength(3);
+    const [dlqId] = byName('aws_sqs_queue', 'name', `finbatch-dev-${entry}-dlq`);
+    expect(fn.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${dlqId}.arn}` });
+    expect(fn.kms_key_arn).toMatch(dataRef('aws_kms_key', 'workload-key', 'arn'));
+    const vars = fn.environment.variables as Record<string, string>;
+    expect(Object.keys(vars).filter((k) => k !== 'POWERTOOLS_SERVICE_NAME').sort()).toEqual([...contractEnv[entry]].sort());
+    const [, group] = byName('aws_cloudwatch_log_group', 'name', `/aws/lambda/finbatch-dev-${entry}`);
+    expect(group.retention_in_days).toBe(365);
+    expect(group.kms_key_id).toMatch(dataRef('aws_kms_key', 'logs-key', 'arn'));
+    expect(fnId).toBeTruthy();
+  });
+
+  it('wires contract values: queue/definition ARNs, prefix, sizing, metrics namespace, window', () => {
+    const env = (entry: string) => byName('aws_lambda_function', 'function_name', `finbatch-dev-${entry}`)[1].environment.variables;
+    expect(env('orchestrator')).toMatchObject({
+      JOB_QUEUE_ARN: '${aws_batch_job_queue.job-queue.arn}',
+      JOB_DEFINITION_ARN: '${aws_batch_job_definition.job-definition.arn}',
+      INPUT_PREFIX: 'transactions/',
+      TRANSACTIONS_PER_JOB: '10000',
+      ENVIRONMENT: 'dev',
+    });
+    expect(env('job-events')).toMatchObject({ METRICS_NAMESPACE: 'FinancialBatch', BATCH_WINDOW_HOURS: '4' });
+    expect(byName('aws_lambda_function', 'function_name', 'finbatch-dev-orchestrator')[1].reserved_concurrent_executions).toBe(1);
+  });
+});
+
+describe('compute stack: EventBridge and dead-letter queues', () => {
+  const rule = (name: string) => byName('aws_cloudwatch_event_rule', 'name', name);
+  const targetOf = (ruleId: string) => Object.values(resources(tf, 'aws_cloudwatch_event_target')).find((t) => t.rule === `\${aws_cloudwatch_event_rule.${ruleId}.name}`)!;
+  const fnArn = (entry: string) => `\${aws_lambda_function.${byName('aws_lambda_function', 'function_name', `finbatch-dev-${entry}`)[0]}.arn}`;
+
+  it.each([
+    ['finbatch-dev-nightly-batch', 'orchestrator', 'finbatch-dev-nightly-events-dlq', 8, 1800],
+    ['finbatch-dev-batch-job-state', 'job-events', 'finbatch-dev-batch-state-events-dlq', 24, 3600],
+    ['finbatch-dev-object-created', 'ingest', 'finbatch-dev-object-created-events-dlq', 24, 3600],
+  ])('%s -> %s with a retry policy, its own DLQ and a rule-scoped invoke permission', (ruleName, entry, dlqName, attempts, age) => {
+    const [ruleId] = rule(ruleName);
+    const target = targetOf(ruleId);
+    const [dlqId] = byName('aws_sqs_queue', 'name', dlqName);
+    expect(target.arn).toBe(fnArn(entry));
+    expect(target.retry_policy).toEqual({ maximum_retry_attempts: attempts, maximum_event_age_in_seconds: age });
+    expect(target.dead_letter_config).toEqual({ arn: `\${aws_sqs_queue.${dlqId}.arn}` });
+    const perm = Object.values(resources(tf, 'aws_lambda_permission')).filter((p) => p.source_arn === `\${aws_cloudwatch_event_rule.${ruleId}.arn}`);
+    expect(perm).toHaveLength(1);
+    expect(perm[0]).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'events.amazonaws.com', source_account: ACCOUNT });
+    expect(perm[0].function_name).toBe(`\${aws_lambda_function.${byName('aws_lambda_function', 'function_name', `finbatch-dev-${entry}`)[0]}.function_name}`);
+    const queuePolicy = Object.values(resources(tf, 'aws_sqs_queue_policy')).find((p) => p.queue_url === `\${aws_sqs_queue.${dlqId}.url}`)!;
+    expect(JSON.parse(queuePolicy.policy).Statement[1]).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': [`\${aws_cloudwatch_event_rule.${ruleId}.arn}`] }, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    });
+  });
+
+  it('schedule from config; Batch rule for this queue only; S3 rule for transactions/ and the payment bucket', () => {
+    expect(rule('finbatch-dev-nightly-batch')[1].schedule_expression).toBe('cron(0 0 * * ? *)');
+    expect(JSON.parse(rule('finbatch-dev-batch-job-state')[1].event_pattern)).toEqual({
+      source: ['aws.batch'], 'detail-type': ['Batch Job State Change'], detail: { jobQueue: ['${aws_batch_job_queue.job-queue.arn}'] },
+    });
+    const s3 = JSON.parse(rule('finbatch-dev-object-created')[1].event_pattern);
+    expect(s3.source).toEqual(['aws.s3']);
+    expect(s3['detail-type']).toEqual(['Object Created']);
+    expect(s3.detail.$or[0].object).toEqual({ key: [{ prefix: 'transactions/' }] });
+    expect(s3.detail.$or[0].bucket.name[0]).toMatch(dataRef('aws_s3_bucket', 'input', 'bucket'));
+    expect(s3.detail.$or[1]).toEqual({ bucket: { name: [expect.stringMatching(dataRef('aws_s3_bucket', 'payment-files', 'bucket'))] } });
+  });
+
+  it('six DLQs: messaging key, 14-day retention, no SQS redrive into them, TLS-only', () => {
+    const queues = Object.entries(resources(tf, 'aws_sqs_queue'));
+    expect(queues).toHaveLength(6);
+    for (const [qid, q] of queues) {
+      expect(q.kms_master_key_id).toMatch(dataRef('aws_kms_key', 'messaging-key', 'arn'));
+      expect(q.message_retention_seconds).toBe(1209600);
+      expect(JSON.parse(q.redrive_allow_policy)).toEqual({ redrivePermission: 'denyAll' });
+      const policy = Object.values(resources(tf, 'aws_sqs_queue_policy')).find((p) => p.queue_url === `\${aws_sqs_queue.${qid}.url}`)!;
+      expect(JSON.parse(policy.policy).Statement[0]).toEqual({
+        Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: `\${aws_sqs_queue.${qid}.arn}`,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    }
+  });
+});
+
+describe('compute stack: alarms', () => {
+  const alarms = Object.values(resources(tf, 'aws_cloudwatch_metric_alarm'));
+  const alarm = (name: string) => byName('aws_cloudwatch_metric_alarm', 'alarm_name', name)[1];
+
+  it('every alarm notifies the batch alerts topic and is enabled', () => {
+    expect(alarms).toHaveLength(1 + 6 + 6 + 4 + 1);
+    for (const a of alarms) {
+      expect(a.actions_enabled).toBe(true);
+      expect(a.alarm_actions).toEqual([expect.stringMatching(dataRef('aws_sns_topic', 'batch-alerts', 'arn'))]);
+    }
+  });
+
+  it('failed Batch jobs from job-events\' JobsFailed metric', () => {
+    expect(alarm('finbatch-dev-batch-jobs-failed')).toMatchObject({
+      namespace: 'FinancialBatch', metric_name: 'JobsFailed', dimensions: { Environment: 'dev' }, statistic: 'Sum',
+      comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, treat_missing_data: 'notBreaching',
+    });
+  });
+
+  it.each(['orchestrator', 'ingest', 'job-events'])('%s: Errors and Throttles on its FunctionName', (entry) => {
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarm(`finbatch-dev-${entry}-${metric.toLowerCase()}`)).toMatchObject({
+        namespace: 'AWS/Lambda', metric_name: metric, dimensions: { FunctionName: `finbatch-dev-${entry}` }, statistic: 'Sum', threshold: 1,
+      });
+    }
+  });
+
+  it('each DLQ alarms on any visible message', () => {
+    for (const q of Object.values(resources(tf, 'aws_sqs_queue'))) {
+      const a = alarms.find((x) => x.dimensions?.QueueName === q.name)!;
+      expect(a).toMatchObject({
+        namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum',
+        comparison_operator: 'GreaterThanThreshold', threshold: 0,
+      });
+    }
+  });
+
+  it.each(['job-status', 'audit-log', 'transaction-metadata', 'idempotency'])('%s: read + write throttle events on TableName (the metric\'s only dimension)', (purpose) => {
+    const a = alarm(`finbatch-dev-${purpose}-throttles`);
+    const queries = a.metric_query as Json[];
+    expect(queries.filter((q) => q.metric).map((q) => [q.metric.namespace, q.metric.metric_name, q.metric.dimensions, q.metric.stat]))
+      .toEqual([
+        ['AWS/DynamoDB', 'ReadThrottleEvents', { TableName: `finbatch-dev-${purpose}` }, 'Sum'],
+        ['AWS/DynamoDB', 'WriteThrottleEvents', { TableName: `finbatch-dev-${purpose}` }, 'Sum'],
+      ]);
+    expect(queries.find((q) => q.return_data)).toMatchObject({ expression: 'FILL(reads, 0) + FILL(writes, 0)' });
+    expect(alarms.some((x) => x.metric_name === 'ThrottledRequests' && !x.dimensions?.Operation)).toBe(false);
+    // The table really exists under that name in the data stack.
+    expect(Object.values(resources(all.data, 'aws_dynamodb_table')).map((t) => t.name)).toContain(`finbatch-dev-${purpose}`);
+  });
+
+  it('4-hour SLA: NightlyRunCompleted over 24 h, missing = breaching, judged in the hour the window ends', () => {
+    const a = alarm('finbatch-dev-nightly-run-sla');
+    expect(a).toMatchObject({
+      comparison_operator: 'LessThanThreshold', threshold: 1, evaluation_periods: 1, datapoints_to_alarm: 1, treat_missing_data: 'breaching',
+    });
+    expect(a.ok_actions).toBeUndefined();
+    const q = a.metric_query as Json[];
+    expect(q.find((x) => x.id === 'completed')!.metric).toEqual({
+      namespace: 'FinancialBatch', metric_name: 'NightlyRunCompleted', dimensions: { Environment: 'dev' }, stat: 'Maximum', period: 86400,
+    });
+    expect(q.find((x) => x.id === 'filled')).toMatchObject({ expression: 'FILL(completed, 0)', return_data: false });
+    expect(q.find((x) => x.return_data === true)).toMatchObject({ expression: 'IF(HOUR(filled) == 4, filled, 1)' });
+  });
+
+  it('slaWindow derives the check hour from the cron and the window, and refuses schedules it cannot judge', () => {
+    expect(slaWindow('cron(0 0 * * ? *)', 4)).toEqual({ startMinute: 0, windowHours: 4, checkHour: 4 });
+    expect(slaWindow('cron(30 22 * * ? *)', 4)).toEqual({ startMinute: 1350, windowHours: 4, checkHour: 3 });
+    expect(slaWindow('cron(0 23 ? * * *)', 1)).toMatchObject({ checkHour: 0 });
+    expect(() => slaWindow('rate(1 day)', 4)).toThrow(/schedules\.nightlyBatch: .*daily cron/);
+    expect(() => slaWindow('cron(0 0 ? * MON-FRI *)', 4)).toThrow(/schedules\.nightlyBatch: .*one fixed daily start time/);
+    expect(() => slaWindow('cron(0/30 0 * * ? *)', 4)).toThrow(/schedules\.nightlyBatch/);
+    expect(() => synthPlatform(testConfig({ schedules: { nightlyBatch: 'rate(12 hours)' } }))).toThrow(/schedules\.nightlyBatch/);
+  });
+});
+
+describe('compute stack: dashboard and outputs', () => {
+  const [, dash] = byName('aws_cloudwatch_dashboard', 'dashboard_name', 'finbatch-dev-nightly-run');
+  const body = JSON.parse(dash.dashboard_body);
+  const widget = (title: RegExp) => body.widgets.find((w: Json) => title.test(w.properties.title)).properties;
+
+  it('shows jobs by status, records, throughput, duration against the 4-hour line, Lambda errors, DLQ depth', () => {
+    expect(body.widgets).toHaveLength(6);
+    expect(widget(/jobs by final status/).metrics.map((m: unknown[]) => m[1])).toEqual(['JobsSucceeded', 'JobsFailed']);
+    expect(widget(/Records processed/).metrics.map((m: unknown[]) => m.slice(0, 4))).toEqual([
+      ['FinancialBatch', 'RecordsProcessed', 'Environment', 'dev'], ['FinancialBatch', 'RecordsRejected', 'Environment', 'dev'],
+    ]);
+    expect(widget(/Throughput/).metrics[1][0]).toMatchObject({ expression: 'processed / PERIOD(processed)' });
+    const duration = widget(/duration vs the 4-hour window/);
+    expect(duration.metrics[0][1]).toBe('NightlyRunDurationSeconds');
+    expect(duration.annotations.horizontal).toEqual([expect.objectContaining({ value: 14400, label: '4-hour SLA' })]);
+    expect(widget(/Lambda errors/).metrics.map((m: unknown[]) => m[3])).toEqual(['finbatch-dev-orchestrator', 'finbatch-dev-ingest', 'finbatch-dev-job-events']);
+    const queues = Object.values(resources(tf, 'aws_sqs_queue')).map((q) => q.name).sort();
+    expect(widget(/Dead-letter/).metrics.map((m: unknown[]) => m[3]).sort()).toEqual(queues);
+    for (const w of body.widgets) expect(w.properties.region).toBe('us-east-1');
+  });
+
+  it('the line follows the configured window', () => {
+    const b = nightlyDashboardBody({ dashboardName: 'x', region: 'eu-west-1', environment: 'prod', windowHours: 6, functionNames: [], queueNames: [] });
+    const d = b.widgets.find((w) => /duration/.test(w.properties.title))!;
+    expect(d.properties.annotations!.horizontal[0].value).toBe(21600);
+  });
+
+  it('outputs queue, job definition, functions, ECR URL, dashboard', () => {
+    expect(Object.keys(tf.output ?? {})).toEqual(expect.arrayContaining([
+      'ecr_repository_url', 'job_queue_arn', 'job_definition_arn', 'compute_environment_arn',
+      'orchestrator_function_name', 'orchestrator_function_arn', 'ingest_function_name', 'ingest_function_arn',
+      'job_events_function_name', 'job_events_function_arn', 'dashboard_name', 'nightly_events_dlq_url',
+    ]));
+  });
+});

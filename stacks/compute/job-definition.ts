@@ -1,0 +1,98 @@
+/**
+ * The processor's Batch job definition as typed data: container properties (rendered to the JSON the
+ * Batch API takes) and the retry strategy. Kept free of constructs so tests can reason about it.
+ */
+
+/** contracts.md "Batch job": the only exit codes worth another attempt. */
+export const RETRYABLE_EXIT_CODES = ['75', '143'] as const;
+
+export interface EvaluateOnExit {
+  action: 'RETRY' | 'EXIT';
+  onExitCode?: string;
+  onReason?: string;
+  onStatusReason?: string;
+}
+
+/**
+ * Retry only infrastructure failures; everything else fails at once (a bad file fails the same way
+ * three times, and each retry would burn an hour of the 4-hour window).
+ *
+ * Batch evaluates the list in order, first match wins, allows at most 5 entries, and RETRIES when
+ * nothing matches, so the last entry must be the catch-all EXIT. That leaves two slots after the exit
+ * codes: on Fargate an image-pull or ENI/secret failure (CannotPullContainerError,
+ * ResourceInitializationError) stops the task before it starts, so Batch reports the status reason
+ * "Task failed to start" (the AWS documentation's own example) and puts the detail in the container
+ * reason, which the CannotPullContainerError entry also matches. "Host EC2*" from contracts.md is not
+ * listed: this compute environment is Fargate-only, it has no EC2 hosts to lose.
+ */
+export const EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
+  ...RETRYABLE_EXIT_CODES.map((code) => ({ action: 'RETRY' as const, onExitCode: code })),
+  { action: 'RETRY', onStatusReason: 'Task failed to start*' },
+  { action: 'RETRY', onReason: 'CannotPullContainerError*' },
+  { action: 'EXIT', onReason: '*' },
+];
+
+export interface KeyValue { name: string; value: string }
+
+/** The subset of Batch ContainerProperties this platform uses (Fargate). */
+export interface FargateContainerProperties {
+  image: string;
+  resourceRequirements: { type: 'VCPU' | 'MEMORY'; value: string }[];
+  executionRoleArn: string;
+  jobRoleArn: string;
+  environment: KeyValue[];
+  logConfiguration: { logDriver: 'awslogs'; options: Record<string, string> };
+  networkConfiguration: { assignPublicIp: 'ENABLED' | 'DISABLED' };
+  fargatePlatformConfiguration: { platformVersion: string };
+  runtimePlatform: { operatingSystemFamily: 'LINUX'; cpuArchitecture: 'X86_64' | 'ARM64' };
+  readonlyRootFilesystem: boolean;
+  user: string;
+  volumes: { name: string }[];
+  mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[];
+}
+
+export interface ContainerInputs {
+  repositoryUrl: string;
+  /** Immutable tag or `sha256:<digest>` (config rejects `latest`). */
+  imageTag: string;
+  executionRoleArn: string;
+  jobRoleArn: string;
+  logGroupName: string;
+  region: string;
+  /** Defaults every job gets; the orchestrator overrides INPUT_KEY, RUN_ID, JOB_ID, SHARD_COUNT per job. */
+  environment: Record<string, string>;
+}
+
+/** 2 vCPU / 4 GiB: the sizing the source documents give for a 10,000-transaction job. */
+export const JOB_VCPU = '2';
+export const JOB_MEMORY_MIB = '4096';
+
+/** `repo:tag`, or `repo@sha256:...` for a digest (a digest pins the exact bytes). */
+export function imageReference(repositoryUrl: string, imageTag: string): string {
+  return imageTag.startsWith('sha256:') ? `${repositoryUrl}@${imageTag}` : `${repositoryUrl}:${imageTag}`;
+}
+
+export function containerProperties(p: ContainerInputs): FargateContainerProperties {
+  return {
+    image: imageReference(p.repositoryUrl, p.imageTag),
+    resourceRequirements: [{ type: 'VCPU', value: JOB_VCPU }, { type: 'MEMORY', value: JOB_MEMORY_MIB }],
+    executionRoleArn: p.executionRoleArn,
+    jobRoleArn: p.jobRoleArn,
+    environment: Object.entries(p.environment)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value })),
+    logConfiguration: {
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': p.logGroupName, 'awslogs-region': p.region, 'awslogs-stream-prefix': 'processor' },
+    },
+    // Private subnets only: images and AWS APIs are reached through VPC endpoints.
+    networkConfiguration: { assignPublicIp: 'DISABLED' },
+    fargatePlatformConfiguration: { platformVersion: 'LATEST' },
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    // The image runs as uid 10001 and writes nothing but /tmp (a task-scoped scratch volume).
+    readonlyRootFilesystem: true,
+    user: '10001:10001',
+    volumes: [{ name: 'scratch' }],
+    mountPoints: [{ sourceVolume: 'scratch', containerPath: '/tmp', readOnly: false }],
+  };
+}

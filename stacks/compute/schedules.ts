@@ -1,0 +1,107 @@
+import { Construct } from 'constructs';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue';
+import { NodejsFunction } from '../constructs/nodejs-function';
+import { INPUT_PREFIX } from '../data/buckets';
+
+export interface EventWiringProps {
+  readonly name: (purpose: string) => string;
+  readonly accountId: string;
+  readonly messagingKeyArn: string;
+  readonly nightlySchedule: string;
+  readonly jobQueueArn: string;
+  readonly inputBucketName: string;
+  readonly paymentBucketName: string;
+  readonly orchestrator: NodejsFunction;
+  readonly ingest: NodejsFunction;
+  readonly jobEvents: NodejsFunction;
+}
+
+export interface EventRoute {
+  readonly rule: CloudwatchEventRule;
+  readonly target: CloudwatchEventTarget;
+  /** Events EventBridge could not deliver after its retries (e.g. throttled, permission removed). */
+  readonly deadLetterQueue: DeadLetterQueue;
+}
+
+export interface EventWiring {
+  readonly nightly: EventRoute;
+  readonly batchStateChange: EventRoute;
+  readonly objectCreated: EventRoute;
+}
+
+/** Event patterns as typed objects (rendered with JSON.stringify). */
+export function batchStateChangePattern(jobQueueArn: string): Record<string, unknown> {
+  return { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'], detail: { jobQueue: [jobQueueArn] } };
+}
+
+/** Input bucket: only `transactions/`; payment-files bucket: every object. */
+export function objectCreatedPattern(inputBucket: string, paymentBucket: string): Record<string, unknown> {
+  return {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: {
+      $or: [
+        { bucket: { name: [inputBucket] }, object: { key: [{ prefix: INPUT_PREFIX }] } },
+        { bucket: { name: [paymentBucket] } },
+      ],
+    },
+  };
+}
+
+/**
+ * EventBridge wiring of the nightly run: the schedule and on-demand start of the orchestrator, Batch
+ * job state changes of this queue to job-events, and S3 "Object Created" (native bucket → EventBridge
+ * notifications, no custom resource) to ingest. Every target has a retry policy and its own DLQ, and
+ * each function accepts invocations only from its rule (aws:SourceArn on the Lambda permission).
+ */
+export function createEventWiring(scope: Construct, p: EventWiringProps): EventWiring {
+  const route = (id: string, rule: CloudwatchEventRule, fn: NodejsFunction, retry: { attempts: number; maxAgeSeconds: number }): EventRoute => {
+    const deadLetterQueue = new DeadLetterQueue(scope, `${id}-target-dlq`, {
+      queueName: p.name(`${id}-events-dlq`),
+      kmsKeyArn: p.messagingKeyArn,
+      accountId: p.accountId,
+      eventBridgeRuleArns: [rule.arn],
+    });
+    const target = new CloudwatchEventTarget(scope, `${id}-target`, {
+      rule: rule.name,
+      targetId: id,
+      arn: fn.arn,
+      retryPolicy: { maximumRetryAttempts: retry.attempts, maximumEventAgeInSeconds: retry.maxAgeSeconds },
+      deadLetterConfig: { arn: deadLetterQueue.arn },
+    });
+    new LambdaPermission(scope, `${id}-invoke`, {
+      statementId: 'AllowEventBridgeRule',
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: rule.arn,
+      sourceAccount: p.accountId,
+    });
+    return { rule, target, deadLetterQueue };
+  };
+
+  const nightlyRule = new CloudwatchEventRule(scope, 'nightly-schedule', {
+    name: p.name('nightly-batch'),
+    description: 'Starts the nightly transaction run (orchestrator)',
+    scheduleExpression: p.nightlySchedule,
+  });
+  const batchRule = new CloudwatchEventRule(scope, 'batch-state-change', {
+    name: p.name('batch-job-state'),
+    description: 'Batch job state changes of the transaction queue',
+    eventPattern: JSON.stringify(batchStateChangePattern(p.jobQueueArn)),
+  });
+  const objectRule = new CloudwatchEventRule(scope, 'object-created', {
+    name: p.name('object-created'),
+    description: 'New transaction and payment files',
+    eventPattern: JSON.stringify(objectCreatedPattern(p.inputBucketName, p.paymentBucketName)),
+  });
+  return {
+    // A missed start eats into the 4-hour window: give up after 30 minutes and let the DLQ alarm page.
+    nightly: route('nightly', nightlyRule, p.orchestrator, { attempts: 8, maxAgeSeconds: 1800 }),
+    batchStateChange: route('batch-state', batchRule, p.jobEvents, { attempts: 24, maxAgeSeconds: 3600 }),
+    objectCreated: route('object-created', objectRule, p.ingest, { attempts: 24, maxAgeSeconds: 3600 }),
+  };
+}
