@@ -96,6 +96,8 @@ export const configSchema = z.object({
     imageTag: z.string().regex(/^(?!latest$)([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$/,
       'must be an immutable tag or sha256 digest, never "latest"'),
     windowHours: z.number().int().min(1).max(12),
+    /** Per-transaction ceiling in major units, an exact decimal string (never a float). */
+    maxAmount: z.string().regex(/^[1-9]\d{0,14}(\.\d{1,4})?$/, 'must be a positive decimal string like "1000000" or "1000000.00"'),
   }).strict(),
   retention: z.object({
     logDays: retentionDays.refine((v) => v >= 365, { message: 'must be at least 365 (PCI DSS 10.5.1)' }),

@@ -138,7 +138,7 @@ describe('compute stack: image repository and Batch', () => {
       expect(env.DEST_KMS_KEY_ARN).toMatch(dataRef('aws_kms_key', 's3-key', 'arn'));
       expect(env.JOB_STATUS_TABLE).toMatch(dataRef('aws_dynamodb_table', 'job-status', 'name'));
       expect(env.SNS_TOPIC_ARN).toMatch(dataRef('aws_sns_topic', 'batch-alerts', 'arn'));
-      expect(env).toMatchObject({ ENVIRONMENT: 'dev', MAX_AMOUNT: '1000000', SHARD_COUNT: '1' });
+      expect(env).toMatchObject({ ENVIRONMENT: 'dev', MAX_AMOUNT: '1000000.00', SHARD_COUNT: '1' });
     });
   });
 

@@ -16,9 +16,6 @@ import { publishStatement } from '../data/messaging';
 import type { DataStack } from '../data-stack';
 import { containerProperties, EVALUATE_ON_EXIT } from './job-definition';
 
-/** contracts.md: default per-transaction ceiling (major units) when config has none. */
-export const DEFAULT_MAX_AMOUNT = '1000000';
-
 export interface BatchProps {
   readonly cfg: PlatformConfig;
   readonly name: (purpose: string) => string;
@@ -161,7 +158,7 @@ export function createBatch(scope: Construct, p: BatchProps): BatchResources {
       AUDIT_LOG_TABLE: data.auditLogTable.name,
       SNS_TOPIC_ARN: data.batchAlertsTopic.arn,
       SHARD_COUNT: '1',
-      MAX_AMOUNT: DEFAULT_MAX_AMOUNT,
+      MAX_AMOUNT: cfg.batch.maxAmount,
       ENVIRONMENT: cfg.environment,
     },
   });

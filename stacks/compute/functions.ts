@@ -9,7 +9,6 @@ import { INPUT_PREFIX, PROCESSED_PREFIX } from '../data/buckets';
 import { publishStatement } from '../data/messaging';
 import { tableStatement } from '../data/tables';
 import type { DataStack } from '../data-stack';
-import { DEFAULT_MAX_AMOUNT } from './batch';
 
 export const METRICS_NAMESPACE = 'FinancialBatch';
 
@@ -109,7 +108,7 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
         TRANSACTIONS_TABLE: data.transactionsTable.name,
         IDEMPOTENCY_TABLE: data.idempotencyTable.name,
         AUDIT_LOG_TABLE: data.auditLogTable.name,
-        MAX_AMOUNT: DEFAULT_MAX_AMOUNT,
+        MAX_AMOUNT: cfg.batch.maxAmount,
       },
       statements: [
         ...data.inputBucket.readStatements('ReadInput', INPUT_PREFIX),
