@@ -15,6 +15,8 @@ const arg = (name: string, def: string) => {
   return i > 0 ? process.argv[i + 1] : def;
 };
 
+// Terraform JSON of arbitrary shape, walked generically.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 /** Folds helper resource types into the kind an operator thinks in. */
