@@ -146,7 +146,7 @@ const id = (node: string) => `"${node}"`;
 export function toDot(graph: Graph): string {
   const lines = [
     'digraph platform {',
-    '  graph [rankdir=LR, fontname="Helvetica", fontsize=12, nodesep=0.25, ranksep=1.2, compound=true, label="Financial batch platform: resources by stack, from cdktf.out", labelloc=t];',
+    '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.9, newrank=true, compound=true, label="Financial batch platform: resources by stack, from cdktf.out", labelloc=t];',
     '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", color="#8a94a6", fontname="Helvetica", fontsize=10];',
     '  edge [color="#c3c8d2", arrowsize=0.5];',
   ];
@@ -166,9 +166,23 @@ export function toDot(graph: Graph): string {
     if (from.endsWith('|aws_iam_role') || to.endsWith('|aws_iam_role')) continue;
     lines.push(`  ${id(from)} -> ${id(to)};`);
   }
+  // Cross-stack edges: permissions (IAM roles) are left out; references to another stack's KMS keys
+  // are drawn once per stack pair from the cluster's border, since nearly every resource has one.
+  const keyEdges = new Map<string, number>();
   for (const [e, n] of [...graph.crossEdges.entries()].sort()) {
     const [from, to] = e.split('->');
-    lines.push(`  ${id(from)} -> ${id(to)} [color="#1f5fbf", penwidth=1.6, style=bold, label="${n}", fontsize=8, fontcolor="#1f5fbf", constraint=true];`);
+    if (from.endsWith('|aws_iam_role')) continue;
+    if (to.endsWith('|aws_kms_key')) {
+      const k = `${from.split('|')[0]}->${to}`;
+      keyEdges.set(k, (keyEdges.get(k) ?? 0) + n);
+      continue;
+    }
+    lines.push(`  ${id(from)} -> ${id(to)} [color="#1f5fbf", penwidth=1.4, label="${n}", fontsize=8, fontcolor="#1f5fbf"];`);
+  }
+  for (const [k, n] of keyEdges) {
+    const [fromStack, to] = k.split('->');
+    const anchor = Object.keys(graph.stacks[fromStack]).sort()[0];
+    lines.push(`  ${id(`${fromStack}|${anchor}`)} -> ${id(to)} [ltail="cluster_${fromStack}", color="#7b8fb8", style=dashed, label="keys: ${n}", fontsize=8, fontcolor="#7b8fb8"];`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
