@@ -1,26 +1,134 @@
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
+import { KmsKey, serviceUseStatement } from './constructs/kms-key';
 import type { NetworkStack } from './network-stack';
 import type { DataStack } from './data-stack';
+import { ReportingDatabase } from './reporting/aurora';
+import { ReportingEmail } from './reporting/ses';
+import { ReportingFunctions } from './reporting/functions';
+import { migrationSet, MigrationsOnDeploy } from './reporting/migrations';
+import { DLQ_RETENTION_SECONDS, ReportingWorkflow } from './reporting/workflow';
+import { ReportingAlarms } from './reporting/alarms';
 
 export interface ReportingStackProps {
   readonly network: NetworkStack;
   readonly data: DataStack;
 }
 
-/** Regulatory reporting: Step Functions workflow, reporting Lambdas, Aurora Serverless v2, SES. */
+/**
+ * Regulatory reporting: the daily Step Functions workflow (schedule -> Distributed Map over every
+ * jurisdiction x report type x entity -> generate -> validate -> deliver -> confirm), its Lambdas,
+ * Aurora MySQL Serverless v2 with migrations applied on deploy, SES with delivery events, alarms.
+ */
 export class ReportingStack extends PlatformStack {
+  readonly database: ReportingDatabase;
+  readonly email: ReportingEmail;
+  readonly functions: ReportingFunctions;
+  readonly workflow: ReportingWorkflow;
+  readonly alarms: ReportingAlarms;
+  readonly functionKey: KmsKey;
+  readonly confirmDeadLetterQueue: SqsQueue;
+
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: ReportingStackProps) {
     super(scope, id, cfg);
-    const dbSg = new SecurityGroup(this, 'db-sg', {
-      name: this.name('reporting-db'),
-      description: 'Reporting database: ingress 3306 from the reporting Lambdas only',
-      vpcId: props.network.vpcId,
+    const { network, data } = props;
+    const name = (purpose: string) => this.name(purpose);
+
+    this.functionKey = new KmsKey(this, 'function-key', {
+      alias: this.name('reporting'),
+      description: 'Reporting Lambda environment variables and reporting dead-letter queues',
+      accountId: this.accountId,
+      // EventBridge writes undeliverable SES events to the encrypted DLQ as itself.
+      statements: [serviceUseStatement('EventBridgeDeadLetters', 'events.amazonaws.com',
+        { StringEquals: { 'aws:SourceAccount': this.accountId } }, ['kms:GenerateDataKey', 'kms:Decrypt'])],
     });
-    new TerraformOutput(this, 'database_security_group_id', { value: dbSg.id, description: 'Reporting database SG' });
-    new TerraformOutput(this, 'job_status_table_name', { value: props.data.jobStatusTable.name, description: 'Job status table' });
+    this.confirmDeadLetterQueue = new SqsQueue(this, 'delivery-events-dlq', {
+      name: this.name('report-delivery-events-dlq'),
+      kmsMasterKeyId: this.functionKey.arn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    });
+
+    this.database = new ReportingDatabase(this, 'database', {
+      cfg,
+      clusterIdentifier: this.name('reporting-db'),
+      keyAlias: this.name('reporting-db'),
+      accountId: this.accountId,
+      region: this.region,
+      subnetIds: network.privateSubnetIds,
+      securityGroupId: network.databaseSecurityGroupId,
+      logsKeyArn: data.logsKey.arn,
+    });
+
+    this.email = new ReportingEmail(this, 'email', {
+      identity: cfg.reporting.sesIdentity,
+      configurationSetName: this.name('reports'),
+      region: this.region,
+      accountId: this.accountId,
+    });
+
+    this.functions = new ReportingFunctions(this, 'functions', {
+      cfg,
+      name,
+      accountId: this.accountId,
+      region: this.region,
+      subnetIds: network.privateSubnetIds,
+      securityGroupId: network.reportingLambdaSecurityGroupId,
+      database: this.database,
+      email: this.email,
+      reportsBucket: data.reportsBucket,
+      processedBucket: data.processedBucket,
+      s3KeyArn: data.s3Key.arn,
+      idempotencyTable: { name: data.idempotencyTable.name, arn: data.idempotencyTable.arn },
+      dynamoKeyArn: data.dynamoKey.arn,
+      functionKeyArn: this.functionKey.arn,
+      logsKeyArn: data.logsKey.arn,
+      confirmDeadLetterQueueArn: this.confirmDeadLetterQueue.arn,
+    });
+    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, this.name('report-delivery-events'));
+
+    new MigrationsOnDeploy(this, 'migrations', {
+      fn: this.functions.migrate,
+      set: migrationSet(),
+      dependsOn: [this.database.writer],
+    });
+
+    const f = this.functions;
+    this.workflow = new ReportingWorkflow(this, 'workflow', {
+      stateMachineName: this.name('reporting-workflow'),
+      scheduleName: this.name('daily-reporting'),
+      scheduleExpression: cfg.schedules.dailyReporting,
+      reporting: cfg.reporting,
+      functions: { generate: f.generate, validate: f.validate, deliver: f.deliver, confirm: f.confirm, failure: f.failure },
+      topic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
+      resultsBucket: data.reportsBucket,
+      s3KeyArn: data.s3Key.arn,
+      logsKeyArn: data.logsKey.arn,
+      logRetentionDays: cfg.retention.logDays,
+      queueKeyArn: this.functionKey.arn,
+      accountId: this.accountId,
+      region: this.region,
+    });
+
+    this.alarms = new ReportingAlarms(this, 'alarms', {
+      name,
+      topicArn: data.reportingAlertsTopic.arn,
+      stateMachineArn: this.workflow.arn,
+      stateMachineNameArn: this.workflow.stateMachineArn,
+      generateFunctionName: f.generate.functionName,
+      validateFunctionName: f.validate.functionName,
+    });
+
+    const output = (outputId: string, value: string, description: string) => new TerraformOutput(this, outputId, { value, description });
+    output('state_machine_arn', this.workflow.arn, 'Reporting workflow (Step Functions) ARN');
+    output('reports_bucket', data.reportsBucket.name, 'Bucket holding generated reports and workflow run results');
+    output('aurora_cluster_endpoint', this.database.endpoint, 'Reporting database writer endpoint');
+    output('aurora_reader_endpoint', this.database.readerEndpoint, 'Reporting database reader endpoint');
+    output('db_secret_arn', this.database.secretArn, 'RDS-managed master secret of the reporting database');
+    output('reporting_topic_arn', data.reportingAlertsTopic.arn, 'Reporting alerts topic');
+    output('report_loader_function', f.loader.functionName, 'Bulk-loads accepted records of a run into Aurora');
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * Reporting stack, orchestration side: the state machine and its role, the schedule, SES and its
+ * delivery events, alarms and outputs.
+ */
+import { Testing, TerraformStack } from 'cdktf';
+import { ReportingEmail } from '../../stacks/reporting/ses';
+import { LOG_DELIVERY_ACTIONS } from '../../stacks/reporting/workflow';
+import {
+  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, rep, resolveIn, resources, roleStatements, upstream,
+} from './reporting-fixture';
+
+describe('reporting stack: state machine', () => {
+  const sm = findResource(rep, 'aws_sfn_state_machine');
+  const sts = roleStatements(sm.role_arn);
+
+  it('logs ALL with execution data to a KMS-encrypted vendedlogs group, with X-Ray tracing', () => {
+    expect(sm.name).toBe(name('reporting-workflow'));
+    expect(sm.logging_configuration).toMatchObject({ level: 'ALL', include_execution_data: true });
+    const groupId = /^\$\{aws_cloudwatch_log_group\.([^.]+)\.arn\}:\*$/.exec(sm.logging_configuration.log_destination)![1];
+    const group = resources(rep, 'aws_cloudwatch_log_group')[groupId];
+    expect(group.name).toBe(`/aws/vendedlogs/states/${name('reporting-workflow')}`);
+    expectUpstream(group.kms_key_id, platform.data, platform.data.logsKey.arn);
+    expect(group.retention_in_days).toBe(cfg.retention.logDays);
+    expect(sm.tracing_configuration).toEqual({ enabled: true });
+  });
+
+  it('may invoke exactly the five workflow functions (and their versions), publish to the reporting topic', () => {
+    const invoke = allows(sts, 'lambda:InvokeFunction');
+    expect(invoke).toHaveLength(1);
+    const ids = ['generate', 'validate', 'deliver', 'confirm', 'failure'].map((n) => fnByName(name(`report-${n}`))[0]);
+    expect(arr(invoke[0].Resource).sort()).toEqual(ids.flatMap((id) => [`\${aws_lambda_function.${id}.arn}`, `\${aws_lambda_function.${id}.arn}:*`]).sort());
+    const publish = allows(sts, 'sns:Publish');
+    expect(publish).toHaveLength(1);
+    expectUpstream(publish[0].Resource, platform.data, platform.data.reportingAlertsTopic.arn);
+    const kms = sts.filter((s) => arr(s.Action).includes('kms:GenerateDataKey') && upstream(s.Resource as string)
+      === resolveIn(platform.data, platform.data.messagingKey.arn));
+    expect(kms).toHaveLength(1);
+  });
+
+  it('uses "*" only for the log-delivery and X-Ray actions that have no resource-level permissions', () => {
+    const star = sts.filter((s) => arr(s.Resource).includes('*'));
+    expect(star.flatMap((s) => arr(s.Action)).sort()).toEqual([...LOG_DELIVERY_ACTIONS,
+      'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'].sort());
+    for (const s of sts) for (const a of arr(s.Action)) expect(a).not.toMatch(/(^\*$|:\*$)/);
+    // Distributed Map children: only this state machine's executions and map runs.
+    const smArn = `arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
+    expect(allows(sts, 'states:StartExecution')[0].Resource).toBe(smArn);
+    expect(allows(sts, 'states:StopExecution')[0].Resource).toBe(`${smArn.replace(':stateMachine:', ':execution:')}/*`);
+  });
+
+  it('is started daily by an EventBridge schedule with input {}, retries, a DLQ and a narrow role', () => {
+    const schedule = findResource(rep, 'aws_scheduler_schedule');
+    const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
+    expect(schedule.schedule_expression).toBe(cfg.schedules.dailyReporting);
+    expect(schedule.target).toMatchObject({
+      arn: `\${aws_sfn_state_machine.${smId}.arn}`,
+      input: '{}',
+      retry_policy: { maximum_retry_attempts: 2, maximum_event_age_in_seconds: 86400 },
+    });
+    const dlqId = /^\$\{aws_sqs_queue\.([^.]+)\.arn\}$/.exec(schedule.target.dead_letter_config.arn)![1];
+    const dlq = resources(rep, 'aws_sqs_queue')[dlqId];
+    expect(dlq.message_retention_seconds).toBe(14 * 86400);
+    expect(dlq.kms_master_key_id).toMatch(/^\$\{aws_kms_key\./);
+    expect(schedule.kms_key_arn).toBe(dlq.kms_master_key_id);
+    const role = roleStatements(schedule.target.role_arn);
+    const start = allows(role, 'states:StartExecution');
+    expect(start).toEqual([expect.objectContaining({ Resource: `\${aws_sfn_state_machine.${smId}.arn}` })]);
+    expect(role.flatMap((s) => arr(s.Resource))).not.toContain('*');
+  });
+});
+
+describe('reporting stack: SES', () => {
+  it('verifies the configured domain and routes delivery events of its configuration set to report-confirm', () => {
+    const identity = findResource(rep, 'aws_sesv2_email_identity');
+    expect(identity.email_identity).toBe(cfg.reporting.sesIdentity);
+    const set = findResource(rep, 'aws_sesv2_configuration_set');
+    expect(set.configuration_set_name).toBe(name('reports'));
+    expect(set.delivery_options).toEqual({ tls_policy: 'REQUIRE' });
+    const dest = findResource(rep, 'aws_sesv2_configuration_set_event_destination');
+    expect(dest.event_destination.event_bridge_destination.event_bus_arn)
+      .toBe('arn:aws:events:us-east-1:${data.aws_caller_identity.caller.account_id}:event-bus/default');
+    expect([...dest.event_destination.matching_event_types].sort()).toEqual(['BOUNCE', 'COMPLAINT', 'DELIVERY', 'REJECT']);
+
+    const rule = findResource(rep, 'aws_cloudwatch_event_rule');
+    const pattern = JSON.parse(rule.event_pattern as string);
+    expect(pattern.source).toEqual(['aws.ses']);
+    expect(pattern['detail-type'].sort()).toEqual(['Email Bounced', 'Email Complaint Received', 'Email Delivered', 'Email Rejected']);
+    expect(pattern.detail.mail.tags['ses:configuration-set']).toEqual([name('reports')]);
+    const target = findResource(rep, 'aws_cloudwatch_event_target');
+    const [confirmId] = fnByName(name('report-confirm'));
+    expect(target.arn).toBe(`\${aws_lambda_function.${confirmId}.arn}`);
+    expect(target.dead_letter_config.arn).toMatch(/^\$\{aws_sqs_queue\./);
+    const perm = findResource(rep, 'aws_lambda_permission');
+    expect(perm).toMatchObject({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction' });
+    expect(perm.source_arn).toMatch(/^\$\{aws_cloudwatch_event_rule\.[^.]+\.arn\}$/);
+    const qp = JSON.parse(findResource(rep, 'aws_sqs_queue_policy').policy as string).Statement[0];
+    expect(qp.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': perm.source_arn } });
+  });
+
+  it('uses an email identity when sesIdentity is an address, and rejects a malformed domain', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'ses-test');
+    const email = new ReportingEmail(stack, 'email', { identity: 'reports@example.com', configurationSetName: 'x-reports', region: 'us-east-1', accountId: '111111111111' });
+    expect(email.isDomain).toBe(false);
+    expect(Testing.synth(stack)).toHaveResourceWithProperties({ tfResourceType: 'aws_sesv2_email_identity' }, { email_identity: 'reports@example.com' });
+    expect(() => new ReportingEmail(stack, 'bad', { identity: 'not a domain', configurationSetName: 'y', region: 'us-east-1', accountId: '111111111111' }))
+      .toThrow('reporting.sesIdentity: "not a domain" must be a domain');
+  });
+});
+
+describe('reporting stack: alarms and outputs', () => {
+  const alarms = Object.values(resources(rep, 'aws_cloudwatch_metric_alarm'));
+  const topic = resolveIn(platform.data, platform.data.reportingAlertsTopic.arn);
+
+  it('alarms on failed and timed-out runs and generate/validate errors, notifying the reporting topic', () => {
+    const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
+    const byMetric = (metric: string) => alarms.filter((a) => a.metric_name === metric);
+    for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(byMetric(m).filter((a) => !(a.dimensions.StateMachineArn as string).includes('/'))).toEqual([expect.objectContaining({
+        namespace: 'AWS/States', dimensions: { StateMachineArn: `\${aws_sfn_state_machine.${smId}.arn}` }, threshold: 1,
+      })]);
+    }
+    const errors = byMetric('Errors').map((a) => a.dimensions.FunctionName).sort();
+    expect(errors).toEqual(['generate', 'validate'].map((n) => `\${aws_lambda_function.${fnByName(name(`report-${n}`))[0]}.function_name}`).sort());
+    for (const a of alarms) {
+      expect(a.alarm_actions).toHaveLength(1);
+      expect(upstream(a.alarm_actions[0])).toBe(topic);
+    }
+    expect(alarms).toHaveLength(6);
+  });
+
+  it('alarms on failed reports through the Map Run children\'s own ExecutionsFailed metric', () => {
+    const sm = findResource(rep, 'aws_sfn_state_machine');
+    const def = JSON.parse(sm.definition as string);
+    const label = def.States.GenerateReports.Label;
+    expect(label).toBeTruthy();
+    const reports = alarms.filter((a) => a.metric_name === 'ExecutionsFailed' && (a.dimensions.StateMachineArn as string).endsWith(`/${label}`));
+    expect(reports).toHaveLength(1);
+    expect(reports[0].dimensions.StateMachineArn)
+      .toBe(`arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${sm.name}/${label}`);
+    expect(reports[0]).toMatchObject({ namespace: 'AWS/States', statistic: 'Sum', threshold: 1 });
+  });
+
+  it('alarms on delivery failures with a query matching all three ReportsDelivered dimensions', () => {
+    const delivery = alarms.find((a) => a.metric_query);
+    const q = delivery!.metric_query[0];
+    expect(q.return_data).toBe(true);
+    expect(q.expression).toBe(
+      'SELECT SUM(ReportsDelivered) FROM SCHEMA("RegulatoryReporting", Jurisdiction, ReportType, Status) WHERE Status = \'DELIVERY_FAILED\'');
+  });
+
+  it('outputs the state machine, reports bucket, cluster endpoint, secret and topic', () => {
+    const out = rep.output!;
+    const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
+    const cluster = Object.keys(resources(rep, 'aws_rds_cluster'))[0];
+    expect(out.state_machine_arn.value).toBe(`\${aws_sfn_state_machine.${smId}.arn}`);
+    expect(out.aurora_cluster_endpoint.value).toBe(`\${aws_rds_cluster.${cluster}.endpoint}`);
+    expect(out.db_secret_arn.value).toBe(`\${aws_rds_cluster.${cluster}.master_user_secret[0].secret_arn}`);
+    expect(upstream(out.reports_bucket.value as string)).toEqual(resolveIn(platform.data, platform.data.reportsBucket.name));
+    expect(upstream(out.reporting_topic_arn.value as string)).toEqual(topic);
+  });
+});

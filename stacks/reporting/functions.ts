@@ -1,0 +1,186 @@
+/**
+ * The reporting Lambdas, each with its own role holding only what its handler does (the source
+ * document's single shared role with DDL rights is a defect). Env vars follow notes/contracts.md.
+ */
+import { Construct } from 'constructs';
+import { NodejsFunction } from '../constructs/nodejs-function';
+import type { PolicyStatement } from '../constructs/policy';
+import type { SecureBucket } from '../constructs/secure-bucket';
+import type { PlatformConfig } from '../config';
+import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
+import type { ReportingEmail } from './ses';
+
+export const REPORTING_FUNCTIONS = [
+  'report-generate', 'report-validate', 'report-deliver', 'report-confirm', 'report-failure', 'report-migrate', 'report-loader',
+] as const;
+export type ReportingFunctionName = typeof REPORTING_FUNCTIONS[number];
+
+export const METRICS_NAMESPACE = 'RegulatoryReporting';
+/** Object prefix of generated reports in the reports bucket. */
+export const REPORTS_PREFIX = 'reports/';
+/** Object prefix of processed (accepted) records in the processed bucket. */
+export const PROCESSED_PREFIX = 'processed/';
+
+/** Sizing from the source document (003), with migrate/loader sized for DDL and bulk loads. */
+const SIZING: Record<ReportingFunctionName, { timeoutSeconds: number; memoryMb: number }> = {
+  'report-generate': { timeoutSeconds: 300, memoryMb: 1024 },
+  'report-validate': { timeoutSeconds: 60, memoryMb: 512 },
+  'report-deliver': { timeoutSeconds: 60, memoryMb: 512 },
+  'report-confirm': { timeoutSeconds: 30, memoryMb: 256 },
+  'report-failure': { timeoutSeconds: 30, memoryMb: 256 },
+  'report-migrate': { timeoutSeconds: 300, memoryMb: 256 },
+  'report-loader': { timeoutSeconds: 900, memoryMb: 1024 },
+};
+
+export interface ReportingFunctionsProps {
+  readonly cfg: PlatformConfig;
+  readonly name: (purpose: string) => string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly subnetIds: string[];
+  readonly securityGroupId: string;
+  readonly database: ReportingDatabase;
+  readonly email: ReportingEmail;
+  readonly reportsBucket: SecureBucket;
+  readonly processedBucket: SecureBucket;
+  readonly s3KeyArn: string;
+  readonly idempotencyTable: { name: string; arn: string };
+  readonly dynamoKeyArn: string;
+  /** Key for Lambda environment variables and the reporting queues. */
+  readonly functionKeyArn: string;
+  readonly logsKeyArn: string;
+  /** DLQ for the asynchronously invoked report-confirm (SES events). */
+  readonly confirmDeadLetterQueueArn: string;
+}
+
+export class ReportingFunctions extends Construct {
+  readonly generate: NodejsFunction;
+  readonly validate: NodejsFunction;
+  readonly deliver: NodejsFunction;
+  readonly confirm: NodejsFunction;
+  readonly failure: NodejsFunction;
+  readonly migrate: NodejsFunction;
+  readonly loader: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ReportingFunctionsProps) {
+    super(scope, id);
+    const { cfg, database } = props;
+    const concurrency = cfg.reporting.mapMaxConcurrency;
+    const vpc = { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] };
+    const dbEnv = {
+      DB_SECRET_ARN: database.secretArn,
+      DB_HOST: database.endpoint,
+      DB_PORT: String(DATABASE_PORT),
+      DB_NAME: DATABASE_NAME,
+    };
+    const s3Key = (sid: string, actions: string[]): PolicyStatement => ({
+      Sid: sid, Effect: 'Allow', Action: actions, Resource: props.s3KeyArn,
+    });
+    const fn = (entry: ReportingFunctionName, options: {
+      statements: PolicyStatement[];
+      environment: Record<string, string>;
+      reservedConcurrency: number;
+      inVpc: boolean;
+      deadLetterQueueArn?: string;
+    }) => new NodejsFunction(this, entry, {
+      entry,
+      functionName: props.name(entry),
+      description: `Regulatory reporting: ${entry}`,
+      ...SIZING[entry],
+      reservedConcurrency: options.reservedConcurrency,
+      environment: { ENVIRONMENT: cfg.environment, ...options.environment },
+      statements: options.statements,
+      vpc: options.inVpc ? vpc : undefined,
+      deadLetterQueueArn: options.deadLetterQueueArn,
+      kmsKeyArn: props.functionKeyArn,
+      logRetentionDays: cfg.retention.logDays,
+      logKmsKeyArn: props.logsKeyArn,
+      accountId: props.accountId,
+      region: props.region,
+    });
+
+    this.generate = fn('report-generate', {
+      environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.s3KeyArn },
+      statements: [
+        ...props.reportsBucket.writeStatements('Reports', REPORTS_PREFIX),
+        s3Key('ReportsKey', ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
+        ...database.secretReadStatements('Database'),
+      ],
+      reservedConcurrency: concurrency,
+      inVpc: true,
+    });
+    this.validate = fn('report-validate', {
+      environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name },
+      statements: [
+        ...props.reportsBucket.readStatements('Reports', REPORTS_PREFIX),
+        s3Key('ReportsKey', ['kms:Decrypt']),
+        ...database.secretReadStatements('Database'),
+      ],
+      reservedConcurrency: concurrency,
+      inVpc: true,
+    });
+    // Outside the VPC: SES has no VPC endpoint for its API (only SMTP), and the private subnets have no
+    // internet route. Nothing here touches the database; send-once comes from the idempotency table.
+    this.deliver = fn('report-deliver', {
+      environment: {
+        SOURCE_EMAIL: cfg.reporting.sourceEmail,
+        SES_CONFIGURATION_SET: props.email.configurationSetName,
+        RECIPIENTS_JSON: JSON.stringify(cfg.reporting.recipients),
+        DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.name,
+      },
+      statements: [
+        props.email.sendStatement('SendReportEmail', cfg.reporting.sourceEmail),
+        {
+          Sid: 'IdempotencyRecords',
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Resource: props.idempotencyTable.arn,
+        },
+        { Sid: 'IdempotencyKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: props.dynamoKeyArn },
+      ],
+      reservedConcurrency: concurrency,
+      inVpc: false,
+    });
+    this.confirm = fn('report-confirm', {
+      environment: { ...dbEnv, METRICS_NAMESPACE },
+      statements: [
+        ...database.secretReadStatements('Database'),
+        // Lambda writes failed asynchronous invocations to the KMS-encrypted DLQ with this role.
+        { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
+      ],
+      // Workflow confirmations plus SES events arriving in bursts.
+      reservedConcurrency: concurrency + 10,
+      inVpc: true,
+      deadLetterQueueArn: props.confirmDeadLetterQueueArn,
+    });
+    this.failure = fn('report-failure', {
+      environment: dbEnv,
+      statements: database.secretReadStatements('Database'),
+      reservedConcurrency: concurrency,
+      inVpc: true,
+    });
+    this.migrate = fn('report-migrate', {
+      environment: dbEnv,
+      statements: database.secretReadStatements('Database'),
+      // Two concurrent migrations would race on the schema.
+      reservedConcurrency: 1,
+      inVpc: true,
+    });
+    this.loader = fn('report-loader', {
+      environment: { ...dbEnv, PROCESSED_BUCKET: props.processedBucket.name },
+      statements: [
+        ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
+        s3Key('ProcessedKey', ['kms:Decrypt']),
+        ...database.secretReadStatements('Database'),
+      ],
+      reservedConcurrency: 2,
+      inVpc: true,
+    });
+  }
+
+  /** The functions the workflow invokes. */
+  workflowFunctions(): NodejsFunction[] {
+    return [this.generate, this.validate, this.deliver, this.confirm, this.failure];
+  }
+}

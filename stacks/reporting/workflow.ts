@@ -1,0 +1,169 @@
+/**
+ * The reporting state machine (STANDARD, logging ALL with execution data to a KMS-encrypted group,
+ * X-Ray) with its least-privilege role, and the daily EventBridge Scheduler schedule that starts it.
+ */
+import { Construct } from 'constructs';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
+import { assumeRolePolicy, PolicyStatement, renderPolicy } from '../constructs/policy';
+import type { NodejsFunction } from '../constructs/nodejs-function';
+import type { SecureBucket } from '../constructs/secure-bucket';
+import { renderWorkflowDefinition, ReportingSettings, RESULTS_PREFIX, WorkflowFunctionArns } from './workflow-definition';
+
+/** Actions CloudWatch Logs delivery for Step Functions needs; none supports resource-level permissions. */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+];
+export const SCHEDULE_RETRY = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 86400 } as const;
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+export interface ReportingWorkflowProps {
+  readonly stateMachineName: string;
+  readonly scheduleName: string;
+  readonly scheduleExpression: string;
+  readonly reporting: ReportingSettings;
+  readonly functions: { generate: NodejsFunction; validate: NodejsFunction; deliver: NodejsFunction; confirm: NodejsFunction; failure: NodejsFunction };
+  readonly topic: { arn: string; kmsKeyArn: string };
+  readonly resultsBucket: SecureBucket;
+  readonly s3KeyArn: string;
+  readonly logsKeyArn: string;
+  readonly logRetentionDays: number;
+  /** Key of the schedule (its stored target) and of its dead-letter queue. */
+  readonly queueKeyArn: string;
+  readonly accountId: string;
+  readonly region: string;
+}
+
+export class ReportingWorkflow extends Construct {
+  readonly stateMachine: SfnStateMachine;
+  readonly role: IamRole;
+  readonly logGroup: EncryptedLogGroup;
+  readonly schedule: SchedulerSchedule;
+  readonly scheduleRole: IamRole;
+  readonly scheduleDeadLetterQueue: SqsQueue;
+  readonly arn: string;
+  /** ARN built from the name so the role can name its own state machine without a cycle. */
+  readonly stateMachineArn: string;
+
+  constructor(scope: Construct, id: string, props: ReportingWorkflowProps) {
+    super(scope, id);
+    const smName = props.stateMachineName;
+    const statesArn = (kind: string, rest: string) => `arn:aws:states:${props.region}:${props.accountId}:${kind}:${rest}`;
+    this.stateMachineArn = statesArn('stateMachine', smName);
+
+    // The /aws/vendedlogs/ prefix makes CloudWatch Logs use one account-level resource policy for all
+    // vended log groups instead of adding one per group (that policy is limited to 5,120 characters).
+    this.logGroup = new EncryptedLogGroup(this, 'logs', {
+      name: `/aws/vendedlogs/states/${smName}`,
+      retentionDays: props.logRetentionDays,
+      kmsKeyArn: props.logsKeyArn,
+    });
+
+    const f = props.functions;
+    const arns: WorkflowFunctionArns = {
+      generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
+    };
+    const statements: PolicyStatement[] = [
+      {
+        Sid: 'InvokeReportingFunctions',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: Object.values(f).flatMap((fn) => [fn.arn, `${fn.arn}:*`]),
+      },
+      { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: props.topic.arn },
+      { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.topic.kmsKeyArn },
+      // Distributed Map: child executions are executions of this same state machine.
+      { Sid: 'StartChildExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: this.stateMachineArn },
+      {
+        Sid: 'ManageChildExecutions',
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution', 'states:StopExecution'],
+        Resource: statesArn('execution', `${smName}/*`),
+      },
+      // ResultWriter: per-run result files, only under their prefix.
+      ...props.resultsBucket.writeStatements('RunResults', RESULTS_PREFIX),
+      { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.s3KeyArn },
+      // Log delivery APIs have no resource-level permissions: AWS requires "*" for each of them.
+      { Sid: 'LogDelivery', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
+      // X-Ray segment upload and sampling have no resource-level permissions: AWS requires "*".
+      {
+        Sid: 'XRayTraces',
+        Effect: 'Allow',
+        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+        Resource: '*',
+      },
+    ];
+    this.role = new IamRole(this, 'role', {
+      name: `${smName}-role`,
+      assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', props.accountId),
+    });
+    const policy = new IamRolePolicy(this, 'policy', {
+      name: `${smName}-policy`,
+      role: this.role.id,
+      policy: renderPolicy(statements),
+    });
+
+    this.stateMachine = new SfnStateMachine(this, 'state-machine', {
+      name: smName,
+      type: 'STANDARD',
+      roleArn: this.role.arn,
+      definition: renderWorkflowDefinition({
+        reporting: props.reporting,
+        functions: arns,
+        topicArn: props.topic.arn,
+        resultsBucket: props.resultsBucket.name,
+      }),
+      loggingConfiguration: {
+        logDestination: `${this.logGroup.arn}:*`,
+        includeExecutionData: true,
+        level: 'ALL',
+      },
+      tracingConfiguration: { enabled: true },
+      // The role's policy must exist before Step Functions validates logging and invokes.
+      dependsOn: [policy],
+    });
+    this.arn = this.stateMachine.arn;
+
+    this.scheduleDeadLetterQueue = new SqsQueue(this, 'schedule-dlq', {
+      name: `${props.scheduleName}-dlq`,
+      kmsMasterKeyId: props.queueKeyArn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    });
+    this.scheduleRole = new IamRole(this, 'schedule-role', {
+      name: `${props.scheduleName}-role`,
+      assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com', props.accountId),
+    });
+    new IamRolePolicy(this, 'schedule-policy', {
+      name: `${props.scheduleName}-policy`,
+      role: this.scheduleRole.id,
+      policy: renderPolicy([
+        { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: this.stateMachine.arn },
+        { Sid: 'DeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.scheduleDeadLetterQueue.arn },
+        { Sid: 'ScheduleAndDeadLetterKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.queueKeyArn },
+      ]),
+    });
+    this.schedule = new SchedulerSchedule(this, 'schedule', {
+      name: props.scheduleName,
+      description: 'Daily regulatory reporting for the previous business day',
+      scheduleExpression: props.scheduleExpression,
+      scheduleExpressionTimezone: 'UTC',
+      // The schedule's stored target input is encrypted with our key; the role above may use it.
+      kmsKeyArn: props.queueKeyArn,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.stateMachine.arn,
+        roleArn: this.scheduleRole.arn,
+        // The workflow derives the report date from its own start time (see workflow-definition.ts).
+        input: JSON.stringify({}),
+        retryPolicy: { ...SCHEDULE_RETRY },
+        deadLetterConfig: { arn: this.scheduleDeadLetterQueue.arn },
+      },
+    });
+  }
+}
