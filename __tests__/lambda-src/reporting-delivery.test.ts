@@ -1,0 +1,170 @@
+/**
+ * report-deliver, report-confirm and report-failure end to end: moto SES v2 (real SendEmail with a
+ * configuration set) and the DynamoDB idempotency table, MariaDB for report_log/delivery_log. SES
+ * throttling and rejection are forced with aws-sdk-client-mock on SES only (moto can't produce them);
+ * the handler, the idempotency store and the database stay real.
+ */
+import './quiet-logs';
+import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler as migrate } from '../../lambda-src/report-migrate';
+import { handler as generate } from '../../lambda-src/report-generate';
+import { handler as validate } from '../../lambda-src/report-validate';
+import { handler as deliver } from '../../lambda-src/report-deliver';
+import { handler as confirm } from '../../lambda-src/report-confirm';
+import { handler as failure } from '../../lambda-src/report-failure';
+import { captureEmf, clients, expectRejectsNamed, sesSentCount } from './support';
+import { IDEMPOTENCY_TABLE, ReportingFixture, startReporting } from './reporting-support';
+
+let fx: ReportingFixture;
+const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // Tuesday -> report date Monday 2026-11-23
+const item = (jurisdiction: string, entityId: string) => ({ jurisdiction, reportType: 'TRANSACTION', entityId, runStartedAt: RUN_STARTED });
+const lambdaContext = { getRemainingTimeInMillis: () => 60_000 };
+const dump = (table: string) => fx.db.query<Array<Record<string, unknown>>>(`SELECT * FROM \`${fx.db.database}\`.${table} ORDER BY 1`);
+
+
+async function generated(jurisdiction: string, entityId: string) {
+  const report = await generate(item(jurisdiction, entityId));
+  const validation = await validate(report);
+  return { report, validation };
+}
+
+function sesEvent(detailType: string, reportId: string, messageId: string) {
+  return {
+    version: '0', id: `evt-${detailType}-${messageId}`, source: 'aws.ses', 'detail-type': detailType, time: '2026-11-24T01:05:00Z',
+    detail: { eventType: detailType.split(' ')[1], mail: { messageId, destination: ['esma-reports@example.eu'], tags: { reportId: [reportId], 'ses:configuration-set': ['finbatch-test-reports'] } } },
+  };
+}
+
+beforeAll(async () => {
+  fx = await startReporting();
+  await migrate();
+  const ses = new SESv2Client(fx.moto.clientConfig);
+  await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'reports@example.com' }));
+  await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'finbatch-test-reports' }));
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+describe('report-deliver', () => {
+  test('sends a valid report once to the configured recipient; a repeat is ALREADY_SENT with the same message id', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-D');
+    expect(validation.isValid).toBe(true);
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const first = await deliver({ report, validation }, lambdaContext);
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
+    expect(first).toEqual({ reportId: report.reportId, messageId: expect.any(String), recipient: 'esma-reports@example.eu', status: 'SENT' });
+    const again = await deliver({ report, validation }, lambdaContext);
+    expect(again).toEqual({ ...first, status: 'ALREADY_SENT' });
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
+    const records = await clients(fx.moto).dynamo.send(new ScanCommand({ TableName: IDEMPOTENCY_TABLE }));
+    expect(records.Items).toHaveLength(1);
+    expect(records.Items![0].status.S).toBe('COMPLETED');
+  });
+
+  test('recipient falls back to DEFAULT_RECIPIENT for a jurisdiction without one', async () => {
+    const { report, validation } = await generated('APAC', 'ENTITY-D');
+    expect((await deliver({ report, validation })).recipient).toBe('default-regulatory@example.com');
+  });
+
+  test('refuses an invalid report with PermanentError and sends nothing', async () => {
+    const { report } = await generated('UK', 'ENTITY-X');
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const invalid = { reportId: report.reportId, isValid: false, errors: ['MISSING_COUNTERPARTY: T1'], warnings: [] };
+    await expectRejectsNamed(deliver({ report, validation: invalid }), 'PermanentError', /failed validation/);
+    await expectRejectsNamed(deliver({ report, validation: { ...invalid, isValid: true, reportId: 'OTHER' } }), 'PermanentError', /does not match/);
+    await expectRejectsNamed(deliver({ report }), 'PermanentError', /validation must be a JSON object/);
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+  });
+
+  test('SES throttling is RetryableError and leaves no send-once record; the retry sends', async () => {
+    const { report, validation } = await generated('US', 'ENTITY-T');
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sesMock = mockClient(SESv2Client);
+    try {
+      sesMock.on(SendEmailCommand).rejects(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
+      await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'RetryableError', /TooManyRequestsException/);
+      sesMock.on(SendEmailCommand).rejects(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $metadata: { httpStatusCode: 400 } }));
+      await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /MessageRejected/);
+    } finally {
+      sesMock.restore();
+    }
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'SENT', recipient: 'sec-reports@example.gov' });
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
+  });
+});
+
+describe('report-confirm', () => {
+  test('workflow confirm -> PENDING + DELIVERED; SES delivery event -> CONFIRMED with ReportsDelivered (all 3 dimensions) once', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-C');
+    const delivery = await deliver({ report, validation }, lambdaContext);
+    expect(await confirm(delivery)).toEqual({ reportId: report.reportId, status: 'PENDING' });
+    const row = async () => (await dump('report_log')).find((r) => r.report_id === report.reportId)!;
+    expect(await row()).toMatchObject({ status: 'DELIVERED', recipient: 'esma-reports@example.eu', message_id: delivery.messageId });
+
+    const event = sesEvent('Email Delivered', report.reportId, delivery.messageId);
+    const { result, emf } = await captureEmf(() => confirm(event));
+    expect(result).toEqual({ reportId: report.reportId, status: 'CONFIRMED' });
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Jurisdiction: 'EU', ReportType: 'TRANSACTION', Status: 'CONFIRMED', ReportsDelivered: 1 });
+    const meta = emf[0]._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
+    expect(meta.CloudWatchMetrics[0].Namespace).toBe('RegulatoryReporting');
+    expect(meta.CloudWatchMetrics[0].Dimensions).toEqual([['Jurisdiction', 'ReportType', 'Status']]);
+    expect(await row()).toMatchObject({ status: 'CONFIRMED' });
+
+    const logBefore = await dump('delivery_log');
+    const reportLogBefore = await dump('report_log');
+    const replay = await captureEmf(() => confirm(event));
+    expect(replay.result.status).toBe('CONFIRMED');
+    expect(replay.emf).toHaveLength(0);
+    expect(await confirm(delivery)).toEqual({ reportId: report.reportId, status: 'CONFIRMED' });
+    expect(await dump('delivery_log')).toEqual(logBefore);
+    expect(await dump('report_log')).toEqual(reportLogBefore);
+    expect(logBefore.filter((r) => r.report_id === report.reportId).map((r) => r.event).sort()).toEqual(['DELIVERY', 'SENT']);
+  });
+
+  test('a bounce before the workflow confirm records DELIVERY_FAILED and the metric the alarm watches', async () => {
+    const { report, validation } = await generated('US', 'ENTITY-B');
+    const delivery = await deliver({ report, validation });
+    const { result, emf } = await captureEmf(() => confirm(sesEvent('Email Bounced', report.reportId, delivery.messageId)));
+    expect(result.status).toBe('DELIVERY_FAILED');
+    expect(emf[0]).toMatchObject({ Jurisdiction: 'US', ReportType: 'TRANSACTION', Status: 'DELIVERY_FAILED', ReportsDelivered: 1 });
+    expect(await confirm(delivery)).toEqual({ reportId: report.reportId, status: 'DELIVERY_FAILED' });
+  });
+
+  test('unknown shapes and unknown reports are PermanentErrors', async () => {
+    await expectRejectsNamed(confirm({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }), 'PermanentError', /unsupported event source/);
+    await expectRejectsNamed(confirm({ reportId: 'EU-X', messageId: 'm', recipient: 'r', status: 'MAYBE' }), 'PermanentError', /status/);
+    await expectRejectsNamed(confirm(sesEvent('Email Delivered', 'NO-SUCH-REPORT', 'm-1')), 'PermanentError', /no row for NO-SUCH-REPORT/);
+    await expectRejectsNamed(confirm({ source: 'aws.ses', 'detail-type': 'Email Delivered', detail: { mail: {} } }), 'PermanentError', /reportId tag/);
+  });
+});
+
+describe('report-failure', () => {
+  test('records the failed stage and error; a re-run changes nothing; card-number-like causes are withheld', async () => {
+    const failed = { item: item('UK', 'ENTITY-F'), stage: 'GENERATE', error: { Error: 'RetryableError', Cause: 'db down; card 4111 1111 1111 1111' } };
+    expect(await failure(failed)).toEqual({ recorded: true });
+    const rows = async () => (await dump('report_log')).filter((r) => r.report_id === 'UK-TRANSACTION-ENTITY-F-2026-11-23');
+    const first = await rows();
+    expect(first).toEqual([expect.objectContaining({ status: 'FAILED', failed_stage: 'GENERATE', error_name: 'RetryableError' })]);
+    expect(String(first[0].error_cause)).not.toMatch(/4111/);
+    await failure(failed);
+    expect(await rows()).toEqual(first);
+  });
+
+  test('never marks a confirmed report failed', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-OK');
+    const delivery = await deliver({ report, validation });
+    await confirm(sesEvent('Email Delivered', report.reportId, delivery.messageId));
+    await failure({ item: item('EU', 'ENTITY-OK'), stage: 'CONFIRM', error: { Error: 'States.Timeout' } });
+    expect((await dump('report_log')).find((r) => r.report_id === report.reportId)).toMatchObject({ status: 'CONFIRMED', failed_stage: null });
+  });
+
+  test('malformed input is PermanentError', async () => {
+    await expectRejectsNamed(failure({ item: item('EU', 'ENTITY-F'), stage: 'LUNCH', error: {} }), 'PermanentError', /stage/);
+    await expectRejectsNamed(failure({ stage: 'GENERATE' }), 'PermanentError', /item must be a JSON object/);
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * orchestrator: the nightly run. Lists every object under INPUT_PREFIX (all pages), skips empty ones,
+ * refuses objects not encrypted with the platform key, skips objects whose job already exists, and
+ * submits the rest to Batch in parallel (bounded), large files as array jobs. For each job the status
+ * item is written with a conditional put BEFORE SubmitJob (no job Batch knows about without a status
+ * item); a failed submit marks it FAILED_TO_SUBMIT (resubmitted by the next run). One concise SNS
+ * summary (counts only). Throws RetryableError when anything failed, so async retries and the DLQ work.
+ */
+import { SubmitJobCommand } from '@aws-sdk/client-batch';
+import { ListObjectsV2Command, ListObjectsV2CommandOutput, _Object } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { writeAudit } from '../shared/audit';
+import { batch, ddb, s3, sns } from '../shared/clients';
+import { mapSettled } from '../shared/concurrency';
+import { intEnv, optionalEnv, requireEnv } from '../shared/env';
+import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
+import { createLogger, createMetrics } from '../shared/powertools';
+import { addSubmittedJobs, getRunRecord, isRunComplete, markRunCompleted, removeSubmittedJob } from '../shared/run-record';
+import { headEncrypted } from '../shared/s3-object';
+import { jobIdOf, parseRunRequest, shardCountOf } from './plan';
+
+const logger = createLogger('orchestrator');
+const CONCURRENCY = 10;
+/**
+ * A SUBMITTED item without a Batch job id older than this was claimed by an invocation that died
+ * between the claim and SubmitJob (Lambda's maximum run time is 15 minutes): submit it again. If that
+ * invocation did reach Batch, the job runs twice, which the processor makes harmless (deterministic
+ * outputs, counts added once per shard).
+ */
+const STALE_CLAIM_MS = 20 * 60 * 1000;
+
+interface Candidate { key: string; size: number; versionId?: string; etag?: string; jobId: string; shardCount: number; resubmitFrom?: string }
+
+export interface RunSummary {
+  runId: string;
+  listed: number;
+  empty: number;
+  refused: number;
+  alreadyProcessed: number;
+  submitted: number;
+  arrayJobs: number;
+  failed: number;
+}
+
+async function listAll(bucket: string, prefix: string): Promise<_Object[]> {
+  const out: _Object[] = [];
+  let token: string | undefined;
+  do {
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    } catch (err) {
+      throw classifyError(err, `ListObjectsV2 s3://${bucket}/${prefix}`);
+    }
+    out.push(...(page.Contents ?? []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+export const handler = async (event: unknown): Promise<RunSummary> => {
+  const { runId, retryFailed } = parseRunRequest(event);
+  const env = {
+    bucket: requireEnv('INPUT_BUCKET'),
+    prefix: requireEnv('INPUT_PREFIX'),
+    kmsKeyArn: requireEnv('S3_KMS_KEY_ARN'),
+    statusTable: requireEnv('JOB_STATUS_TABLE'),
+    auditTable: requireEnv('AUDIT_LOG_TABLE'),
+    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
+    jobQueue: requireEnv('JOB_QUEUE_ARN'),
+    jobDefinition: requireEnv('JOB_DEFINITION_ARN'),
+    perJob: intEnv('TRANSACTIONS_PER_JOB', 10_000),
+    bytesPerShard: optionalEnv('BYTES_PER_SHARD') ? intEnv('BYTES_PER_SHARD') : undefined,
+    environment: optionalEnv('ENVIRONMENT') ?? 'unknown',
+  };
+  const summary: RunSummary = { runId, listed: 0, empty: 0, refused: 0, alreadyProcessed: 0, submitted: 0, arrayJobs: 0, failed: 0 };
+  const errors: Error[] = [];
+
+  const objects = (await listAll(env.bucket, env.prefix)).filter((o) => o.Key && !o.Key.endsWith('/'));
+  summary.listed = objects.length;
+  const nonEmpty = objects.filter((o) => (o.Size ?? 0) > 0);
+  summary.empty = objects.length - nonEmpty.length;
+
+  // Head each object: its version id (part of the job id) and the encryption check.
+  const heads = await mapSettled(nonEmpty, CONCURRENCY, (o) => headEncrypted(env.bucket, o.Key!, env.kmsKeyArn));
+  const candidates: Candidate[] = [];
+  heads.forEach((h, i) => {
+    const o = nonEmpty[i];
+    if (h.status === 'rejected') {
+      if (h.reason instanceof PermanentError) {
+        summary.refused++;
+        logger.warn('object refused', { key: o.Key, reason: h.reason.message });
+      } else {
+        errors.push(h.reason as Error);
+      }
+      return;
+    }
+    const size = h.value.ContentLength ?? o.Size ?? 0;
+    candidates.push({
+      key: o.Key!, size, versionId: h.value.VersionId, etag: h.value.ETag,
+      jobId: jobIdOf(env.bucket, o.Key!, h.value.VersionId, h.value.ETag),
+      shardCount: shardCountOf(size, env.perJob, env.bytesPerShard),
+    });
+  });
+
+  // Already processed = a status item exists (any run). FAILED_TO_SUBMIT never reached Batch: submit
+  // again. FAILED is resubmitted only on an explicit replay of the same run ({runId, retryFailed}).
+  const existing = await mapSettled(candidates, CONCURRENCY, async (c) => {
+    try {
+      return (await ddb().send(new GetCommand({ TableName: env.statusTable, Key: { jobId: c.jobId }, ConsistentRead: true }))).Item;
+    } catch (err) {
+      throw classifyError(err, `GetItem ${c.jobId}`);
+    }
+  });
+  const toSubmit: Candidate[] = [];
+  existing.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      errors.push(r.reason as Error);
+      return;
+    }
+    const item = r.value;
+    const c = candidates[i];
+    if (!item) toSubmit.push(c);
+    else if (item.status === 'FAILED_TO_SUBMIT') toSubmit.push({ ...c, resubmitFrom: 'FAILED_TO_SUBMIT' });
+    else if (item.status === 'FAILED' && retryFailed && item.runId === runId) toSubmit.push({ ...c, resubmitFrom: 'FAILED' });
+    else if (item.status === 'SUBMITTED' && item.batchJobId === undefined && Date.now() - Number(item.submittedAt) > STALE_CLAIM_MS) {
+      toSubmit.push({ ...c, resubmitFrom: 'SUBMITTED' });
+    }
+    else summary.alreadyProcessed++;
+  });
+
+  await addSubmittedJobs(env.statusTable, runId, toSubmit.map((c) => c.jobId));
+  const results = await mapSettled(toSubmit, CONCURRENCY, (c) => submit(c, runId, env));
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') {
+      if (r.value) {
+        summary.submitted++;
+        if (toSubmit[i].shardCount > 1) summary.arrayJobs++;
+      } else {
+        summary.alreadyProcessed++;
+      }
+    } else {
+      summary.failed++;
+      errors.push(r.reason as Error);
+    }
+  });
+
+  // Nothing left running for this run (e.g. no new files): the run is complete now, and the SLA
+  // metric must say so; otherwise job-events announces completion when the last job ends.
+  const run = await getRunRecord(env.statusTable, runId);
+  if (run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId)) {
+    const metrics = createMetrics('orchestrator', 'FinancialBatch', env.environment);
+    metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
+    metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, Math.max(0, (Date.now() - run.startedAt) / 1000));
+    metrics.publishStoredMetrics();
+  }
+
+  const subject = errors.length ? `Batch run ${runId}: ${errors.length} error(s)` : `Batch run ${runId} started: ${summary.submitted} job(s)`;
+  try {
+    await sns().send(new PublishCommand({ TopicArn: env.topicArn, Subject: subject.slice(0, 100), Message: JSON.stringify({ ...summary, errors: errors.length }) }));
+  } catch (err) {
+    errors.push(classifyError(err, 'SNS Publish run summary'));
+  }
+  logger.info('run summary', { ...summary, errors: errors.length });
+  if (errors.length) {
+    // Names and counts only; each error was logged with its job id where it happened.
+    for (const e of errors.slice(0, 5)) logger.error('run error', { name: e.name, message: e.message.slice(0, 300) });
+    const retryable = errors.some((e) => !(e instanceof PermanentError));
+    const message = `orchestrator run ${runId}: ${errors.length} error(s); first: ${errors[0].message.slice(0, 200)}`;
+    throw retryable ? new RetryableError(message) : new PermanentError(message);
+  }
+  return summary;
+};
+
+interface Env { bucket: string; statusTable: string; auditTable: string; jobQueue: string; jobDefinition: string }
+
+/** Returns false when another invocation claimed the job first (conditional write lost). */
+async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
+  const now = Date.now();
+  try {
+    if (c.resubmitFrom) {
+      await ddb().send(new UpdateCommand({
+        TableName: env.statusTable,
+        Key: { jobId: c.jobId },
+        UpdateExpression: 'SET #status = :submitted, runId = :run, submittedAt = :now, updatedAt = :now REMOVE batchJobId, submitError',
+        // A stale SUBMITTED claim is taken over only if it still never reached Batch.
+        ConditionExpression: c.resubmitFrom === 'SUBMITTED' ? '#status = :previous AND attribute_not_exists(batchJobId)' : '#status = :previous',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':run': runId, ':now': now, ':previous': c.resubmitFrom },
+      }));
+    } else {
+      await ddb().send(new PutCommand({
+        TableName: env.statusTable,
+        Item: {
+          jobId: c.jobId, runId, status: 'SUBMITTED', inputBucket: env.bucket, inputKey: c.key, inputVersionId: c.versionId,
+          shardCount: c.shardCount, submittedAt: now, updatedAt: now, processedCount: 0, rejectedCount: 0, duplicateCount: 0,
+        },
+        ConditionExpression: 'attribute_not_exists(jobId)',
+      }));
+    }
+  } catch (err) {
+    if (isConditionFailure(err)) {
+      await removeSubmittedJob(env.statusTable, runId, c.jobId);
+      return false;
+    }
+    throw classifyError(err, `claim ${c.jobId}`);
+  }
+
+  let batchJobId: string;
+  try {
+    const environment = [
+      { name: 'INPUT_BUCKET', value: env.bucket },
+      { name: 'INPUT_KEY', value: c.key },
+      { name: 'RUN_ID', value: runId },
+      { name: 'JOB_ID', value: c.jobId },
+      { name: 'SHARD_COUNT', value: String(c.shardCount) },
+      ...(c.versionId ? [{ name: 'INPUT_VERSION_ID', value: c.versionId }] : []),
+    ];
+    const res = await batch().send(new SubmitJobCommand({
+      jobName: c.jobId,
+      jobQueue: env.jobQueue,
+      jobDefinition: env.jobDefinition,
+      arrayProperties: c.shardCount > 1 ? { size: c.shardCount } : undefined,
+      containerOverrides: { environment },
+    }));
+    batchJobId = res.jobId!;
+  } catch (err) {
+    const error = classifyError(err, `SubmitJob ${c.jobId}`);
+    // Best effort: the item must not claim a job Batch never accepted.
+    await ddb().send(new UpdateCommand({
+      TableName: env.statusTable,
+      Key: { jobId: c.jobId },
+      UpdateExpression: 'SET #status = :failed, submitError = :name, updatedAt = :now',
+      ConditionExpression: '#status = :submitted AND attribute_not_exists(batchJobId)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':failed': 'FAILED_TO_SUBMIT', ':submitted': 'SUBMITTED', ':name': (err as Error).name ?? 'Error', ':now': Date.now() },
+    })).catch((e) => logger.error('could not mark FAILED_TO_SUBMIT', { jobId: c.jobId, name: (e as Error).name }));
+    await removeSubmittedJob(env.statusTable, runId, c.jobId).catch(() => undefined);
+    logger.error('submit failed', { jobId: c.jobId, key: c.key, error: error.message });
+    throw error;
+  }
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: env.statusTable,
+      Key: { jobId: c.jobId },
+      UpdateExpression: 'SET batchJobId = :bid, updatedAt = :now',
+      ExpressionAttributeValues: { ':bid': batchJobId, ':now': Date.now() },
+    }));
+  } catch (err) {
+    throw classifyError(err, `record batchJobId ${c.jobId}`);
+  }
+  await writeAudit(env.auditTable, {
+    auditId: `${c.jobId}#JOB_SUBMITTED#${batchJobId}`, jobId: c.jobId, runId, event: 'JOB_SUBMITTED',
+    details: { batchJobId, inputKey: c.key, inputVersionId: c.versionId, shardCount: c.shardCount, sizeBytes: c.size, resubmittedFrom: c.resubmitFrom },
+    timestamp: now,
+  });
+  return true;
+};

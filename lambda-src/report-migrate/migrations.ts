@@ -1,0 +1,84 @@
+/**
+ * The reporting schema as ordered, versioned migrations. Append only: a released migration never
+ * changes (its checksum is recorded and verified), fixes go in a new version. Every statement runs on
+ * MariaDB 10.11 and Aurora MySQL 8.0; DDL auto-commits on both, so each migration is recorded only
+ * after all its statements succeeded and every statement is written to be safe to re-run
+ * (IF NOT EXISTS) in case a migration died half-way.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'transactions, report_log, delivery_log',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS transactions (
+        transaction_id VARCHAR(64) NOT NULL,
+        account_id VARCHAR(34) NOT NULL,
+        entity_id VARCHAR(40) NOT NULL,
+        amount DECIMAL(19,4) NOT NULL,
+        amount_minor BIGINT NOT NULL,
+        currency CHAR(3) NOT NULL,
+        \`timestamp\` DATETIME(3) NOT NULL COMMENT 'UTC',
+        counterparty VARCHAR(140) NULL,
+        jurisdiction VARCHAR(8) NOT NULL,
+        report_type VARCHAR(16) NOT NULL,
+        run_id VARCHAR(64) NOT NULL,
+        created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (transaction_id),
+        KEY idx_report_query (jurisdiction, report_type, entity_id, \`timestamp\`),
+        KEY idx_run (run_id),
+        CONSTRAINT chk_transactions_amount CHECK (amount > 0 AND amount_minor > 0)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+      `CREATE TABLE IF NOT EXISTS report_log (
+        report_id VARCHAR(200) NOT NULL,
+        jurisdiction VARCHAR(8) NOT NULL,
+        report_type VARCHAR(16) NOT NULL,
+        entity_id VARCHAR(40) NOT NULL,
+        report_date DATE NOT NULL,
+        status VARCHAR(24) NOT NULL,
+        framework VARCHAR(32) NULL,
+        framework_version VARCHAR(8) NULL,
+        s3_bucket VARCHAR(63) NULL,
+        s3_key VARCHAR(512) NULL,
+        sha256 CHAR(64) NULL,
+        transaction_count INT NULL,
+        validation_errors TEXT NULL,
+        validation_warnings TEXT NULL,
+        recipient VARCHAR(254) NULL,
+        message_id VARCHAR(255) NULL,
+        failed_stage VARCHAR(16) NULL,
+        error_name VARCHAR(128) NULL,
+        error_cause VARCHAR(1000) NULL,
+        generated_at DATETIME(3) NULL,
+        validated_at DATETIME(3) NULL,
+        delivered_at DATETIME(3) NULL,
+        confirmed_at DATETIME(3) NULL,
+        failed_at DATETIME(3) NULL,
+        updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+        PRIMARY KEY (report_id),
+        KEY idx_report_log_status (status),
+        KEY idx_report_log_jurisdiction_date (jurisdiction, report_date),
+        KEY idx_report_log_date (report_date),
+        KEY idx_report_log_message (message_id)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+      `CREATE TABLE IF NOT EXISTS delivery_log (
+        id BIGINT NOT NULL AUTO_INCREMENT,
+        report_id VARCHAR(200) NOT NULL,
+        event VARCHAR(16) NOT NULL,
+        recipient VARCHAR(254) NULL,
+        message_id VARCHAR(255) NOT NULL,
+        method VARCHAR(16) NOT NULL DEFAULT 'SES',
+        occurred_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (id),
+        UNIQUE KEY uq_delivery_event (message_id, event),
+        KEY idx_delivery_report (report_id),
+        CONSTRAINT fk_delivery_report FOREIGN KEY (report_id) REFERENCES report_log (report_id)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+    ],
+  },
+];

@@ -1,0 +1,39 @@
+/** S3 helpers shared by handlers: encryption check and body reading. */
+import { GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import { s3 } from './clients';
+import { classifyError, PermanentError } from './errors';
+
+/**
+ * Heads the object and requires SSE-KMS with exactly `expectedKeyArn` (S3 reports the key ARN in
+ * SSEKMSKeyId). Unencrypted, SSE-S3 or another key -> PermanentError: re-reading cannot fix it.
+ */
+export async function headEncrypted(bucket: string, key: string, expectedKeyArn: string, versionId?: string): Promise<HeadObjectCommandOutput> {
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
+      throw new PermanentError(`s3://${bucket}/${key}: object not found (deleted before it was processed?)`, { cause: err });
+    }
+    throw classifyError(err, `HeadObject s3://${bucket}/${key}`);
+  }
+  if (head.ServerSideEncryption !== 'aws:kms') {
+    throw new PermanentError(`s3://${bucket}/${key}: must be encrypted with SSE-KMS (aws:kms), found ${head.ServerSideEncryption ?? 'none'}`);
+  }
+  if (head.SSEKMSKeyId !== expectedKeyArn) {
+    throw new PermanentError(`s3://${bucket}/${key}: encrypted with an unexpected KMS key (expected the platform data key)`);
+  }
+  return head;
+}
+
+export async function readText(bucket: string, key: string, versionId?: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    if ((res.ContentLength ?? 0) > maxBytes) throw new PermanentError(`s3://${bucket}/${key}: larger than ${maxBytes} bytes`);
+    return await res.Body!.transformToString('utf-8');
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
+    throw classifyError(err, `GetObject s3://${bucket}/${key}`);
+  }
+}
