@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
 import { KmsKey, serviceUseStatement } from './constructs/kms-key';
@@ -31,6 +33,7 @@ export class ReportingStack extends PlatformStack {
   readonly alarms: ReportingAlarms;
   readonly functionKey: KmsKey;
   readonly confirmDeadLetterQueue: SqsQueue;
+  readonly loaderDeadLetterQueue: SqsQueue;
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: ReportingStackProps) {
     super(scope, id, cfg);
@@ -50,6 +53,14 @@ export class ReportingStack extends PlatformStack {
       kmsMasterKeyId: this.functionKey.arn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    });
+
+    this.loaderDeadLetterQueue = new SqsQueue(this, 'loader-dlq', {
+      name: this.name('report-loader-dlq'),
+      kmsMasterKeyId: this.functionKey.arn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'denyAll' }),
     });
 
     this.database = new ReportingDatabase(this, 'database', {
@@ -87,6 +98,24 @@ export class ReportingStack extends PlatformStack {
       functionKeyArn: this.functionKey.arn,
       logsKeyArn: data.logsKey.arn,
       confirmDeadLetterQueueArn: this.confirmDeadLetterQueue.arn,
+      loaderDeadLetterQueueArn: this.loaderDeadLetterQueue.arn,
+    });
+    // The loader runs when the nightly batch run completes: it subscribes to job-events' RUN_COMPLETED
+    // notification on the data stack's batch-alerts topic (listening keeps reporting independent of
+    // compute: no reference to the compute stack, so the stack graph stays a DAG).
+    new LambdaPermission(this, 'loader-from-batch-alerts', {
+      statementId: 'AllowBatchAlertsTopic',
+      action: 'lambda:InvokeFunction',
+      functionName: this.functions.loader.functionName,
+      principal: 'sns.amazonaws.com',
+      sourceArn: data.batchAlertsTopic.arn,
+    });
+    new SnsTopicSubscription(this, 'loader-run-completed', {
+      topicArn: data.batchAlertsTopic.arn,
+      protocol: 'lambda',
+      endpoint: this.functions.loader.arn,
+      filterPolicyScope: 'MessageAttributes',
+      filterPolicy: JSON.stringify({ event: ['RUN_COMPLETED'] }),
     });
     this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, this.name('report-delivery-events'));
 

@@ -19,7 +19,7 @@ export interface ComputeFixture {
   jobQueueArn: string;
   jobDefinitionArn: string;
   /** Messages published to the alerts topic since the last call. */
-  alerts(): Promise<Array<{ Subject: string; Message: string }>>;
+  alerts(): Promise<Array<{ Subject: string; Message: string; MessageAttributes?: Record<string, { Type: string; Value: string }> }>>;
   put(key: string, body: string | Buffer, kmsKeyArn?: string | null): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startCompute(): Promise<ComputeFixture> {
   return {
     moto, s3, dynamo, batch, jobQueueArn: q.jobQueueArn!, jobDefinitionArn: jd.jobDefinitionArn!,
     async alerts() {
-      const out: Array<{ Subject: string; Message: string }> = [];
+      const out: Array<{ Subject: string; Message: string; MessageAttributes?: Record<string, { Type: string; Value: string }> }> = [];
       for (;;) {
         const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
         if (!res.Messages?.length) return out;

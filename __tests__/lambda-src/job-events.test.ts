@@ -74,7 +74,9 @@ test('FAILED: status, one failure notification; last job of the run -> NightlyRu
   expect(metricNames(emf)).toEqual(['JobsFailed', 'NightlyRunCompleted', 'NightlyRunDurationSeconds', 'RecordsProcessed', 'RecordsRejected']);
   const alerts = await fx.alerts();
   expect(alerts.map((a) => a.Subject)).toEqual([`Batch job failed (run ${RUN})`, `Batch run ${RUN} completed`]);
-  expect(JSON.parse(alerts[1].Message)).toMatchObject({ runId: RUN, jobs: 2, succeeded: 1, failed: 1, recordsProcessed: 9990, recordsRejected: 10, withinWindow: true });
+  expect(JSON.parse(alerts[1].Message)).toMatchObject({ event: 'RUN_COMPLETED', runId: RUN, jobs: 2, succeeded: 1, failed: 1, recordsProcessed: 9990, recordsRejected: 10, withinWindow: true });
+  // The reporting loader's subscription filters on this attribute.
+  expect(alerts.map((a) => a.MessageAttributes?.event?.Value)).toEqual(['JOB_FAILED', 'RUN_COMPLETED']);
 
   const replay = await captureEmf(async () => handler(await eventFor(two.batchJobId, 'FAILED')));
   expect(replay.emf).toHaveLength(0);

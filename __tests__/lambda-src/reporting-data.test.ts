@@ -117,6 +117,14 @@ describe('report-loader', () => {
     expect(await load({ runId: 'run-down' })).toMatchObject({ rows: 2 });
   });
 
+  test('runs from the batch-alerts RUN_COMPLETED notification (SNS subscription)', async () => {
+    await putAccepted(fx.s3, 'run-sns', 'job-s', 'shard-0-of-1', [acceptedRecord({ id: 'SNS-1' })]);
+    const sns = (message: unknown) => ({ Records: [{ EventSource: 'aws:sns', Sns: { Message: JSON.stringify(message) } }] });
+    expect(await load(sns({ event: 'RUN_COMPLETED', runId: 'run-sns', jobs: 1 }))).toMatchObject({ runId: 'run-sns', rows: 1 });
+    await expectRejectsNamed(load(sns({ event: 'JOB_FAILED', runId: 'run-sns' })), 'PermanentError', /must be RUN_COMPLETED, got "JOB_FAILED"/);
+    await expectRejectsNamed(load({ Records: [{ Sns: { Message: 'not json' } }] }), 'PermanentError', /not JSON/);
+  });
+
   test('malformed events are PermanentErrors', async () => {
     await expectRejectsNamed(load({}), 'PermanentError', /runId/);
     await expectRejectsNamed(load({ runId: '../etc' }), 'PermanentError', /runId/);

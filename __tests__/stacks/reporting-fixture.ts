@@ -17,7 +17,7 @@ export const { tf, platform } = synthPlatform(cfg);
 export const rep = tf.reporting;
 
 export const resources = (t: TfJson, type: string) => resourcesAny(t, type) as Record<string, R>;
-export const findResource = (t: TfJson, type: string) => findAny(t, type) as R;
+export const findResource = (t: TfJson, type: string, pred?: (r: R) => boolean) => findAny(t, type, pred as never) as R;
 export const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 export const resolveIn = (scope: IConstruct, v: unknown) => Tokenization.resolve(v, { scope, resolver: new DefaultTokenResolver(new StringConcat()) });
 export const name = (purpose: string) => `finbatch-dev-${purpose}`;

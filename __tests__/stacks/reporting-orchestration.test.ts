@@ -6,7 +6,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { ReportingEmail } from '../../stacks/reporting/ses';
 import { LOG_DELIVERY_ACTIONS } from '../../stacks/reporting/workflow';
 import {
-  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, rep, resolveIn, resources, roleStatements, upstream,
+  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
 
 describe('reporting stack: state machine', () => {
@@ -90,7 +90,7 @@ describe('reporting stack: SES', () => {
     const [confirmId] = fnByName(name('report-confirm'));
     expect(target.arn).toBe(`\${aws_lambda_function.${confirmId}.arn}`);
     expect(target.dead_letter_config.arn).toMatch(/^\$\{aws_sqs_queue\./);
-    const perm = findResource(rep, 'aws_lambda_permission');
+    const perm = findResource(rep, 'aws_lambda_permission', (p) => p.principal === 'events.amazonaws.com');
     expect(perm).toMatchObject({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction' });
     expect(perm.source_arn).toMatch(/^\$\{aws_cloudwatch_event_rule\.[^.]+\.arn\}$/);
     const qp = JSON.parse(findResource(rep, 'aws_sqs_queue_policy').policy as string).Statement[0];
@@ -158,5 +158,22 @@ describe('reporting stack: alarms and outputs', () => {
     expect(out.db_secret_arn.value).toBe(`\${aws_rds_cluster.${cluster}.master_user_secret[0].secret_arn}`);
     expect(upstream(out.reports_bucket.value as string)).toEqual(resolveIn(platform.data, platform.data.reportsBucket.name));
     expect(upstream(out.reporting_topic_arn.value as string)).toEqual(topic);
+  });
+});
+
+describe('reporting stack: nightly load', () => {
+  it('subscribes the loader to RUN_COMPLETED on the batch-alerts topic, with a DLQ for failed loads', () => {
+    const loaderId = Object.entries(rep.resource!.aws_lambda_function).find(([, f]) => (f as any).function_name === 'finbatch-dev-report-loader')![0];
+    const loader = rep.resource!.aws_lambda_function[loaderId] as any;
+    const subs = Object.values(rep.resource!.aws_sns_topic_subscription) as any[];
+    expect(subs).toHaveLength(1);
+    expect(subs[0]).toMatchObject({ protocol: 'lambda', endpoint: `\${aws_lambda_function.${loaderId}.arn}`, filter_policy_scope: 'MessageAttributes' });
+    expect(JSON.parse(subs[0].filter_policy)).toEqual({ event: ['RUN_COMPLETED'] });
+    // The topic is the data stack's batch-alerts topic, read through remote state.
+    expectUpstream(subs[0].topic_arn, platform.data, platform.data.batchAlertsTopic.arn);
+    expect(tf.data.resource!.aws_sns_topic).toBeDefined();
+    const perm = (Object.values(rep.resource!.aws_lambda_permission) as any[]).find((p) => p.principal === 'sns.amazonaws.com');
+    expect(perm).toMatchObject({ action: 'lambda:InvokeFunction', source_arn: subs[0].topic_arn, function_name: `\${aws_lambda_function.${loaderId}.function_name}` });
+    expect(loader.dead_letter_config.target_arn).toMatch(/^\$\{aws_sqs_queue\.[^.]+\.arn\}$/);
   });
 });

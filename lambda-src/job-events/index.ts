@@ -137,7 +137,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, counts.processed);
   metrics.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
   if (!succeeded) {
-    await publish(topicArn, `Batch job failed (run ${runId})`, {
+    await publish(topicArn, 'JOB_FAILED', `Batch job failed (run ${runId})`, {
       runId, jobId, inputKey: final.inputKey, exitCode: d.container?.exitCode, reason: scrub(d.statusReason),
     });
   }
@@ -147,7 +147,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
     const seconds = Math.max(0, (Date.now() - Number(run.startedAt)) / 1000);
     metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
     metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, seconds);
-    await publish(topicArn, `Batch run ${runId} completed`, {
+    await publish(topicArn, 'RUN_COMPLETED', `Batch run ${runId} completed`, {
       runId, jobs: run.submittedJobs?.size ?? 0, succeeded: run.succeededJobs ?? 0, failed: run.failedJobs ?? 0,
       recordsProcessed: run.processedCount ?? 0, recordsRejected: run.rejectedCount ?? 0,
       durationSeconds: Math.round(seconds), withinWindow: seconds <= windowHours * 3600,
@@ -157,9 +157,18 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   return { jobId, status: String(final.status), outcome, runCompleted };
 };
 
-async function publish(topicArn: string, subject: string, message: Record<string, unknown>): Promise<void> {
+/**
+ * `event` travels as a message attribute so subscribers can filter: the reporting stack's loader
+ * subscribes to RUN_COMPLETED only (it must not depend on the compute stack, so it listens, not gets called).
+ */
+async function publish(topicArn: string, event: 'JOB_FAILED' | 'RUN_COMPLETED', subject: string, message: Record<string, unknown>): Promise<void> {
   try {
-    await sns().send(new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: JSON.stringify(message) }));
+    await sns().send(new PublishCommand({
+      TopicArn: topicArn,
+      Subject: subject.slice(0, 100),
+      Message: JSON.stringify({ event, ...message }),
+      MessageAttributes: { event: { DataType: 'String', StringValue: event } },
+    }));
   } catch (err) {
     throw classifyError(err, 'SNS Publish');
   }

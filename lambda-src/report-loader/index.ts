@@ -69,9 +69,32 @@ function utcDateTime(iso: string): string {
   return new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-export const handler = async (event: unknown): Promise<LoadResult> => {
-  const runId = (event as { runId?: unknown } | null)?.runId;
+/**
+ * The run to load: `{runId}` when invoked directly (replays, local runs), or the job-events
+ * RUN_COMPLETED notification delivered by the batch-alerts topic subscription.
+ */
+export function runIdOf(event: unknown): string {
+  let source: unknown = event;
+  const records = (event as { Records?: { Sns?: { Message?: unknown } }[] } | null)?.Records;
+  if (Array.isArray(records)) {
+    if (records.length !== 1 || typeof records[0]?.Sns?.Message !== 'string') {
+      throw new PermanentError('SNS event must carry exactly one notification with a JSON message');
+    }
+    try {
+      source = JSON.parse(records[0].Sns.Message);
+    } catch {
+      throw new PermanentError('SNS message is not JSON');
+    }
+    const kind = (source as { event?: unknown } | null)?.event;
+    if (kind !== 'RUN_COMPLETED') throw new PermanentError(`SNS message event must be RUN_COMPLETED, got ${JSON.stringify(kind)}`);
+  }
+  const runId = (source as { runId?: unknown } | null)?.runId;
   if (typeof runId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(runId)) throw new PermanentError('runId is required ([A-Za-z0-9-]{1,64})');
+  return runId;
+}
+
+export const handler = async (event: unknown): Promise<LoadResult> => {
+  const runId = runIdOf(event);
   const bucket = requireEnv('PROCESSED_BUCKET');
   const batchSize = intEnv('LOADER_BATCH_SIZE', 500);
   const keys = await listAccepted(bucket, `processed/${runId}/`);

@@ -51,6 +51,8 @@ export interface ReportingFunctionsProps {
   readonly logsKeyArn: string;
   /** DLQ for the asynchronously invoked report-confirm (SES events). */
   readonly confirmDeadLetterQueueArn: string;
+  /** The loader is invoked asynchronously by SNS (batch run completed): failed loads land here. */
+  readonly loaderDeadLetterQueueArn: string;
 }
 
 export class ReportingFunctions extends Construct {
@@ -103,6 +105,8 @@ export class ReportingFunctions extends Construct {
       environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.s3KeyArn },
       statements: [
         ...props.reportsBucket.writeStatements('Reports', REPORTS_PREFIX),
+        // Generate compares with the stored report so a re-run writes no new version of identical content.
+        ...props.reportsBucket.readStatements('ExistingReports', REPORTS_PREFIX),
         s3Key('ReportsKey', ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
         ...database.secretReadStatements('Database'),
       ],
@@ -173,9 +177,11 @@ export class ReportingFunctions extends Construct {
         ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
         s3Key('ProcessedKey', ['kms:Decrypt']),
         ...database.secretReadStatements('Database'),
+        { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
       ],
       reservedConcurrency: 2,
       inVpc: true,
+      deadLetterQueueArn: props.loaderDeadLetterQueueArn,
     });
   }
 
