@@ -3,7 +3,7 @@
  *
  *   npm run generate -- --count 1000000 --out /tmp/tx.csv [--bad-share 0.03] [--seed 42] [--gzip]
  *        [--kinds amount,currency,pan,duplicate,columns,quote,timestamp,utf8] [--format csv|jsonl]
- *        [--shuffle-header] [--crlf] [--bom] [--manifest out.json]
+ *        [--shuffle-header] [--crlf] [--bom] [--manifest out.json] [--date 2026-11-20] [--entities E-1,E-2]
  *
  * The manifest holds what a correct processor must find: counts per kind and the exact per-currency
  * totals of the valid records, computed here independently of the processor.
@@ -28,6 +28,10 @@ export interface GenerateOptions {
   shuffleHeader?: boolean;
   crlf?: boolean;
   bom?: boolean;
+  /** UTC day (YYYY-MM-DD) the transactions happen on; default 2026-11-20. */
+  date?: string;
+  /** Reporting entity ids to spread records over; default a fixed realistic set. */
+  entities?: readonly string[];
 }
 
 export interface Manifest {
@@ -44,6 +48,7 @@ const COLUMNS = ['transactionId', 'accountId', 'entityId', 'amount', 'currency',
 const CURRENCIES: [string, number, number][] = [['USD', 2, 40], ['EUR', 2, 30], ['GBP', 2, 20], ['JPY', 0, 10]];
 const HOME: Record<string, string[]> = { USD: ['US', 'US', 'APAC'], EUR: ['EU'], GBP: ['UK', 'UK', 'EU'], JPY: ['APAC'] };
 const TYPES: [string, number][] = [['TRANSACTION', 70], ['POSITION', 12], ['COLLATERAL', 10], ['MARGIN', 8]];
+const DEFAULT_DATE = '2026-11-20';
 const ENTITIES = ['BANK-EU-01', 'BANK-EU-02', 'BANK-US-01', 'BROKER-US-07', 'BANK-UK-03', 'FUND-APAC-11', 'CUSTODIAN-EU-5', 'LEI-5493001KJTIIGC8Y1R12'];
 const COUNTERPARTIES = ['Acme Corp', 'Globex Ltd', 'Initech GmbH', 'Umbrella plc', 'Stark Industries', 'Wayne Enterprises, Inc.', 'Soylent "Green" SA', 'Müller & Söhne KG', 'Tanaka 商事', 'Société Générale'];
 
@@ -107,7 +112,8 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
   const eol = options.crlf ? '\r\n' : '\n';
   const manifest: Manifest = { count: options.count, valid: 0, bad: Object.fromEntries(kinds.map((k) => [k, 0])), totalsMinor: {}, acceptedCount: 0, columns };
   const totals: Record<string, bigint> = {};
-  const base = Date.UTC(2026, 10, 22);
+  const base = Date.parse(`${options.date ?? DEFAULT_DATE}T00:00:00Z`);
+  const entities = options.entities?.length ? options.entities : ENTITIES;
 
   const file = fs.createWriteStream(options.out);
   const out = new PassThrough();
@@ -128,14 +134,16 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
     if (digits === 0) minor = Math.max(1, Math.floor(minor / 100));
     rec.transactionId = `TX${i.toString().padStart(10, '0')}`;
     rec.accountId = `ACC-${Math.floor(random() * 20000).toString().padStart(6, '0')}`;
-    rec.entityId = ENTITIES[Math.floor(random() * ENTITIES.length)];
+    rec.entityId = entities[Math.floor(random() * entities.length)];
     rec.amount = digits === 0 ? String(minor) : `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
     rec.currency = currency;
     const t = new Date(base + Math.floor(random() * 86_400_000)).toISOString();
     rec.timestamp = random() < 0.8 ? t.replace('.000Z', 'Z') : t.slice(0, 19) + '+01:00';
-    rec.counterparty = random() < 0.85 ? COUNTERPARTIES[Math.floor(random() * COUNTERPARTIES.length)] : '';
     const homes = HOME[currency];
     rec.jurisdiction = homes[Math.floor(random() * homes.length)];
+    // EU (MiFID II) and APAC reports require a counterparty on every transaction; elsewhere it is optional.
+    const counterpartyRequired = rec.jurisdiction === 'EU' || rec.jurisdiction === 'APAC';
+    rec.counterparty = counterpartyRequired || random() < 0.85 ? COUNTERPARTIES[Math.floor(random() * COUNTERPARTIES.length)] : '';
     rec.type = weighted(random(), TYPES, 1);
     rec.cardLast4 = random() < 0.3 ? String(Math.floor(random() * 10000)).padStart(4, '0') : '';
 
@@ -231,10 +239,16 @@ function parseArgs(argv: string[]): GenerateOptions & { manifest?: string } {
     else if (a === '--crlf') opts.crlf = true;
     else if (a === '--bom') opts.bom = true;
     else if (a === '--manifest') opts.manifest = next();
+    else if (a === '--date') opts.date = next();
+    else if (a === '--entities') opts.entities = next().split(',').filter(Boolean);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(opts.count) || opts.count! < 0) throw new Error('--count must be a non-negative integer');
   if (!opts.out) throw new Error('--out <file> is required');
+  if (opts.date !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(opts.date) && !Number.isNaN(Date.parse(`${opts.date}T00:00:00Z`)))) {
+    throw new Error(`--date must be a day like 2026-11-20, got "${opts.date}"`);
+  }
+  if (opts.entities && !opts.entities.every((e) => /^[A-Z0-9-]{2,40}$/.test(e))) throw new Error('--entities must be a comma-separated list of [A-Z0-9-]{2,40}');
   if (opts.badShare !== undefined && !(opts.badShare >= 0 && opts.badShare <= 1)) throw new Error('--bad-share must be between 0 and 1');
   if (opts.format && opts.format !== 'csv' && opts.format !== 'jsonl') throw new Error('--format must be csv or jsonl');
   return opts as GenerateOptions & { manifest?: string };

@@ -1,0 +1,68 @@
+/**
+ * The pieces of the local run that stand in for AWS behaviour: Batch's evaluateOnExit (with the real
+ * job definition's rules), the Batch/SES event shapes fed to handlers, EMF parsing of the run log, and
+ * the command line.
+ */
+import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
+import { parseArgs } from '../../scripts/local/args';
+import { batchJobEvents, sesDeliveredEvent } from '../../scripts/local/events';
+import { ChildRun, retryAction, SubmittedJob } from '../../scripts/local/processor-pool';
+import { emfTotals } from '../../scripts/local/summary';
+
+describe('Batch retry strategy as the local pool applies it', () => {
+  it('retries 75 and 143 and exits on bad input (2), reconciliation failure (3) and crashes', () => {
+    expect(retryAction(EVALUATE_ON_EXIT, 75)).toBe('RETRY');
+    expect(retryAction(EVALUATE_ON_EXIT, 143)).toBe('RETRY');
+    for (const code of [1, 2, 3, 137]) expect(retryAction(EVALUATE_ON_EXIT, code)).toBe('EXIT');
+  });
+  it('retries when no rule matches (Batch default)', () => {
+    expect(retryAction([{ action: 'EXIT', onExitCode: '2' }], 3)).toBe('RETRY');
+  });
+});
+
+describe('events fed to handlers', () => {
+  const job: SubmittedJob = {
+    batchJobId: 'abc', batchJobArn: 'arn:aws:batch:us-east-1:123456789012:job/abc', jobName: 'tx', jobQueue: 'arn:aws:batch:us-east-1:123456789012:job-queue/q',
+    jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/d:1', environment: { JOB_ID: 'job-1', RUN_ID: '2026-11-23', SHARD_COUNT: '2' }, arraySize: 2, createdAt: 1,
+  };
+  const child = (index: number, exitCode: number): ChildRun => ({
+    job, index, status: exitCode === 0 ? 'SUCCEEDED' : 'FAILED', attempts: [{ exitCode, startedAt: 10 + index, stoppedAt: 20 + index }],
+  });
+
+  it('sends one event per array child and then the parent, FAILED when any child failed', () => {
+    const events = batchJobEvents(job, [child(1, 2), child(0, 0)], '123456789012', 'us-east-1') as { source: string; 'detail-type': string; detail: any }[];
+    expect(events.map((e) => [e.detail.jobId, e.detail.status])).toEqual([['abc:0', 'SUCCEEDED'], ['abc:1', 'FAILED'], ['abc', 'FAILED']]);
+    expect(events.every((e) => e.source === 'aws.batch' && e['detail-type'] === 'Batch Job State Change')).toBe(true);
+    expect(events[1].detail.container).toEqual(expect.objectContaining({ exitCode: 2, environment: expect.arrayContaining([{ name: 'JOB_ID', value: 'job-1' }]) }));
+    expect(events[2].detail.arrayProperties).toEqual({ size: 2, statusSummary: expect.objectContaining({ SUCCEEDED: 1, FAILED: 1 }) });
+    expect(events[0].detail.arrayProperties).toEqual({ index: 0 });
+  });
+
+  it('tags SES delivery events with the report id as report-deliver does', () => {
+    const e = sesDeliveredEvent({ reportId: 'EU-TRANSACTION-E-2026-11-20', messageId: 'm-1', recipient: 'a@example.eu', jurisdiction: 'EU', reportType: 'TRANSACTION' },
+      'reports@example.com', 'finbatch-dev-reports', '123456789012', 'us-east-1') as any;
+    expect(e).toEqual(expect.objectContaining({ source: 'aws.ses', 'detail-type': 'Email Delivered' }));
+    expect(e.detail.mail).toEqual(expect.objectContaining({ messageId: 'm-1', destination: ['a@example.eu'] }));
+    expect(e.detail.mail.tags).toEqual(expect.objectContaining({ reportId: ['EU-TRANSACTION-E-2026-11-20'], 'ses:configuration-set': ['finbatch-dev-reports'] }));
+  });
+});
+
+describe('run log', () => {
+  it('sums EMF metrics by name, also behind a log prefix, and ignores other lines', () => {
+    const emf = (v: number) => JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'FinancialBatch', Dimensions: [['Environment']], Metrics: [{ Name: 'RecordsRead', Unit: 'Count' }] }] }, Environment: 'dev', RecordsRead: v });
+    expect(emfTotals([emf(3), `[tx:1#1] ${emf(4)}`, '{"level":"INFO","msg":"x"}', 'plain'].join('\n'))).toEqual({ RecordsRead: 7 });
+  });
+});
+
+describe('npm run local arguments', () => {
+  it('defaults to a million records and names the flag and rule on bad input', () => {
+    const a = parseArgs([], new Date('2026-11-23T00:00:00Z'));
+    expect(a).toEqual(expect.objectContaining({ count: 1_000_000, badShare: 0.03, keep: false, runId: '2026-11-23' }));
+    expect(parseArgs(['--count', '20_000', '--shards', '3', '--bad-share', '0.1', '--keep', '--entities', 'A,B'])).toEqual(
+      expect.objectContaining({ count: 20000, shards: 3, badShare: 0.1, keep: true, entities: ['A', 'B'] }));
+    expect(() => parseArgs(['--count', '0'])).toThrow(/--count must be an integer >= 1, got "0"/);
+    expect(() => parseArgs(['--bad-share', '1.5'])).toThrow(/--bad-share must be a number between 0 and 1/);
+    expect(() => parseArgs(['--shard', '2'])).toThrow(/unknown option --shard/);
+    expect(() => parseArgs(['--run-id', '23/11/2026'])).toThrow(/--run-id must be a date YYYY-MM-DD/);
+  });
+});

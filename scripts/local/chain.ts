@@ -1,0 +1,260 @@
+/**
+ * The nightly chain on local servers, stage by stage: generate -> upload -> orchestrator -> processor
+ * shards -> job events -> schema + loader -> reporting workflow -> SES delivery events. Every stage
+ * drives the real code; this module only plays the AWS parts moto cannot (running Batch containers,
+ * EventBridge delivery, the Step Functions engine).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { PlatformConfig } from '../../stacks/config';
+import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
+import { buildWorkflowDefinition } from '../../stacks/reporting/workflow-definition';
+import { generate, Manifest } from '../generate-transactions';
+import { previousBusinessDay } from '../../domain/reporting/report';
+import { AslInterpreter } from './asl-interpreter';
+import type { Json } from './asl-paths';
+import { batchJobEvents, SentReport, sesDeliveredEvent } from './events';
+import type { LambdaRuntime } from './handlers';
+import { ChildRun, runJobs, SubmittedJob } from './processor-pool';
+import type { Provisioned } from './resources';
+import type { Progress } from './progress';
+
+export interface ChainOptions {
+  count: number;
+  shards: number;
+  badShare: number;
+  seed: number;
+  runId: string;
+  workDir: string;
+  cfg: PlatformConfig;
+  reporting: Pick<PlatformConfig['reporting'], 'jurisdictions' | 'reportTypes' | 'entities' | 'mapMaxConcurrency'>;
+}
+
+export interface ChainContext {
+  endpoint: string;
+  clientConfig: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  provisioned: Provisioned;
+  lambdas: LambdaRuntime;
+  /** Environment every child process and handler needs to reach moto. */
+  awsEnv: Record<string, string>;
+  log: fs.WriteStream;
+  progress: Progress;
+}
+
+export interface ChainResult {
+  manifest: Manifest;
+  inputKey: string;
+  inputBytes: number;
+  jobs: SubmittedJob[];
+  children: ChildRun[];
+  jobItems: Record<string, unknown>[];
+  runRecord?: Record<string, unknown>;
+  shardSummaries: { counts: { read: number; accepted: number; rejected: number; duplicates: number }; totals: { byCurrency: Record<string, { amountMinor: string }> } }[];
+  loaded?: unknown;
+  reporting?: { status: string; error?: string; total: number; succeeded: number; failed: number };
+  sent: SentReport[];
+  confirmations: { reportId: string; status: string }[];
+}
+
+async function bodyText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return res.Body!.transformToString();
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/** The orchestrator's jobs for the run (job-status table) and what Batch holds for each (DescribeJobs). */
+async function submittedJobs(ddb: DynamoDBDocumentClient, batch: BatchClient, table: string, runId: string): Promise<{ items: Record<string, unknown>[]; run?: Record<string, unknown>; jobs: SubmittedJob[] }> {
+  let items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(new ScanCommand({ TableName: table, FilterExpression: 'runId = :r', ExpressionAttributeValues: { ':r': runId }, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  // The run's own completion record (recordType RUN) shares the table with the job items.
+  const run = items.find((i) => i.recordType === 'RUN');
+  items = items.filter((i) => i.recordType !== 'RUN');
+  const ids = items.map((i) => i.batchJobId).filter((v): v is string => typeof v === 'string');
+  if (ids.length === 0) throw new Error(`orchestrator: no job with a batchJobId for run ${runId} in ${table}`);
+  const jobs: SubmittedJob[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    const res = await batch.send(new DescribeJobsCommand({ jobs: ids.slice(i, i + 100) }));
+    for (const j of res.jobs ?? []) {
+      jobs.push({
+        batchJobId: j.jobId!, batchJobArn: j.jobArn!, jobName: j.jobName!, jobQueue: j.jobQueue!, jobDefinition: j.jobDefinition!,
+        environment: Object.fromEntries((j.container?.environment ?? []).filter((e) => !e.name!.startsWith('AWS_BATCH_')).map((e) => [e.name!, e.value ?? ''])),
+        arraySize: j.arrayProperties?.size ?? 0,
+        createdAt: j.createdAt ?? Date.now(),
+      });
+    }
+  }
+  return { items, run, jobs };
+}
+
+export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainResult> {
+  const { provisioned: p, progress } = c;
+  const n = p.names;
+  const s3 = new S3Client({ ...c.clientConfig, forcePathStyle: true });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(c.clientConfig));
+  const batch = new BatchClient(c.clientConfig);
+
+  // 1. A night of transactions, with the generator's own record of what a correct processor must find.
+  const file = path.join(o.workDir, `transactions-${o.runId}.csv`);
+  const manifest = await progress.stage('generate', `${o.count.toLocaleString('en-US')} records, bad share ${o.badShare}`, async () => {
+    // Dated on the day the reporting workflow will report (previous business day of now) and spread over
+    // the configured entities, so the reports carry the night's transactions.
+    const m = await generate({
+      count: o.count, out: file, badShare: o.badShare, seed: o.seed,
+      date: previousBusinessDay(new Date().toISOString()), entities: o.reporting.entities,
+    });
+    return { value: m, detail: `${m.valid.toLocaleString('en-US')} valid, bad ${JSON.stringify(m.bad)}`, count: m.count };
+  });
+  const inputBytes = fs.statSync(file).size;
+  const inputKey = `transactions/${o.runId}/transactions-${o.runId}.csv`;
+  await progress.stage('upload', `s3://${n.buckets.input}/${inputKey}`, async () => {
+    await new Upload({
+      client: s3,
+      params: { Bucket: n.buckets.input, Key: inputKey, Body: fs.createReadStream(file), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: n.keys.s3 },
+      partSize: 16 * 1024 * 1024,
+    }).done();
+    return { value: undefined, detail: `${(inputBytes / 1e6).toFixed(1)} MB` };
+  });
+
+  // 2. Orchestrator (in-process), exactly as the nightly schedule would call it. BYTES_PER_SHARD (an
+  // optional knob of the orchestrator) makes it cut the file into --shards array children.
+  c.lambdas.setEnv('orchestrator', 'BYTES_PER_SHARD', String(Math.max(1, Math.ceil(inputBytes / o.shards))));
+  const orchestrated = await progress.stage('orchestrate', 'orchestrator handler -> Batch SubmitJob (moto)', async () => {
+    const out = await c.lambdas.invoke('orchestrator', { runId: o.runId });
+    const found = await submittedJobs(ddb, batch, n.tables.jobStatus, o.runId);
+    const shards = found.jobs.reduce((s, j) => s + Math.max(1, j.arraySize), 0);
+    return { value: { ...found, out }, detail: `${found.jobs.length} job(s), ${shards} shard(s)` };
+  });
+
+  // 3. The processor: one process per array child, Batch's retry strategy on the exit codes.
+  const totalShards = orchestrated.jobs.reduce((s, j) => s + Math.max(1, j.arraySize), 0);
+  const children = await progress.stage('process', `${totalShards} shard(s), ${o.shards} in parallel`, async () => {
+    let done = 0;
+    let records = 0;
+    const running = new Map<string, number>();
+    const show = () => {
+      const live = [...running.values()].reduce((a, b) => a + b, 0);
+      progress.tick(`${done}/${totalShards} shards done, ${(records + live).toLocaleString('en-US')} records`, records + live);
+    };
+    const runs = await runJobs(orchestrated.jobs, {
+      parallel: o.shards,
+      attempts: o.cfg.batch.attempts,
+      evaluateOnExit: EVALUATE_ON_EXIT,
+      baseEnv: c.awsEnv,
+      log: c.log,
+      onChildProgress: (tag, n) => { running.set(tag, n); show(); },
+      onChildDone: (r) => {
+        done++;
+        running.delete(`${r.job.jobName}${r.index === undefined ? '' : `:${r.index}`}`);
+        records += r.counts?.read ?? 0;
+        show();
+      },
+      });
+    const failed = runs.filter((r) => r.status !== 'SUCCEEDED').length;
+    return { value: runs, detail: `${runs.length - failed} succeeded, ${failed} failed`, count: records };
+  });
+
+  // 4. Batch state changes as EventBridge delivers them to job-events.
+  await progress.stage('job-events', 'Batch Job State Change -> job-events handler', async () => {
+    let sent = 0;
+    for (const job of orchestrated.jobs) {
+      for (const event of batchJobEvents(job, children.filter((r) => r.job === job), n.account, n.region)) {
+        await c.lambdas.invoke('job-events', event);
+        sent++;
+      }
+    }
+    return { value: undefined, detail: `${sent} event(s)` };
+  });
+  const after = await submittedJobs(ddb, batch, n.tables.jobStatus, o.runId);
+  const shardSummaries: ChainResult['shardSummaries'] = [];
+  for (const key of (await listKeys(s3, n.buckets.processed, `processed/${o.runId}/`)).filter((k) => k.endsWith('/summary.json'))) {
+    shardSummaries.push(JSON.parse(await bodyText(s3, n.buckets.processed, key)));
+  }
+  const result: ChainResult = { manifest, inputKey, inputBytes, jobs: orchestrated.jobs, children, jobItems: after.items, runRecord: after.run, shardSummaries, sent: [], confirmations: [] };
+
+  // 5. Reporting database: schema, then the run's accepted records.
+  await progress.stage('migrate', 'report-migrate handler', async () => {
+    const out = await c.lambdas.invoke('report-migrate', {});
+    return { value: out, detail: JSON.stringify(out) };
+  });
+  result.loaded = await progress.stage('load', 'report-loader handler -> transactions table', async () => {
+    const out = (await c.lambdas.invoke('report-loader', { runId: o.runId })) as { rows?: number };
+    return { value: out, detail: JSON.stringify(out), count: out?.rows };
+  });
+
+  // 6. The reporting workflow: the REAL definition, interpreted locally with the real handlers.
+  const arns = {
+    generate: n.functionArn('report-generate'), validate: n.functionArn('report-validate'), deliver: n.functionArn('report-deliver'),
+    confirm: n.functionArn('report-confirm'), failure: n.functionArn('report-failure'),
+  };
+  const definition = buildWorkflowDefinition({ reporting: o.reporting, functions: arns, topicArn: n.topics.reportingAlerts, resultsBucket: n.buckets.reports });
+  const sns = new SNSClient(c.clientConfig);
+  result.reporting = await progress.stage('reporting', `${o.reporting.jurisdictions.length * o.reporting.reportTypes.length * o.reporting.entities.length} report(s) through the workflow`, async () => {
+    let finished = 0;
+    const interpreter = new AslInterpreter({
+      invoke: async (resource, payload) => {
+        const entry = c.lambdas.entryForArn(resource);
+        if (entry) {
+          const out = (await c.lambdas.invoke(entry, payload)) as Json;
+          if (entry === 'report-deliver') {
+            const d = out as { reportId: string; messageId: string; recipient: string };
+            const report = (payload as { report: { jurisdiction: string; reportType: string } }).report;
+            result.sent.push({ ...d, jurisdiction: report.jurisdiction, reportType: report.reportType });
+          }
+          return out;
+        }
+        if (resource === 'arn:aws:states:::sns:publish') {
+          const q = payload as { TopicArn: string; Subject?: string; Message: string };
+          const r = await sns.send(new PublishCommand({ TopicArn: q.TopicArn, Subject: q.Subject, Message: q.Message }));
+          return { MessageId: r.MessageId ?? null };
+        }
+        if (resource === 'arn:aws:states:::s3:putObject') {
+          const q = payload as { Bucket: string; Key: string; Body: string };
+          await s3.send(new PutObjectCommand({ Bucket: q.Bucket, Key: q.Key, Body: q.Body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: n.keys.s3 }));
+          return {};
+        }
+        throw new Error(`no local resource for ${resource}`);
+      },
+      onState: (e) => {
+        if (e.state === 'ReportDelivered' || e.state === 'ReportFailed') progress.tick(`${++finished} report(s) finished`, finished);
+      },
+    });
+    const exec = await interpreter.execute(definition, {}, `local-${o.runId}`);
+    const runs = [...interpreter.mapRuns.values()];
+    const summary = {
+      status: exec.status, error: exec.error,
+      total: runs.reduce((s, r) => s + r.total, 0), succeeded: runs.reduce((s, r) => s + r.succeeded, 0), failed: runs.reduce((s, r) => s + r.failed, 0),
+    };
+    return { value: summary, detail: `${exec.status}${exec.error ? ` (${exec.error})` : ''}: ${summary.succeeded}/${summary.total} reports succeeded`, count: summary.total };
+  });
+
+  // 7. SES delivery events, as EventBridge routes them from the configuration set to report-confirm.
+  await progress.stage('confirm', 'SES "Email Delivered" events -> report-confirm', async () => {
+    for (const sent of result.sent) {
+      const event = sesDeliveredEvent(sent, o.cfg.reporting.sourceEmail, n.sesConfigurationSet, n.account, n.region);
+      result.confirmations.push((await c.lambdas.invoke('report-confirm', event)) as { reportId: string; status: string });
+    }
+    return { value: undefined, detail: `${result.confirmations.length} event(s)`, count: result.confirmations.length };
+  });
+  return result;
+}

@@ -1,0 +1,238 @@
+/**
+ * What the handlers and the processor need, created in moto under the names the stacks give them
+ * (`${project}-${env}-<purpose>`, buckets `-<accountId>`), and each function's environment exactly as
+ * the stacks set it (stacks/compute/functions.ts, stacks/reporting/functions.ts, the job definition),
+ * plus the local-only AWS_ENDPOINT_URL. Moto's default account stands in for the deployment account.
+ */
+import { BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand, RegisterJobDefinitionCommand } from '@aws-sdk/client-batch';
+import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PlatformConfig, resourceName } from '../../stacks/config';
+import { INPUT_PREFIX } from '../../stacks/data/buckets';
+import { TABLE_PURPOSES } from '../../stacks/data/tables';
+import { METRICS_NAMESPACE as BATCH_METRICS_NAMESPACE } from '../../stacks/compute/functions';
+import { containerProperties, EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
+import { DATABASE_NAME } from '../../stacks/reporting/aurora';
+import { METRICS_NAMESPACE as REPORTING_METRICS_NAMESPACE } from '../../stacks/reporting/functions';
+import { awsJson, awsQuery, xmlValue } from './aws-raw';
+
+export const LOCAL_ACCOUNT = '123456789012';
+
+export interface LocalDbEndpoint { host: string; port: number; user: string; password: string }
+
+export interface LocalNames {
+  region: string;
+  account: string;
+  name: (purpose: string) => string;
+  buckets: { input: string; processed: string; paymentFiles: string; reports: string };
+  tables: { jobStatus: string; auditLog: string; transactions: string; idempotency: string };
+  topics: { batchAlerts: string; reportingAlerts: string };
+  keys: Record<'s3' | 'dynamodb' | 'messaging' | 'logs' | 'workload' | 'reporting', string>;
+  batch: { computeEnvironment: string; jobQueue: string; jobDefinition: string; executionRole: string; jobRole: string; repository: string; logGroup: string };
+  functionArn: (entry: string) => string;
+  dbSecretName: string;
+  sesConfigurationSet: string;
+}
+
+export function localNames(cfg: PlatformConfig, account = LOCAL_ACCOUNT): LocalNames {
+  const name = (purpose: string) => resourceName(cfg, purpose);
+  const region = cfg.region;
+  const bucket = (purpose: string) => `${name(purpose)}-${account}`;
+  const topicArn = (purpose: string) => `arn:aws:sns:${region}:${account}:${name(purpose)}`;
+  return {
+    region,
+    account,
+    name,
+    buckets: { input: bucket('input'), processed: bucket('processed'), paymentFiles: bucket('payment-files'), reports: bucket('reports') },
+    tables: {
+      jobStatus: name(TABLE_PURPOSES.jobStatus), auditLog: name(TABLE_PURPOSES.auditLog),
+      transactions: name(TABLE_PURPOSES.transactions), idempotency: name(TABLE_PURPOSES.idempotency),
+    },
+    topics: { batchAlerts: topicArn('batch-alerts'), reportingAlerts: topicArn('reporting-alerts') },
+    // Replaced by the real key ARNs once the keys exist in moto (provision()).
+    keys: { s3: '', dynamodb: '', messaging: '', logs: '', workload: '', reporting: '' },
+    batch: {
+      computeEnvironment: name('transaction-compute'), jobQueue: name('transaction-jobs'), jobDefinition: name('transaction-processor'),
+      executionRole: name('processor-execution'), jobRole: name('processor-job'), repository: name('transaction-processor'),
+      logGroup: `/aws/batch/${name('transaction-processor')}`,
+    },
+    functionArn: (entry: string) => `arn:aws:lambda:${region}:${account}:function:${name(entry)}`,
+    dbSecretName: `${name('reporting-db')}-master`,
+    sesConfigurationSet: name('reports'),
+  };
+}
+
+export interface Provisioned {
+  names: LocalNames;
+  jobQueueArn: string;
+  jobDefinitionArn: string;
+  dbSecretArn: string;
+  /** SQS queues subscribed to the alert topics, so the run can show what was published. */
+  alertTaps: { batch: string; reporting: string };
+}
+
+type Clients = { s3: S3Client; ddb: DynamoDBClient; sns: SNSClient; sqs: SQSClient; batch: BatchClient; ses: SESv2Client; secrets: SecretsManagerClient };
+
+export function tableSpecs(n: LocalNames): CreateTableCommandInput[] {
+  const S = 'S' as const;
+  const N = 'N' as const;
+  return [
+    {
+      TableName: n.tables.jobStatus, BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: S }, { AttributeName: 'status', AttributeType: S }, { AttributeName: 'submittedAt', AttributeType: N }],
+      GlobalSecondaryIndexes: [{ IndexName: 'StatusIndex', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'submittedAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    },
+    {
+      TableName: n.tables.auditLog, BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'auditId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'auditId', AttributeType: S }, { AttributeName: 'timestamp', AttributeType: N }, { AttributeName: 'jobId', AttributeType: S }],
+      GlobalSecondaryIndexes: [{ IndexName: 'JobIdIndex', KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+    },
+    {
+      TableName: n.tables.transactions, BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'transactionId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'transactionId', AttributeType: S }, { AttributeName: 'timestamp', AttributeType: N }],
+    },
+    {
+      TableName: n.tables.idempotency, BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: S }],
+    },
+  ];
+}
+
+async function createKeys(endpoint: string, n: LocalNames): Promise<void> {
+  const purposes: [keyof LocalNames['keys'], string][] = [
+    ['s3', 'data-s3'], ['dynamodb', 'data-dynamodb'], ['messaging', 'messaging'], ['logs', 'logs'], ['workload', 'workload'], ['reporting', 'reporting'],
+  ];
+  for (const [id, purpose] of purposes) {
+    const key = await awsJson<{ KeyMetadata: { Arn: string; KeyId: string } }>(endpoint, 'kms', 'TrentService.CreateKey', { Description: `local ${purpose}` });
+    await awsJson(endpoint, 'kms', 'TrentService.CreateAlias', { AliasName: `alias/${n.name(purpose)}`, TargetKeyId: key.KeyMetadata.KeyId });
+    n.keys[id] = key.KeyMetadata.Arn;
+  }
+}
+
+async function createRole(endpoint: string, roleName: string, service: string, path = '/'): Promise<string> {
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+  const xml = await awsQuery(endpoint, 'iam', { Action: 'CreateRole', Version: '2010-05-08', RoleName: roleName, Path: path, AssumeRolePolicyDocument: policy });
+  return xmlValue(xml, 'Arn')!;
+}
+
+/** The job definition's container environment, as stacks/compute/batch.ts sets it. */
+export function processorJobEnvironment(n: LocalNames, cfg: PlatformConfig): Record<string, string> {
+  return {
+    INPUT_BUCKET: n.buckets.input,
+    DEST_BUCKET: n.buckets.processed,
+    DEST_KMS_KEY_ARN: n.keys.s3,
+    JOB_STATUS_TABLE: n.tables.jobStatus,
+    AUDIT_LOG_TABLE: n.tables.auditLog,
+    SNS_TOPIC_ARN: n.topics.batchAlerts,
+    SHARD_COUNT: '1',
+    MAX_AMOUNT: cfg.batch.maxAmount,
+    ENVIRONMENT: cfg.environment,
+  };
+}
+
+async function createBatch(endpoint: string, c: Clients, n: LocalNames, cfg: PlatformConfig): Promise<{ jobQueueArn: string; jobDefinitionArn: string }> {
+  // IAM first: the job definition names both roles, and moto (unlike AWS with its service-linked
+  // role) insists on a service role for the compute environment.
+  const executionRoleArn = await createRole(endpoint, n.batch.executionRole, 'ecs-tasks.amazonaws.com');
+  const jobRoleArn = await createRole(endpoint, n.batch.jobRole, 'ecs-tasks.amazonaws.com');
+  const serviceRoleArn = await createRole(endpoint, 'AWSServiceRoleForBatch', 'batch.amazonaws.com', '/aws-service-role/batch.amazonaws.com/');
+  const subnets = await awsQuery(endpoint, 'ec2', { Action: 'DescribeSubnets', Version: '2016-11-15' });
+  const groups = await awsQuery(endpoint, 'ec2', { Action: 'DescribeSecurityGroups', Version: '2016-11-15' });
+  const ce = await c.batch.send(new CreateComputeEnvironmentCommand({
+    computeEnvironmentName: n.batch.computeEnvironment, type: 'MANAGED', state: 'ENABLED', serviceRole: serviceRoleArn,
+    computeResources: { type: 'FARGATE', maxvCpus: cfg.batch.maxVcpus, subnets: [xmlValue(subnets, 'subnetId')!], securityGroupIds: [xmlValue(groups, 'groupId')!] },
+  }));
+  const queue = await c.batch.send(new CreateJobQueueCommand({
+    jobQueueName: n.batch.jobQueue, state: 'ENABLED', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: ce.computeEnvironmentArn }],
+  }));
+  const props = containerProperties({
+    repositoryUrl: `${n.account}.dkr.ecr.${n.region}.amazonaws.com/${n.batch.repository}`,
+    imageTag: cfg.batch.imageTag,
+    executionRoleArn,
+    jobRoleArn,
+    logGroupName: n.batch.logGroup,
+    region: n.region,
+    environment: processorJobEnvironment(n, cfg),
+  });
+  const def = await c.batch.send(new RegisterJobDefinitionCommand({
+    jobDefinitionName: n.batch.jobDefinition, type: 'container', platformCapabilities: ['FARGATE'], propagateTags: true,
+    containerProperties: props,
+    retryStrategy: { attempts: cfg.batch.attempts, evaluateOnExit: EVALUATE_ON_EXIT.map((e) => ({ ...e })) },
+    timeout: { attemptDurationSeconds: cfg.batch.jobAttemptTimeoutSeconds },
+  }));
+  return { jobQueueArn: queue.jobQueueArn!, jobDefinitionArn: def.jobDefinitionArn! };
+}
+
+export async function provision(endpoint: string, clientConfig: object, cfg: PlatformConfig, db: LocalDbEndpoint): Promise<Provisioned> {
+  const c: Clients = {
+    s3: new S3Client({ ...clientConfig, forcePathStyle: true }), ddb: new DynamoDBClient(clientConfig), sns: new SNSClient(clientConfig),
+    sqs: new SQSClient(clientConfig), batch: new BatchClient(clientConfig), ses: new SESv2Client(clientConfig), secrets: new SecretsManagerClient(clientConfig),
+  };
+  const n = localNames(cfg);
+  await createKeys(endpoint, n);
+  for (const bucket of Object.values(n.buckets)) {
+    await c.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await c.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
+  for (const spec of tableSpecs(n)) await c.ddb.send(new CreateTableCommand(spec));
+  for (const arn of Object.values(n.topics)) await c.sns.send(new CreateTopicCommand({ Name: arn.split(':').pop()! }));
+  for (const q of ['orchestrator-dlq', 'ingest-dlq', 'job-events-dlq', 'report-delivery-events-dlq']) {
+    await c.sqs.send(new CreateQueueCommand({ QueueName: n.name(q) }));
+  }
+  const tap = async (topicArn: string, purpose: string) => {
+    const url = (await c.sqs.send(new CreateQueueCommand({ QueueName: n.name(`${purpose}-local-tap`) }))).QueueUrl!;
+    const arn = (await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    await c.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: 'true' } }));
+    return url;
+  };
+  const alertTaps = { batch: await tap(n.topics.batchAlerts, 'batch-alerts'), reporting: await tap(n.topics.reportingAlerts, 'reporting-alerts') };
+  const { jobQueueArn, jobDefinitionArn } = await createBatch(endpoint, c, n, cfg);
+  const secret = await c.secrets.send(new CreateSecretCommand({
+    Name: n.dbSecretName, KmsKeyId: n.keys.reporting,
+    // The shape of the RDS-managed master secret: credentials only; host/port come from the environment.
+    SecretString: JSON.stringify({ username: db.user, password: db.password }),
+  }));
+  await c.ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: n.sesConfigurationSet }));
+  await c.ses.send(new CreateEmailIdentityCommand({ EmailIdentity: cfg.reporting.sesIdentity, ConfigurationSetName: n.sesConfigurationSet }));
+  return { names: n, jobQueueArn, jobDefinitionArn, dbSecretArn: secret.ARN!, alertTaps };
+}
+
+/** Each handler's environment as its stack sets it (contracts.md), pointed at the local servers. */
+export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: LocalDbEndpoint, options: { transactionsPerJob: number; bytesPerShard?: number }): Record<string, Record<string, string>> {
+  const n = p.names;
+  const dbEnv = { DB_SECRET_ARN: p.dbSecretArn, DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: DATABASE_NAME };
+  const env: Record<string, Record<string, string>> = {
+    orchestrator: {
+      JOB_QUEUE_ARN: p.jobQueueArn, JOB_DEFINITION_ARN: p.jobDefinitionArn, INPUT_BUCKET: n.buckets.input, INPUT_PREFIX,
+      PROCESSED_BUCKET: n.buckets.processed, S3_KMS_KEY_ARN: n.keys.s3, JOB_STATUS_TABLE: n.tables.jobStatus, AUDIT_LOG_TABLE: n.tables.auditLog,
+      ALERTS_TOPIC_ARN: n.topics.batchAlerts, TRANSACTIONS_PER_JOB: String(options.transactionsPerJob), ENVIRONMENT: cfg.environment,
+      ...(options.bytesPerShard ? { BYTES_PER_SHARD: String(options.bytesPerShard) } : {}),
+    },
+    'job-events': {
+      JOB_STATUS_TABLE: n.tables.jobStatus, AUDIT_LOG_TABLE: n.tables.auditLog, ALERTS_TOPIC_ARN: n.topics.batchAlerts,
+      METRICS_NAMESPACE: BATCH_METRICS_NAMESPACE, BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
+    },
+    'report-generate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports, REPORTS_KMS_KEY_ARN: n.keys.s3 },
+    'report-validate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports },
+    'report-deliver': {
+      ENVIRONMENT: cfg.environment, SOURCE_EMAIL: cfg.reporting.sourceEmail, SES_CONFIGURATION_SET: n.sesConfigurationSet,
+      RECIPIENTS_JSON: JSON.stringify(cfg.reporting.recipients), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
+    },
+    'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv, METRICS_NAMESPACE: REPORTING_METRICS_NAMESPACE },
+    'report-failure': { ENVIRONMENT: cfg.environment, ...dbEnv },
+    'report-migrate': { ENVIRONMENT: cfg.environment, ...dbEnv },
+    'report-loader': { ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed },
+  };
+  // Set by the NodejsFunction construct on every function.
+  for (const [entry, vars] of Object.entries(env)) vars.POWERTOOLS_SERVICE_NAME = entry;
+  return env;
+}
