@@ -11,4 +11,6 @@ module.exports = {
   },
   setupFilesAfterEnv: ['<rootDir>/test-support/setup-jest.ts'],
   testTimeout: 60000,
+  // jest's default (cores - 1) is one worker on a 2-core machine; most suites wait on synth I/O or local servers.
+  maxWorkers: 2,
 };

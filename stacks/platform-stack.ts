@@ -5,6 +5,7 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { applyBackend } from './backend';
 import { PlatformConfig, resourceName } from './config';
 import { TaggingAspect } from './aspects/tagging';
+import { GuardrailAspect } from './aspects/guardrails';
 
 /**
  * Common base of the five stacks: AWS provider pinned to the configured region and allowed accounts
@@ -29,6 +30,7 @@ export abstract class PlatformStack extends TerraformStack {
     });
     applyBackend(this, cfg.backend, stackId);
     Aspects.of(this).add(new TaggingAspect({ Stack: stackId }));
+    Aspects.of(this).add(new GuardrailAspect({ minLogRetentionDays: cfg.retention.logDays, requiredTags: Object.keys(cfg.tags) }));
     this.accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
   }
 
