@@ -40,6 +40,8 @@ const networkSchema = z.discriminatedUnion('mode', [
     mode: z.literal('create'),
     cidr: z.string().regex(CIDR, 'must be an IPv4 CIDR between /16 and /28, e.g. 10.0.0.0/16'),
     azCount: z.number().int().min(2, 'must be at least 2').max(3, 'must be at most 3'),
+    /** AZ names, one per subnet; default `<region>a`, `<region>b`, `<region>c` (first azCount). */
+    zoneNames: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an AZ name like us-east-1a')).optional(),
   }).strict(),
   z.object({
     mode: z.literal('existing'),
@@ -145,6 +147,15 @@ export const configSchema = z.object({
           + `(${c.batch.windowHours * 3600} s), got ${total} s`,
       });
     }
+    if (c.network.mode === 'create' && c.network.zoneNames) {
+      const zones = c.network.zoneNames;
+      if (zones.length !== c.network.azCount) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['network', 'zoneNames'], message: `must list azCount (${c.network.azCount}) zones, got ${zones.length}` });
+      }
+      if (new Set(zones).size !== zones.length || zones.some((zn) => !zn.startsWith(c.region))) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['network', 'zoneNames'], message: `must be distinct zones of region ${c.region}` });
+      }
+    }
     if (c.reporting.auroraMinAcu > c.reporting.auroraMaxAcu) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['reporting', 'auroraMinAcu'], message: 'must not exceed auroraMaxAcu' });
     }
@@ -239,6 +250,12 @@ function applyOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): R
 export function listEnvironments(configDir = path.join(__dirname, '..', 'config')): string[] {
   if (!fs.existsSync(configDir)) return [];
   return fs.readdirSync(configDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+}
+
+/** The AZ names of the private subnets in create mode: configured, or `<region>a..`. */
+export function zoneNamesOf(cfg: PlatformConfig): string[] {
+  if (cfg.network.mode !== 'create') return [];
+  return cfg.network.zoneNames ?? Array.from({ length: cfg.network.azCount }, (_, i) => `${cfg.region}${'abc'[i]}`);
 }
 
 /** `${project}-${environment}-${purpose}`: the one naming scheme for every resource. */

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
 import { DataAwsEc2ManagedPrefixList } from '@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list';
-import { PlatformConfig } from './config';
+import { PlatformConfig, zoneNamesOf } from './config';
 import { PlatformStack } from './platform-stack';
 import { PrivateTopology } from './network/topology';
 import { PlatformSecurityGroups } from './network/security-groups';
@@ -40,7 +40,7 @@ export class NetworkStack extends PlatformStack {
     const net = cfg.network;
     const name = (purpose: string) => this.name(purpose);
     if (net.mode === 'create') {
-      const topology = new PrivateTopology(this, 'topology', { cidr: net.cidr, azCount: net.azCount, name });
+      const topology = new PrivateTopology(this, 'topology', { cidr: net.cidr, azCount: net.azCount, zoneNames: zoneNamesOf(cfg), name });
       this.vpcId = topology.vpc.id;
       this.vpcCidr = net.cidr;
       this.privateSubnetIds = topology.subnets.map((s) => s.id);

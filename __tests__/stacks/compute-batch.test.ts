@@ -221,7 +221,8 @@ describe('compute stack: IAM', () => {
     const p = policyOf('finbatch-dev-orchestrator-role');
     expect(sid(p, 'SubmitToQueue')).toEqual({
       Sid: 'SubmitToQueue', Effect: 'Allow', Action: 'batch:SubmitJob',
-      Resource: ['${aws_batch_job_queue.job-queue.arn}', '${aws_batch_job_definition.job-definition.arn_prefix}', '${aws_batch_job_definition.job-definition.arn_prefix}:*'],
+      Resource: ['${aws_batch_job_queue.job-queue.arn}', '${aws_batch_job_definition.job-definition.arn_prefix}', '${aws_batch_job_definition.job-definition.arn_prefix}:*',
+        'arn:aws:batch:us-east-1:${data.aws_caller_identity.caller.account_id}:job/*'],
     });
     expect(sid(p, 'DescribeJobs')).toMatchObject({ Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' });
     expect(sid(p, 'JobStatus').Resource).toEqual([expect.stringMatching(dataRef('aws_dynamodb_table', 'job-status', 'arn')), expect.stringMatching(/arn\}\/index\/\*$/)]);

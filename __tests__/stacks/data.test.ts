@@ -96,7 +96,7 @@ describe('data stack: KMS keys', () => {
       Condition: { StringEquals: { 'kms:CallerAccount': ACCOUNT, 'kms:ViaService': services } },
     });
     const grants = policy.find((s) => s.Sid === `${prefix}GrantsForAwsResources`)!;
-    expect(grants.Action).toEqual(['kms:CreateGrant', 'kms:ListGrants', 'kms:RetireGrant']);
+    expect(grants.Action).toEqual(['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant']);
     expect(grants.Condition).toEqual({
       StringEquals: { 'kms:CallerAccount': ACCOUNT, 'kms:ViaService': services },
       Bool: { 'kms:GrantIsForAWSResource': true },

@@ -38,9 +38,13 @@ describe('network stack (create mode)', () => {
     expect(subnets.map((s) => s.cidr_block).sort()).toEqual(['10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24']);
     expect(subnets.map((s) => s.availability_zone).sort()).toEqual([0, 1, 2].map((i) => `\${element(data.aws_availability_zones.${onlyId('aws_availability_zones', 'data')}.names, ${i})}`));
     for (const s of subnets) expect(s.map_public_ip_on_launch).toBe(false);
-    // Default AZs only, and no state filter that would shift subnets when an AZ is impaired.
+    // Zones pinned by name (the set never grows when AWS adds a zone), default AZs only, and no state
+    // filter that would shift subnets when an AZ is impaired.
     const azs = Object.values(net.data?.aws_availability_zones ?? {})[0];
-    expect(azs.filter).toEqual([{ name: 'opt-in-status', values: ['opt-in-not-required'] }]);
+    expect(azs.filter).toEqual([
+      { name: 'zone-name', values: ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
+      { name: 'opt-in-status', values: ['opt-in-not-required'] },
+    ]);
     expect(azs.state).toBeUndefined();
   });
 
@@ -186,7 +190,9 @@ describe('network stack (create mode)', () => {
     const lgArn = ref('aws_cloudwatch_log_group', Object.keys(resources(net, 'aws_cloudwatch_log_group'))[0], 'arn');
     const statements = policyOf(policy).Statement;
     expect(statements.find((s) => s.Sid === 'WriteOwnLogGroupOnly')!.Resource).toEqual([lgArn, `${lgArn}:log-stream:*`]);
-    for (const s of statements) expect(s.Resource).not.toBe('*');
+    // Only DescribeLogGroups (no resource-level permissions in AWS) is on "*".
+    for (const s of statements) expect(s.Resource === '*' ? s.Action : 'scoped').toEqual(s.Resource === '*' ? 'logs:DescribeLogGroups' : 'scoped');
+    expect(statements.filter((s) => s.Resource === '*')).toHaveLength(1);
   });
 
   it('exposes the contract fields and operator outputs', () => {
@@ -214,7 +220,9 @@ describe('network constructs reject bad props', () => {
   });
 
   it('PrivateTopology rejects an AZ count outside 2-3', () => {
-    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 4, name })).toThrow(/azCount must be 2-3/);
+    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 4, zoneNames: [], name })).toThrow(/azCount must be 2-3/);
+    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 3, zoneNames: ['us-east-1a'], name }))
+      .toThrow(/zoneNames must list azCount \(3\) zones, got 1/);
   });
 
   it('PlatformEndpoints rejects too few subnets, no route tables and a bad name prefix', () => {

@@ -30,7 +30,7 @@ export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, AllowEntry>> = {
   'logs:ListLogDeliveries': { reason: `Step Functions log delivery: ${NO_RESOURCE_LEVEL}` },
   'logs:PutResourcePolicy': { reason: `Step Functions log delivery writes the log group's resource policy: ${NO_RESOURCE_LEVEL}` },
   'logs:DescribeResourcePolicies': { reason: `Step Functions log delivery: ${NO_RESOURCE_LEVEL}` },
-  'logs:DescribeLogGroups': { reason: `Step Functions log delivery: Describe* is not resource-scoped` },
+  'logs:DescribeLogGroups': { reason: `Step Functions log delivery and VPC flow-log delivery check the group exists: DescribeLogGroups has no resource-level permissions` },
   'ecr:GetAuthorizationToken': { reason: `Batch execution role pulls the image: ${NO_RESOURCE_LEVEL}` },
   'cloudwatch:PutMetricData': { reason: `custom metrics: ${NO_RESOURCE_LEVEL} (scope with a cloudwatch:namespace condition)` },
 };

@@ -83,8 +83,10 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
           Sid: 'SubmitToQueue',
           Effect: 'Allow',
           Action: 'batch:SubmitJob',
-          // Any revision of this job definition, on this queue only.
-          Resource: [p.jobQueue.arn, p.jobDefinition.arnPrefix, `${p.jobDefinition.arnPrefix}:*`],
+          // Any revision of this job definition, on this queue only; SubmitJob also authorizes the job it
+          // creates (resource type `job`), whose ARN is unknown until it exists.
+          Resource: [p.jobQueue.arn, p.jobDefinition.arnPrefix, `${p.jobDefinition.arnPrefix}:*`,
+            `arn:aws:batch:${p.region}:${p.accountId}:job/*`],
         },
         // DescribeJobs and ListJobs have no resource-level permissions: AWS requires "*".
         { Sid: 'DescribeJobs', Effect: 'Allow', Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' },

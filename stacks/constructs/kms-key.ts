@@ -109,7 +109,7 @@ export function viaServiceStatements(sidPrefix: string, accountId: string, regio
       Sid: `${sidPrefix}GrantsForAwsResources`,
       Effect: 'Allow',
       Principal: principal,
-      Action: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RetireGrant'],
+      Action: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
       Resource: '*',
       Condition: {
         StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': viaService },

@@ -64,12 +64,12 @@ export class VpcFlowLogs extends Construct {
           Resource: [this.logGroup.arn, `${this.logGroup.arn}:log-stream:*`],
         },
         {
-          // The delivery service checks the group exists with DescribeLogGroups, which authorizes
-          // against the account's log-group namespace, not a single group.
+          // The delivery service checks the group exists with DescribeLogGroups, which has no
+          // resource-level permissions: AWS requires "*" (allow-listed in the guardrail Aspect).
           Sid: 'DescribeLogGroups',
           Effect: 'Allow',
           Action: 'logs:DescribeLogGroups',
-          Resource: `arn:aws:logs:${props.region}:${props.accountId}:log-group:*`,
+          Resource: '*',
         },
       ]),
     });

@@ -12,6 +12,8 @@ import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-avail
 export interface PrivateTopologyProps {
   readonly cidr: string;
   readonly azCount: number;
+  /** The AZ names to use, one per subnet (length = azCount). */
+  readonly zoneNames: string[];
   /** `(purpose) => ${project}-${env}-${purpose}`. */
   readonly name: (purpose: string) => string;
 }
@@ -56,10 +58,18 @@ export class PrivateTopology extends Construct {
     if (props.azCount < 2 || props.azCount > 3) {
       throw new Error(`PrivateTopology ${id}: azCount must be 2-3 (one private subnet per AZ), got ${props.azCount}`);
     }
-    // Default (non-opt-in) AZs only, never Local/Wavelength zones. No `state = available` filter: an
-    // impaired AZ would drop out of the list and shift every later subnet into another AZ (replacement).
+    if (props.zoneNames.length !== props.azCount) {
+      throw new Error(`PrivateTopology ${id}: zoneNames must list azCount (${props.azCount}) zones, got ${props.zoneNames.length}`);
+    }
+    // The zones are pinned by name (config), so the set never grows when AWS adds a zone; the data source
+    // still proves at plan time that they exist. Default (non-opt-in) AZs only, never Local/Wavelength
+    // zones. No `state = available` filter: an impaired AZ would drop out of the list and shift every
+    // later subnet into another AZ (replacement).
     const azs = new DataAwsAvailabilityZones(this, 'azs', {
-      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+      filter: [
+        { name: 'zone-name', values: [...props.zoneNames].sort() },
+        { name: 'opt-in-status', values: ['opt-in-not-required'] },
+      ],
     });
     this.vpc = new Vpc(this, 'vpc', {
       cidrBlock: props.cidr,
