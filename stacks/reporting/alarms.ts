@@ -8,7 +8,7 @@ import { METRICS_NAMESPACE } from './functions';
 import { MAP_RUN_LABEL } from './workflow-definition';
 
 export const DELIVERY_METRIC = 'ReportsDelivered';
-/** Dimension set report-confirm emits ReportsDelivered with (notes/contracts.md). */
+/** Dimension set report-confirm emits ReportsDelivered with (docs/contracts.md). */
 export const DELIVERY_DIMENSIONS = ['Jurisdiction', 'ReportType', 'Status'] as const;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The reporting Lambdas, each with its own role holding only what its handler does (the source
- * document's single shared role with DDL rights is a defect). Env vars follow notes/contracts.md.
+ * document's single shared role with DDL rights is a defect). Env vars follow docs/contracts.md.
  */
 import { Construct } from 'constructs';
 import { NodejsFunction } from '../constructs/nodejs-function';
