@@ -1,13 +1,13 @@
 /**
- * Transpile-only transform (swc): type-checking runs once in `npm run lint` (tsc --noEmit),
- * not per test file, which keeps the suite fast on two cores.
+ * Transpile-only transform (esbuild, test-support/esbuild-jest-transform.js): type-checking runs once
+ * in `npm run lint` (tsc --noEmit), not per test file, which keeps the suite fast on two cores.
  */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+\\.tsx?$': '<rootDir>/test-support/esbuild-jest-transform.js',
   },
   setupFilesAfterEnv: ['<rootDir>/test-support/setup-jest.ts'],
   testTimeout: 60000,

@@ -1,5 +1,5 @@
 /**
- * The transaction record (see notes/contracts.md) and its validation rules. `validateTransaction`
+ * The transaction record (see docs/contracts.md) and its validation rules. `validateTransaction`
  * is the API for single records (Lambdas); `validateFieldView` is the same rule set over ranges of a
  * decoded buffer, used by the processor's hot loop without per-field allocations.
  */

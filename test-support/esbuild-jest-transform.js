@@ -1,0 +1,25 @@
+/**
+ * Transpile-only jest transform with esbuild (already a dependency for the Lambda bundles):
+ * type-checking runs once in `npm run lint` (tsc --noEmit), not per test file.
+ * No jest.mock hoisting: the suite uses real local servers, not module mocks.
+ */
+const { transformSync } = require('esbuild');
+const crypto = require('crypto');
+const { version } = require('esbuild/package.json');
+
+module.exports = {
+  process(source, filename) {
+    const out = transformSync(source, {
+      loader: filename.endsWith('.tsx') ? 'tsx' : 'ts',
+      format: 'cjs',
+      target: 'es2022',
+      sourcemap: 'inline',
+      sourcefile: filename,
+      keepNames: true,
+    });
+    return { code: out.code };
+  },
+  getCacheKey(source, filename) {
+    return crypto.createHash('sha256').update(version).update('\0').update(filename).update('\0').update(source).digest('hex');
+  },
+};
