@@ -16,6 +16,8 @@ module.exports = {
       sourcemap: 'inline',
       sourcefile: filename,
       keepNames: true,
+      // jest's CommonJS runtime has no ESM loader: turn import() into a deferred require().
+      supported: { 'dynamic-import': false },
     });
     return { code: out.code };
   },
