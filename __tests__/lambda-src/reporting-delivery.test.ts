@@ -64,6 +64,17 @@ describe('report-deliver', () => {
     expect(records.Items![0].status.S).toBe('COMPLETED');
   });
 
+  test('a corrected report (same id, new content) is delivered again as a resubmission; the original is not', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-R');
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'SENT' });
+    const corrected = { ...report, sha256: 'f'.repeat(64), transactionCount: report.transactionCount + 1 };
+    expect(await deliver({ report: corrected, validation }, lambdaContext)).toMatchObject({ status: 'SENT', reportId: report.reportId });
+    expect(await deliver({ report: corrected, validation }, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
+    expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 2);
+  });
+
   test('recipient falls back to DEFAULT_RECIPIENT for a jurisdiction without one', async () => {
     const { report, validation } = await generated('APAC', 'ENTITY-D');
     expect((await deliver({ report, validation })).recipient).toBe('default-regulatory@example.com');

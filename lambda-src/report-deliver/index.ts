@@ -1,6 +1,8 @@
 /**
  * report-deliver: emails a VALIDATED report once. Runs outside the VPC (SES has no VPC API endpoint).
- * Send-once: Powertools idempotency on the DynamoDB IDEMPOTENCY_TABLE keyed by reportId. The record is
+ * Send-once: Powertools idempotency on the DynamoDB IDEMPOTENCY_TABLE keyed by (reportId, content
+ * SHA-256): the same report is never sent twice, while a corrected report (same id, regenerated after
+ * late data) is delivered as a resubmission. The record is
  * written (INPROGRESS) before SES is called and completed with the message id after; a failed send
  * deletes it so a retry can send, a repeat after success returns ALREADY_SENT with the first message
  * id. Invalid reports are refused with PermanentError. Recipients come from configuration
@@ -34,7 +36,7 @@ let executed = false;
 
 function sendOnce() {
   if (idempotent) return idempotent;
-  const config = new IdempotencyConfig({ eventKeyJmesPath: 'reportId', expiresAfterSeconds: SEND_ONCE_SECONDS });
+  const config = new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256]', expiresAfterSeconds: SEND_ONCE_SECONDS });
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() });
   const send = makeIdempotent(async (input: { reportId: string; report: GenerateResult; validation: ValidationResult }): Promise<Sent> => {
     executed = true;
