@@ -5,7 +5,11 @@
  */
 const { transformSync } = require('esbuild');
 const crypto = require('crypto');
+const fs = require('fs');
 const { version } = require('esbuild/package.json');
+
+// The cache key covers this file too: changing the options must not reuse stale transforms.
+const SELF = crypto.createHash('sha256').update(fs.readFileSync(__filename)).update(version).digest('hex');
 
 module.exports = {
   process(source, filename) {
@@ -22,6 +26,6 @@ module.exports = {
     return { code: out.code };
   },
   getCacheKey(source, filename) {
-    return crypto.createHash('sha256').update(version).update('\0').update(filename).update('\0').update(source).digest('hex');
+    return crypto.createHash('sha256').update(SELF).update('\0').update(filename).update('\0').update(source).digest('hex');
   },
 };
