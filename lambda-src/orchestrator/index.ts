@@ -7,18 +7,18 @@
  * summary (counts only). Throws RetryableError when anything failed, so async retries and the DLQ work.
  */
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import { ListObjectsV2Command, ListObjectsV2CommandOutput, _Object } from '@aws-sdk/client-s3';
+import type { _Object } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { writeAudit } from '../shared/audit';
-import { batch, ddb, s3, sns } from '../shared/clients';
+import { batch, ddb, sns } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { addSubmittedJobs, getRunRecord, isRunComplete, markRunCompleted, removeSubmittedJob } from '../shared/run-record';
-import { headEncrypted } from '../shared/s3-object';
+import { headEncrypted, listAllObjects } from '../shared/s3-object';
 import { jobIdOf, parseRunRequest, shardCountOf } from './plan';
 
 const logger = createLogger('orchestrator');
@@ -44,22 +44,6 @@ export interface RunSummary {
   failed: number;
 }
 
-async function listAll(bucket: string, prefix: string): Promise<_Object[]> {
-  const out: _Object[] = [];
-  let token: string | undefined;
-  do {
-    let page: ListObjectsV2CommandOutput;
-    try {
-      page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    } catch (err) {
-      throw classifyError(err, `ListObjectsV2 s3://${bucket}/${prefix}`);
-    }
-    out.push(...(page.Contents ?? []));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
 export const handler = async (event: unknown): Promise<RunSummary> => {
   const { runId, retryFailed } = parseRunRequest(event);
   const env = {
@@ -78,7 +62,7 @@ export const handler = async (event: unknown): Promise<RunSummary> => {
   const summary: RunSummary = { runId, listed: 0, empty: 0, refused: 0, alreadyProcessed: 0, submitted: 0, arrayJobs: 0, failed: 0 };
   const errors: Error[] = [];
 
-  const objects = (await listAll(env.bucket, env.prefix)).filter((o) => o.Key && !o.Key.endsWith('/'));
+  const objects = (await listAllObjects(env.bucket, env.prefix)).filter((o) => o.Key && !o.Key.endsWith('/'));
   summary.listed = objects.length;
   const nonEmpty = objects.filter((o) => (o.Size ?? 0) > 0);
   summary.empty = objects.length - nonEmpty.length;

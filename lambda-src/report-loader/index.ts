@@ -8,14 +8,12 @@
  *   partial batch) and surfaces as RetryableError; batches already committed are harmless to load
  *   again, so the retry converges. A re-run of a loaded run changes nothing (same values, run_id kept).
  */
-import { ListObjectsV2Command, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { FIELDS, validateTransaction, Transaction } from '../../domain/transaction';
-import { s3 } from '../shared/clients';
 import { inTransaction } from '../shared/db';
 import { intEnv, requireEnv } from '../shared/env';
-import { classifyError, PermanentError } from '../shared/errors';
+import { PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
-import { readText } from '../shared/s3-object';
+import { listAllObjects, readText } from '../shared/s3-object';
 
 const logger = createLogger('report-loader');
 const COLUMNS = ['transaction_id', 'account_id', 'entity_id', 'amount', 'amount_minor', 'currency', '`timestamp`', 'counterparty',
@@ -24,20 +22,9 @@ const UPDATED = COLUMNS.filter((c) => c !== 'transaction_id' && c !== 'run_id');
 
 export interface LoadResult { runId: string; files: number; rows: number; batches: number }
 
+/** The accepted-record files of a run, in a stable order. */
 async function listAccepted(bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    let page: ListObjectsV2CommandOutput;
-    try {
-      page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    } catch (err) {
-      throw classifyError(err, `ListObjectsV2 ${prefix}`);
-    }
-    for (const o of page.Contents ?? []) if (o.Key?.endsWith('/accepted.jsonl')) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
+  return (await listAllObjects(bucket, prefix)).map((o) => o.Key ?? '').filter((k) => k.endsWith('/accepted.jsonl')).sort();
 }
 
 /** Accepted record (contracts.md) -> validated Transaction; amountMinor must agree with amount. */

@@ -1,5 +1,7 @@
-/** S3 helpers shared by handlers: encryption check and body reading. */
-import { GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+/** S3 helpers shared by handlers: listing, encryption check and body reading. */
+import {
+  GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, ListObjectsV2CommandOutput, _Object,
+} from '@aws-sdk/client-s3';
 import { s3 } from './clients';
 import { classifyError, PermanentError } from './errors';
 
@@ -36,4 +38,21 @@ export async function readText(bucket: string, key: string, versionId?: string, 
     if ((err as { name?: string }).name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
     throw classifyError(err, `GetObject s3://${bucket}/${key}`);
   }
+}
+
+/** Every object under `prefix`, all pages (ListObjectsV2 returns at most 1,000 per call). */
+export async function listAllObjects(bucket: string, prefix: string): Promise<_Object[]> {
+  const out: _Object[] = [];
+  let token: string | undefined;
+  do {
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    } catch (err) {
+      throw classifyError(err, `ListObjectsV2 s3://${bucket}/${prefix}`);
+    }
+    out.push(...(page.Contents ?? []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
 }
