@@ -7,7 +7,6 @@
  * summary (counts only). Throws RetryableError when anything failed, so async retries and the DLQ work.
  */
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import type { _Object } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
