@@ -63,7 +63,7 @@ describe('local ASL interpreter on the reporting workflow', () => {
     expect(result.status).toBe('SUCCEEDED');
     const generated = calls.filter((c) => c.resource === arns.generate).map((c) => c.payload);
     expect(generated).toHaveLength(4);
-    expect(generated[0]).toEqual({ jurisdiction: 'EU', reportType: 'TRANSACTION', entityId: 'E-1', runStartedAt: '2026-11-23T01:00:00.000Z' });
+    expect(generated[0]).toEqual({ jurisdiction: 'EU', reportType: 'TRANSACTION', entityId: 'E-1', runStartedAt: '2026-11-23T01:00:00.000Z', reportDate: null });
     expect(calls.filter((c) => c.resource === arns.deliver)[0].payload).toEqual(expect.objectContaining({ report: expect.objectContaining({ reportId: 'EU-TRANSACTION-E-1' }), validation: expect.objectContaining({ isValid: true }) }));
     expect(calls.filter((c) => c.resource === arns.confirm)).toHaveLength(4);
     const written = calls.filter((c) => c.resource === 'arn:aws:states:::s3:putObject').map((c) => c.payload);

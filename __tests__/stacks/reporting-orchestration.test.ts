@@ -5,8 +5,9 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { ReportingEmail } from '../../stacks/reporting/ses';
 import { LOG_DELIVERY_ACTIONS } from '../../stacks/reporting/workflow';
+import { KEY_ADMIN_ACTIONS } from '../../stacks/constructs/kms-key';
 import {
-  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, rep, resolveIn, resources, roleStatements, tf, upstream,
+  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
 
 describe('reporting stack: state machine', () => {
@@ -32,8 +33,9 @@ describe('reporting stack: state machine', () => {
     const publish = allows(sts, 'sns:Publish');
     expect(publish).toHaveLength(1);
     expectUpstream(publish[0].Resource, platform.data, platform.data.reportingAlertsTopic.arn);
-    const kms = sts.filter((s) => arr(s.Action).includes('kms:GenerateDataKey') && upstream(s.Resource as string)
-      === resolveIn(platform.data, platform.data.messagingKey.arn));
+    const kms = sts.filter((s) => arr(s.Action).includes('kms:GenerateDataKey')
+      && String(s.Resource).startsWith('${data.terraform_remote_state.')
+      && upstream(s.Resource as string) === resolveIn(platform.data, platform.data.messagingKey.arn));
     expect(kms).toHaveLength(1);
   });
 
@@ -66,6 +68,73 @@ describe('reporting stack: state machine', () => {
     const start = allows(role, 'states:StartExecution');
     expect(start).toEqual([expect.objectContaining({ Resource: `\${aws_sfn_state_machine.${smId}.arn}` })]);
     expect(role.flatMap((s) => arr(s.Resource))).not.toContain('*');
+  });
+});
+
+describe('reporting stack: state machine encryption', () => {
+  const sm = findResource(rep, 'aws_sfn_state_machine');
+  const smArn = `arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
+  const stateMachineContext = { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': smArn } };
+  // The state machine and its Distributed Map runs (children report under <arn>/<label>), nothing else.
+  const stateMachineDataContext = { StringLike: { 'kms:EncryptionContext:aws:states:stateMachineArn': [smArn, `${smArn}/*`] } };
+  const logsContext = { StringEquals: { 'kms:EncryptionContext:SourceArn': 'arn:aws:logs:us-east-1:${data.aws_caller_identity.caller.account_id}:*' } };
+  const keyRef = sm.encryption_configuration?.kms_key_id as string;
+  const keyId = /^\$\{aws_kms_key\.([^.]+)\.arn\}$/.exec(keyRef ?? '')?.[1];
+  const key = keyId ? resources(rep, 'aws_kms_key')[keyId] : undefined;
+  const keyPolicy = key ? JSON.parse(key.policy as string).Statement as R[] : [];
+  const bySid = (sid: string) => keyPolicy.find((st) => st.Sid === sid);
+
+  it('encrypts definition and execution history with a dedicated, rotated customer-managed key', () => {
+    expect(sm.encryption_configuration).toEqual({
+      type: 'CUSTOMER_MANAGED_KMS_KEY', kms_key_id: keyRef, kms_data_key_reuse_period_seconds: 300,
+    });
+    expect(key).toBeDefined();
+    expect(key!.enable_key_rotation).toBe(true);
+    // Not the function key (shared with EventBridge and every reporting Lambda).
+    expect(keyRef).not.toBe(`\${aws_kms_key.${Object.keys(resources(rep, 'aws_kms_key')).find((k) => /Lambda environment/.test(resources(rep, 'aws_kms_key')[k].description as string))}.arn}`);
+    const alias = findResource(rep, 'aws_kms_alias', (a) => a.target_key_id === `\${aws_kms_key.${keyId}.key_id}`);
+    expect(alias.name).toBe(`alias/${name('reporting-workflow')}`);
+  });
+
+  it('key policy: the root only administers; every use is for this state machine (or its log data keys)', () => {
+    const root = bySid('AccountRootAdministers')!;
+    expect(arr(root.Action).sort()).toEqual([...KEY_ADMIN_ACTIONS].sort());
+    for (const a of ['kms:*', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant']) expect(arr(root.Action)).not.toContain(a);
+    expect(keyPolicy.map((st) => st.Sid).sort()).toEqual(
+      ['AccountRootAdministers', 'AccountViaStepFunctions', 'ExecutionRoleLogDeliveryKeys', 'ExecutionRoleStateMachineData', 'LogDeliveryDecrypt'].sort());
+    // The execution role: its state machine's data (and the Distributed Map children, same ARN).
+    expect(bySid('ExecutionRoleStateMachineData')).toEqual({
+      Sid: 'ExecutionRoleStateMachineData', Effect: 'Allow', Principal: { AWS: sm.role_arn }, Resource: '*',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: stateMachineDataContext,
+    });
+    expect(bySid('ExecutionRoleLogDeliveryKeys')).toMatchObject({ Principal: { AWS: sm.role_arn }, Action: 'kms:GenerateDataKey', Condition: logsContext });
+    // Account principals (Terraform, the schedule role, operators) only through Step Functions, only this state machine.
+    expect(bySid('AccountViaStepFunctions')).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::${data.aws_caller_identity.caller.account_id}:root' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: {
+        StringEquals: { 'kms:CallerAccount': '${data.aws_caller_identity.caller.account_id}', 'kms:ViaService': 'states.us-east-1.amazonaws.com' },
+        ...stateMachineDataContext,
+      },
+    });
+    // CloudWatch Logs delivery of the ALL-level execution logs decrypts the role's log data keys.
+    expect(bySid('LogDeliveryDecrypt')).toMatchObject({ Principal: { Service: 'delivery.logs.amazonaws.com' }, Action: 'kms:Decrypt', Condition: logsContext });
+    // The ARN is built from the name: referencing the state machine would be a cycle (it references the key).
+    expect(key!.policy as string).not.toMatch(/aws_sfn_state_machine/);
+  });
+
+  it('grants the execution role Decrypt/GenerateDataKey on the key for this state machine, and log data keys', () => {
+    const sts = roleStatements(sm.role_arn).filter((st) => arr(st.Resource).includes(keyRef));
+    expect(sts.map((st) => ({ Action: st.Action, Condition: st.Condition }))).toEqual([
+      { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: stateMachineDataContext },
+      { Action: 'kms:GenerateDataKey', Condition: logsContext },
+    ]);
+  });
+
+  it('grants the schedule role GenerateDataKey on the key for this state machine only (StartExecution encrypts the input)', () => {
+    const schedule = findResource(rep, 'aws_scheduler_schedule');
+    const sts = roleStatements(schedule.target.role_arn).filter((st) => arr(st.Resource).includes(keyRef));
+    expect(sts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateDataKey', Condition: stateMachineContext })]);
   });
 });
 

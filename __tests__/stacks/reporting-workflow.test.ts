@@ -9,6 +9,9 @@ import {
 } from '../../stacks/reporting/workflow-definition';
 import { assertWellFormed, State } from '../../stacks/reporting/asl';
 import type { PlatformConfig } from '../../stacks/config';
+import { AslInterpreter } from '../../scripts/local/asl-interpreter';
+import { parseItem } from '../../lambda-src/shared/report-payloads';
+import { reportDateOf } from '../../domain/reporting/report';
 
 interface AslResult { isValid: boolean; errors: unknown[]; errorsText: (separator?: string) => string }
 // asl-validator ships no type declarations.
@@ -78,13 +81,22 @@ function readPath(obj: unknown, path: string): unknown {
   return path.split('.').slice(1).reduce((o: unknown, k) => (o == null ? undefined : (o as AnyState)[k]), obj);
 }
 
-/** The items the Map iterates: run the states before it (Pass states only) on the scheduled input `{}`. */
+/**
+ * The items the Map iterates: run the states before it on the scheduled input `{}` (Pass states, and
+ * Choice states whose matching rule is an `IsPresent: false` test of a field `{}` lacks).
+ */
 function mapItems(definition: AnyState): AnyState[] {
   let data: AnyState = {};
   let name = definition.StartAt as string;
   for (;;) {
     const s = definition.States[name];
     if (s.Type === 'Map') return readPath(data, s.ItemsPath ?? '$') as AnyState[];
+    if (s.Type === 'Choice') {
+      const rule = s.Choices.find((c: AnyState) => c.IsPresent === false && readPath(data, c.Variable) === undefined);
+      expect(rule).toBeDefined();
+      name = rule.Next;
+      continue;
+    }
     expect(s.Type).toBe('Pass');
     const result = s.Result;
     const rp = s.ResultPath ?? '$';
@@ -207,7 +219,7 @@ describe('reporting workflow (synthesized definition)', () => {
       expect(record.Type).toBe('Pass');
       recordStates.add(p[rec - 1]);
       expect(['GENERATE', 'VALIDATE', 'DELIVER', 'CONFIRM']).toContain(record.Parameters.stage);
-      expect(Object.keys(record.Parameters.item).sort()).toEqual(['entityId.$', 'jurisdiction.$', 'reportType.$', 'runStartedAt.$']);
+      expect(Object.keys(record.Parameters.item).sort()).toEqual(['entityId.$', 'jurisdiction.$', 'reportDate.$', 'reportType.$', 'runStartedAt.$']);
     }
     // Every failure branch was reached by the walk: generate, validate (error + invalid report), deliver,
     // confirm (error + bounced delivery).
@@ -232,13 +244,17 @@ describe('reporting workflow (synthesized definition)', () => {
     const items = mapItems(definition);
     expect(items).toHaveLength(cfg.reporting.jurisdictions.length * cfg.reporting.reportTypes.length * cfg.reporting.entities.length);
     expect(items.map((i) => `${i.jurisdiction}/${i.reportType}/${i.entityId}`).sort()).toEqual(combos(cfg));
-    // Each child gets the contract's item with the parent's start time (same report date for all).
+    // Each child gets the contract's item with the parent's start time and the run's reportDate (null
+    // unless backfilling), so every report of a run has the same report date.
     expect(map.ItemSelector).toEqual({
       'jurisdiction.$': '$$.Map.Item.Value.jurisdiction',
       'reportType.$': '$$.Map.Item.Value.reportType',
       'entityId.$': '$$.Map.Item.Value.entityId',
       'runStartedAt.$': '$$.Execution.StartTime',
+      'reportDate.$': '$.reportDate',
     });
+    // ...and generate receives it unchanged.
+    expect(item.States[item.StartAt].Parameters['reportDate.$']).toBe('$.reportDate');
   });
 
   it('follows a config change: other combinations, other count, other concurrency', () => {
@@ -292,5 +308,72 @@ describe('workflow definition builder', () => {
     const states: Record<string, State> = { A: { Type: 'Pass', Next: 'B' }, C: { Type: 'Succeed' } };
     expect(() => assertWellFormed(states, 'A')).toThrow('state "A" transitions to missing state "B"');
     expect(() => assertWellFormed({ A: { Type: 'Pass', End: true }, C: { Type: 'Succeed' } }, 'A')).toThrow('unreachable state(s) C');
+  });
+});
+
+describe('reporting workflow: report date of a run (interpreted)', () => {
+  const arns = {
+    generate: 'arn:aws:lambda:us-east-1:111111111111:function:g', validate: 'arn:aws:lambda:us-east-1:111111111111:function:v',
+    deliver: 'arn:aws:lambda:us-east-1:111111111111:function:d', confirm: 'arn:aws:lambda:us-east-1:111111111111:function:c',
+    failure: 'arn:aws:lambda:us-east-1:111111111111:function:f',
+  };
+  const definition = buildWorkflowDefinition({
+    reporting: { jurisdictions: ['EU', 'UK'], reportTypes: ['TRANSACTION'], entities: ['E-1'], mapMaxConcurrency: 2 },
+    functions: arns, topicArn: 'arn:aws:sns:us-east-1:111111111111:t', resultsBucket: 'b',
+  });
+  // Monday 01:00 UTC: the previous business day is Friday 2026-11-20.
+  const monday = () => new Date('2026-11-23T01:00:00Z');
+
+  /** Runs the definition on `input`; generate answers with the date the real handler would use. */
+  async function run(input: Record<string, unknown>) {
+    const calls: { resource: string; payload: any }[] = [];
+    const invoke = async (resource: string, payload: any): Promise<any> => {
+      calls.push({ resource, payload });
+      if (resource === arns.generate) {
+        const parsed = parseItem(payload);
+        const reportDate = reportDateOf(parsed);
+        const reportId = `${parsed.jurisdiction}-${parsed.reportType}-${parsed.entityId}-${reportDate}`;
+        return { reportId, ...parsed, reportDate, bucket: 'b', key: `reports/${reportId}.json`, sha256: 'x'.repeat(64), transactionCount: 0 };
+      }
+      if (resource === arns.validate) return { reportId: payload.reportId, isValid: true, errors: [], warnings: [] };
+      if (resource === arns.deliver) return { reportId: payload.report.reportId, messageId: 'm', recipient: 'r@example.com', status: 'SENT' };
+      if (resource === arns.confirm) return { reportId: payload.reportId, status: 'PENDING' };
+      return {};
+    };
+    const result = await new AslInterpreter({ invoke, now: monday }).execute(definition, input as never);
+    const generated = calls.filter((c) => c.resource === arns.generate);
+    return { result, calls, generated, reportIds: generated.length ? calls.filter((c) => c.resource === arns.validate).map((c) => c.payload.reportId).sort() : [] };
+  }
+
+  it('scheduled input {} passes reportDate null to every item and reports the previous business day', async () => {
+    const { result, generated, reportIds } = await run({});
+    expect(result.status).toBe('SUCCEEDED');
+    expect(generated.map((c) => c.payload.reportDate)).toEqual([null, null]);
+    expect(reportIds).toEqual(['EU-TRANSACTION-E-1-2026-11-20', 'UK-TRANSACTION-E-1-2026-11-20']);
+  });
+
+  it('a backfill input {"reportDate": "2026-11-18"} reaches every item and reports that day', async () => {
+    const { result, generated, reportIds } = await run({ reportDate: '2026-11-18' });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(generated.map((c) => c.payload)).toEqual([
+      { jurisdiction: 'EU', reportType: 'TRANSACTION', entityId: 'E-1', runStartedAt: '2026-11-23T01:00:00.000Z', reportDate: '2026-11-18' },
+      { jurisdiction: 'UK', reportType: 'TRANSACTION', entityId: 'E-1', runStartedAt: '2026-11-23T01:00:00.000Z', reportDate: '2026-11-18' },
+    ]);
+    expect(reportIds).toEqual(['EU-TRANSACTION-E-1-2026-11-18', 'UK-TRANSACTION-E-1-2026-11-18']);
+  });
+
+  it('an explicit reportDate null behaves like the scheduled run', async () => {
+    const { result, reportIds } = await run({ reportDate: null });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(reportIds).toEqual(['EU-TRANSACTION-E-1-2026-11-20', 'UK-TRANSACTION-E-1-2026-11-20']);
+  });
+
+  it('a reportDate that is not a string fails the run once, notified, without generating any report', async () => {
+    const { result, calls, generated } = await run({ reportDate: 20261118 });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ReportingRunFailed' });
+    expect(generated).toHaveLength(0);
+    const published = calls.filter((c) => c.resource === 'arn:aws:states:::sns:publish');
+    expect(published).toHaveLength(1);
+    expect(published[0].payload.Message).toMatch(/failed: InvalidReportDate$/);
   });
 });

@@ -57,7 +57,8 @@ export function parseItem(value: unknown, what = 'item'): ReportItem {
   const runStartedAt = str(o, 'runStartedAt', what);
   if (Number.isNaN(Date.parse(runStartedAt))) throw new PermanentError(`${what}.runStartedAt must be an ISO timestamp`);
   const item: ReportItem = { jurisdiction, reportType, entityId, runStartedAt };
-  if (o.reportDate !== undefined) {
+  // null is how the workflow spells "no reportDate" (scheduled run): derive the previous business day.
+  if (o.reportDate !== undefined && o.reportDate !== null) {
     if (typeof o.reportDate !== 'string' || !isReportDate(o.reportDate)) throw new PermanentError(`${what}.reportDate must be a date YYYY-MM-DD`);
     item.reportDate = o.reportDate;
   }

@@ -237,6 +237,8 @@ function matches(rule: Rule, input: Json, ctx: Json): boolean {
   if (rule.IsPresent !== undefined) return present === rule.IsPresent;
   if (!present) throw new StatesError('States.Runtime', `Choice: Invalid path "${rule.Variable}": the path does not exist`);
   const v = readPath(rule.Variable, input, ctx);
+  if (rule.IsNull !== undefined) return (v === null) === rule.IsNull;
+  if (rule.IsString !== undefined) return (typeof v === 'string') === rule.IsString;
   const ops: [string, (a: Json, b: unknown) => boolean][] = [
     ['StringEquals', (a, b) => a === b],
     ['BooleanEquals', (a, b) => a === b],

@@ -57,6 +57,8 @@ export interface ChoiceRule {
   StringEquals?: string;
   NumericGreaterThan?: number;
   IsPresent?: boolean;
+  IsNull?: boolean;
+  IsString?: boolean;
 }
 
 export interface ChoiceState extends Common {

@@ -3,7 +3,9 @@
  * tests (and the moto-based verification) can build and walk it without synthesizing a stack.
  *
  * Shape:
- *   BuildWorkItems (Pass, static list of every (jurisdiction, reportType, entity) from config)
+ *   ChooseReportDate (Choice: input `{}` -> DeriveReportDate sets `reportDate: null`; a backfill input
+ *     `{"reportDate": "YYYY-MM-DD"}` keeps it; any other type -> InvalidReportDate -> notify -> Fail)
+ *   -> BuildWorkItems (Pass, static list of every (jurisdiction, reportType, entity) from config)
  *   -> GenerateReports (Distributed Map, one STANDARD child execution per report)
  *        GenerateReport -> ValidateReport -> IsReportValid -> DeliverReport -> ConfirmDelivery
  *        -> IsDeliveryFailed -> ReportDelivered (Succeed)
@@ -30,6 +32,11 @@
  * - The schedule passes `{}`: every item carries `runStartedAt = $$.Execution.StartTime` (the parent's,
  *   identical for every child and every retry), from which report-generate derives the previous
  *   business day, so report ids are deterministic per run.
+ * - A backfill passes `{"reportDate": "YYYY-MM-DD"}`: every item carries it and report-generate uses it
+ *   instead of deriving one. The scheduled run carries `reportDate: null` (a JSONPath ItemSelector
+ *   field must exist, so "absent" is spelled null); report-generate treats null as absent. The date's
+ *   format is checked by report-generate (ASL has no pattern match beyond `*`), the type here, so a
+ *   number or object fails the run once instead of failing every report.
  */
 import type { PlatformConfig } from '../config';
 import {
@@ -124,6 +131,7 @@ const ITEM_FIELDS: PayloadTemplate = {
   'reportType.$': '$.reportType',
   'entityId.$': '$.entityId',
   'runStartedAt.$': '$.runStartedAt',
+  'reportDate.$': '$.reportDate',
 };
 
 export type FailureStage = 'GENERATE' | 'VALIDATE' | 'DELIVER' | 'CONFIRM';
@@ -142,7 +150,7 @@ function failureRecord(stage: FailureStage, error: PayloadTemplate | string, com
 export function reportItemProcessor(functions: WorkflowFunctionArns, topicArn: string): ItemProcessor {
   const states: Record<string, State> = {
     GenerateReport: lambdaTask(functions.generate, 'generate', 'ValidateReport', 'GenerationFailed', {
-      Comment: 'Builds the report for the previous business day of runStartedAt and stores it in S3',
+      Comment: 'Builds the report for reportDate, or the previous business day of runStartedAt when null, and stores it in S3',
       Parameters: ITEM_FIELDS,
       ResultPath: '$.report',
       TimeoutSeconds: 330,
@@ -234,6 +242,29 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMa
   const items = buildWorkItems(reporting);
   const runFailed = (next: string): Catcher[] => [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }];
   const states: Record<string, State> = {
+    ChooseReportDate: {
+      Type: 'Choice',
+      Comment: 'Scheduled input {} reports the previous business day; {"reportDate": "YYYY-MM-DD"} backfills that day',
+      Choices: [
+        { Variable: '$.reportDate', IsPresent: false, Next: 'DeriveReportDate' },
+        { Variable: '$.reportDate', IsNull: true, Next: 'BuildWorkItems' },
+        { Variable: '$.reportDate', IsString: true, Next: 'BuildWorkItems' },
+      ],
+      Default: 'InvalidReportDate',
+    },
+    DeriveReportDate: {
+      Type: 'Pass',
+      Comment: 'null: report-generate derives the previous business day of runStartedAt',
+      Result: null,
+      ResultPath: '$.reportDate',
+      Next: 'BuildWorkItems',
+    },
+    InvalidReportDate: {
+      Type: 'Pass',
+      Comment: 'reportDate must be a "YYYY-MM-DD" string; fail the run once instead of every report',
+      Parameters: { stage: 'INPUT', error: { Error: 'InvalidReportDate', Cause: 'reportDate must be a string YYYY-MM-DD' } },
+      Next: 'NotifyRunFailed',
+    },
     BuildWorkItems: {
       Type: 'Pass',
       Comment: `${items.length} reports: every configured (jurisdiction, reportType, entity)`,
@@ -250,6 +281,7 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMa
         'reportType.$': '$$.Map.Item.Value.reportType',
         'entityId.$': '$$.Map.Item.Value.entityId',
         'runStartedAt.$': '$$.Execution.StartTime',
+        'reportDate.$': '$.reportDate',
       },
       MaxConcurrency: reporting.mapMaxConcurrency,
       // Each report fails on its own (recorded + notified) and never aborts the others. (A count equal
@@ -290,10 +322,10 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMa
     },
     WorkflowFailed: { Type: 'Fail', Error: 'ReportingRunFailed', Cause: 'The reporting run failed; published to the reporting alerts topic' },
   };
-  assertWellFormed(states, 'BuildWorkItems');
+  assertWellFormed(states, 'ChooseReportDate');
   return {
-    Comment: 'Daily regulatory reporting: every configured (jurisdiction, report type, entity) for the previous business day',
-    StartAt: 'BuildWorkItems',
+    Comment: 'Daily regulatory reporting: every configured (jurisdiction, report type, entity) for the previous business day or the given reportDate',
+    StartAt: 'ChooseReportDate',
     // A run that outlives a day would overlap the next scheduled run.
     TimeoutSeconds: 23 * 3600,
     States: states,

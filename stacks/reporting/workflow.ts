@@ -1,6 +1,12 @@
 /**
  * The reporting state machine (STANDARD, logging ALL with execution data to a KMS-encrypted group,
- * X-Ray) with its least-privilege role, and the daily EventBridge Scheduler schedule that starts it.
+ * X-Ray, definition and execution history encrypted with its own customer-managed key) with its
+ * least-privilege role, and the daily EventBridge Scheduler schedule that starts it.
+ *
+ * Why a dedicated key rather than the stack's function key: execution history holds every report's
+ * item, result and error, so the key is scoped to this one state machine by the Step Functions
+ * encryption context, and its root statement only administers (no IAM policy alone can grant use of
+ * it). The function key must stay usable by EventBridge and by every reporting Lambda role through IAM.
  */
 import { Construct } from 'constructs';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -9,7 +15,8 @@ import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
-import { assumeRolePolicy, PolicyStatement, renderPolicy } from '../constructs/policy';
+import { KmsKey } from '../constructs/kms-key';
+import { assumeRolePolicy, ConditionBlock, PolicyStatement, renderPolicy } from '../constructs/policy';
 import type { NodejsFunction } from '../constructs/nodejs-function';
 import type { SecureBucket } from '../constructs/secure-bucket';
 import { renderWorkflowDefinition, ReportingSettings, RESULTS_PREFIX, WorkflowFunctionArns } from './workflow-definition';
@@ -21,6 +28,80 @@ export const LOG_DELIVERY_ACTIONS = [
 ];
 export const SCHEDULE_RETRY = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 86400 } as const;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/** How long Step Functions reuses a data key before calling GenerateDataKey again (60-900 s). */
+export const WORKFLOW_DATA_KEY_REUSE_SECONDS = 300;
+/** Encryption-context key Step Functions sets on every KMS call for a state machine's data. */
+export const STATES_CONTEXT_KEY = 'kms:EncryptionContext:aws:states:stateMachineArn';
+/** Encryption-context key of the data keys the execution role generates for CloudWatch Logs delivery. */
+export const LOGS_SOURCE_CONTEXT_KEY = 'kms:EncryptionContext:SourceArn';
+
+/**
+ * Encryption-context condition for this state machine's data: the state machine itself and its
+ * Distributed Map runs, whose child executions report under `<stateMachineArn>/<label>` (the ARN
+ * form the per-report alarm's metric dimension uses). `/*` keeps other state machines whose names
+ * merely start with this one out.
+ */
+export function stateMachineDataCondition(stateMachineArn: string): ConditionBlock {
+  return { StringLike: { [STATES_CONTEXT_KEY]: [stateMachineArn, `${stateMachineArn}/*`] } };
+}
+
+export interface WorkflowKeyStatementsProps {
+  readonly accountId: string;
+  readonly region: string;
+  /** Built from the name: the state machine references the key, so the key cannot reference it. */
+  readonly stateMachineArn: string;
+  readonly roleArn: string;
+}
+
+/**
+ * Key-policy statements of the workflow key (besides the root's administration):
+ * - the execution role, for this state machine's data (it also starts the Distributed Map's child
+ *   executions of the same state machine) and for the data keys of its log delivery;
+ * - account principals through Step Functions only, for this state machine only: Terraform creating
+ *   and reading it, the schedule role starting it, operators starting a backfill or reading history
+ *   (each still needs the key in its own IAM policy);
+ * - CloudWatch Logs delivery, decrypting the log data keys the role generated.
+ */
+export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStatement[] {
+  const logsSource = `arn:aws:logs:${p.region}:${p.accountId}:*`;
+  return [
+    {
+      Sid: 'ExecutionRoleStateMachineData',
+      Effect: 'Allow',
+      Principal: { AWS: p.roleArn },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: stateMachineDataCondition(p.stateMachineArn),
+    },
+    {
+      Sid: 'ExecutionRoleLogDeliveryKeys',
+      Effect: 'Allow',
+      Principal: { AWS: p.roleArn },
+      Action: 'kms:GenerateDataKey',
+      Resource: '*',
+      Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: logsSource } },
+    },
+    {
+      Sid: 'AccountViaStepFunctions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${p.accountId}:root` },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:CallerAccount': p.accountId, 'kms:ViaService': `states.${p.region}.amazonaws.com` },
+        ...stateMachineDataCondition(p.stateMachineArn),
+      },
+    },
+    {
+      Sid: 'LogDeliveryDecrypt',
+      Effect: 'Allow',
+      Principal: { Service: 'delivery.logs.amazonaws.com' },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: logsSource } },
+    },
+  ];
+}
 
 export interface ReportingWorkflowProps {
   readonly stateMachineName: string;
@@ -46,6 +127,8 @@ export class ReportingWorkflow extends Construct {
   readonly schedule: SchedulerSchedule;
   readonly scheduleRole: IamRole;
   readonly scheduleDeadLetterQueue: SqsQueue;
+  /** Encrypts the definition and execution history (input, output, errors) of this state machine only. */
+  readonly key: KmsKey;
   readonly arn: string;
   /** ARN built from the name so the role can name its own state machine without a cycle. */
   readonly stateMachineArn: string;
@@ -68,6 +151,19 @@ export class ReportingWorkflow extends Construct {
     const arns: WorkflowFunctionArns = {
       generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
     };
+    this.role = new IamRole(this, 'role', {
+      name: `${smName}-role`,
+      assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', props.accountId),
+    });
+    this.key = new KmsKey(this, 'key', {
+      alias: smName,
+      description: 'Reporting workflow definition and execution history',
+      accountId: props.accountId,
+      rootAccess: 'administer',
+      statements: workflowKeyStatements({
+        accountId: props.accountId, region: props.region, stateMachineArn: this.stateMachineArn, roleArn: this.role.arn,
+      }),
+    });
     const statements: PolicyStatement[] = [
       {
         Sid: 'InvokeReportingFunctions',
@@ -88,6 +184,22 @@ export class ReportingWorkflow extends Construct {
       // ResultWriter: per-run result files, only under their prefix.
       ...props.resultsBucket.writeStatements('RunResults', RESULTS_PREFIX),
       { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.s3KeyArn },
+      // Own data and the Distributed Map's child executions (context <arn> or <arn>/<label>).
+      {
+        Sid: 'WorkflowKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: this.key.arn,
+        Condition: stateMachineDataCondition(this.stateMachineArn),
+      },
+      // Log delivery of an encrypted state machine encrypts the log data with the same key.
+      {
+        Sid: 'WorkflowKeyLogDelivery',
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: this.key.arn,
+        Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: `arn:aws:logs:${props.region}:${props.accountId}:*` } },
+      },
       // Log delivery APIs have no resource-level permissions: AWS requires "*" for each of them.
       { Sid: 'LogDelivery', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
       // X-Ray segment upload and sampling have no resource-level permissions: AWS requires "*".
@@ -98,10 +210,6 @@ export class ReportingWorkflow extends Construct {
         Resource: '*',
       },
     ];
-    this.role = new IamRole(this, 'role', {
-      name: `${smName}-role`,
-      assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', props.accountId),
-    });
     const policy = new IamRolePolicy(this, 'policy', {
       name: `${smName}-policy`,
       role: this.role.id,
@@ -124,6 +232,11 @@ export class ReportingWorkflow extends Construct {
         level: 'ALL',
       },
       tracingConfiguration: { enabled: true },
+      encryptionConfiguration: {
+        type: 'CUSTOMER_MANAGED_KMS_KEY',
+        kmsKeyId: this.key.arn,
+        kmsDataKeyReusePeriodSeconds: WORKFLOW_DATA_KEY_REUSE_SECONDS,
+      },
       // The role's policy must exist before Step Functions validates logging and invokes.
       dependsOn: [policy],
     });
@@ -146,6 +259,14 @@ export class ReportingWorkflow extends Construct {
         { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: this.stateMachine.arn },
         { Sid: 'DeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.scheduleDeadLetterQueue.arn },
         { Sid: 'ScheduleAndDeadLetterKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.queueKeyArn },
+        // StartExecution encrypts the execution input with the workflow key, through Step Functions.
+        {
+          Sid: 'StartEncryptedExecution',
+          Effect: 'Allow',
+          Action: 'kms:GenerateDataKey',
+          Resource: this.key.arn,
+          Condition: { StringEquals: { [STATES_CONTEXT_KEY]: this.stateMachineArn } },
+        },
       ]),
     });
     this.schedule = new SchedulerSchedule(this, 'schedule', {
