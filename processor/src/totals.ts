@@ -11,69 +11,88 @@ const FOLD_AT = 2 ** 52;
 const NC = CURRENCY_CODES.length;
 const NJ = JURISDICTIONS.length;
 
-/** Exact sums in slots: counts and pending sums in Float64Arrays, folded remainders in bigints. */
+/**
+ * Exact sums in slots: count and pending sum of a slot are adjacent doubles in one Float64Array, folded
+ * remainders in bigints. Interleaving matters for the per-account group: tens of thousands of accounts
+ * hit in random order, and one account's four currencies × (count, pending) are 64 contiguous bytes,
+ * so an update misses the cache once instead of once in each of two separate arrays.
+ */
 export class SlotSums {
-  counts: Float64Array;
-  pending: Float64Array;
+  /** [count0, pending0, count1, pending1, ...] */
+  data: Float64Array;
   folded: bigint[] = [];
 
   constructor(slots: number) {
-    this.counts = new Float64Array(slots);
-    this.pending = new Float64Array(slots);
+    this.data = new Float64Array(slots * 2);
+  }
+
+  get slots(): number {
+    return this.data.length >> 1;
+  }
+
+  /** Snapshot of every slot's count (not live: reads go through `count`). */
+  get counts(): Float64Array {
+    const out = new Float64Array(this.slots);
+    for (let i = 0; i < out.length; i++) out[i] = this.data[i * 2];
+    return out;
+  }
+
+  count(slot: number): number {
+    return this.data[slot * 2];
   }
 
   add(slot: number, minor: number): void {
-    this.counts[slot]++;
-    const next = this.pending[slot] + minor;
+    const d = this.data;
+    const i = slot * 2;
+    d[i]++;
+    const next = d[i + 1] + minor;
     if (next >= FOLD_AT) {
-      this.folded[slot] = (this.folded[slot] ?? 0n) + BigInt(this.pending[slot]);
-      this.pending[slot] = minor;
+      this.folded[slot] = (this.folded[slot] ?? 0n) + BigInt(d[i + 1]);
+      d[i + 1] = minor;
     } else {
-      this.pending[slot] = next;
+      d[i + 1] = next;
     }
   }
 
   total(slot: number): bigint {
-    return (this.folded[slot] ?? 0n) + BigInt(this.pending[slot]);
+    return (this.folded[slot] ?? 0n) + BigInt(this.data[slot * 2 + 1]);
   }
 
   grow(slots: number): void {
-    const counts = new Float64Array(slots);
-    counts.set(this.counts);
-    const pending = new Float64Array(slots);
-    pending.set(this.pending);
-    this.counts = counts;
-    this.pending = pending;
+    const data = new Float64Array(slots * 2);
+    data.set(this.data);
+    this.data = data;
   }
 }
 
-/** String-range -> dense index, without creating a string for keys already seen. */
+/**
+ * String-range -> dense index, without creating a string for keys already seen. The probe table holds
+ * (hash, index + 1) pairs side by side, so a lookup reads one table line and then the key string only
+ * when the full 32-bit hash matches (0 in the index word marks an empty slot).
+ */
 export class KeyIndex {
   readonly keys: string[] = [];
-  private table = new Int32Array(1 << 12).fill(-1);
-  private hashes = new Int32Array(1 << 10);
+  private table = new Int32Array(2 << 12);
+  private mask = (1 << 12) - 1;
 
   indexOf(s: string, start: number, end: number): number {
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    const mask = this.table.length - 1;
+    const table = this.table;
+    const mask = this.mask;
     let slot = (h ^ (h >>> 15)) & mask;
     for (;;) {
-      const index = this.table[slot];
-      if (index < 0) break;
-      if (this.hashes[index] === h && this.equals(this.keys[index], s, start, end)) return index;
+      const stored = table[slot * 2 + 1];
+      if (stored === 0) break;
+      if (table[slot * 2] === h && this.equals(this.keys[stored - 1], s, start, end)) return stored - 1;
       slot = (slot + 1) & mask;
     }
     const index = this.keys.length;
-    this.keys.push(s.slice(start, end));
-    if (index >= this.hashes.length) {
-      const hashes = new Int32Array(this.hashes.length * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
-    this.hashes[index] = h;
-    this.table[slot] = index;
-    if (this.keys.length * 2 > this.table.length) this.rehash();
+    // Flattened copy: a slice of the block text could otherwise keep the whole 1 MB block alive.
+    this.keys.push(flat(s.slice(start, end)));
+    table[slot * 2] = h;
+    table[slot * 2 + 1] = index + 1;
+    if (this.keys.length * 2 > mask + 1) this.rehash();
     return index;
   }
 
@@ -84,15 +103,28 @@ export class KeyIndex {
   }
 
   private rehash(): void {
-    this.table = new Int32Array(this.table.length * 2).fill(-1);
-    const mask = this.table.length - 1;
-    for (let index = 0; index < this.keys.length; index++) {
-      const h = this.hashes[index];
-      let slot = (h ^ (h >>> 15)) & mask;
-      while (this.table[slot] >= 0) slot = (slot + 1) & mask;
-      this.table[slot] = index;
+    const old = this.table;
+    const capacity = (this.mask + 1) * 2;
+    this.table = new Int32Array(capacity * 2);
+    this.mask = capacity - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      const h = old[i];
+      let slot = (h ^ (h >>> 15)) & this.mask;
+      while (this.table[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.table[slot * 2] = h;
+      this.table[slot * 2 + 1] = old[i + 1];
     }
   }
+}
+
+/**
+ * A string that does not share storage with the string it was sliced from: V8 makes slices of 13+
+ * characters views of their parent, and the parent here is a whole ~1 MB input block. UTF-16 code
+ * units round-trip exactly (the JSON Lines path passes real UTF-16 strings, not byte strings).
+ */
+function flat(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'ucs2').toString('ucs2');
 }
 
 export interface TotalEntry {
@@ -118,7 +150,7 @@ export class ControlTotals {
     this.currency.add(currency, minor);
     this.jurisdiction.add(currency * NJ + jurisdiction, minor);
     const a = this.accounts.indexOf(s, start, end);
-    if ((a + 1) * NC > this.account.counts.length) this.account.grow(this.account.counts.length * 2);
+    if ((a + 1) * NC > this.account.slots) this.account.grow(this.account.slots * 2);
     this.account.add(a * NC + currency, minor);
   }
 
@@ -128,11 +160,11 @@ export class ControlTotals {
 
   /** Per-currency [count, total] of each grouping, for the reconciliation check. */
   groupSums(): { currency: [number, bigint][]; jurisdiction: [number, bigint][]; account: [number, bigint][] } {
-    const currency = CURRENCY_CODES.map((_, c): [number, bigint] => [this.currency.counts[c], this.currency.total(c)]);
+    const currency = CURRENCY_CODES.map((_, c): [number, bigint] => [this.currency.count(c), this.currency.total(c)]);
     const jurisdiction = CURRENCY_CODES.map((_, c): [number, bigint] => {
       const sum: [number, bigint] = [0, 0n];
       for (let j = 0; j < NJ; j++) {
-        sum[0] += this.jurisdiction.counts[c * NJ + j];
+        sum[0] += this.jurisdiction.count(c * NJ + j);
         sum[1] += this.jurisdiction.total(c * NJ + j);
       }
       return sum;
@@ -140,8 +172,8 @@ export class ControlTotals {
     const account = CURRENCY_CODES.map((_, c): [number, bigint] => {
       const sum: [number, bigint] = [0, 0n];
       for (let a = 0; a < this.accounts.keys.length; a++) {
-        if (this.account.counts[a * NC + c] === 0) continue;
-        sum[0] += this.account.counts[a * NC + c];
+        if (this.account.count(a * NC + c) === 0) continue;
+        sum[0] += this.account.count(a * NC + c);
         sum[1] += this.account.total(a * NC + c);
       }
       return sum;
@@ -153,15 +185,15 @@ export class ControlTotals {
   toJson(): TotalsJson {
     const entry = (sums: SlotSums, slot: number, c: number): TotalEntry => {
       const total = sums.total(slot);
-      return { count: sums.counts[slot], amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
+      return { count: sums.count(slot), amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
     };
     const byCurrency: TotalsJson['byCurrency'] = {};
     const byJurisdiction: TotalsJson['byJurisdiction'] = {};
     CURRENCY_CODES.forEach((code, c) => {
-      if (this.currency.counts[c] === 0) return;
+      if (this.currency.count(c) === 0) return;
       byCurrency[code] = entry(this.currency, c, c);
       JURISDICTIONS.forEach((j, k) => {
-        if (this.jurisdiction.counts[c * NJ + k] > 0) (byJurisdiction[code] ??= {})[j] = entry(this.jurisdiction, c * NJ + k, c);
+        if (this.jurisdiction.count(c * NJ + k) > 0) (byJurisdiction[code] ??= {})[j] = entry(this.jurisdiction, c * NJ + k, c);
       });
     });
     const byAccount: TotalsJson['byAccount'] = {};
@@ -169,7 +201,7 @@ export class ControlTotals {
     for (const [key, a] of order) {
       const row: Record<string, TotalEntry> = {};
       CURRENCY_CODES.forEach((code, c) => {
-        if (this.account.counts[a * NC + c] > 0) row[code] = entry(this.account, a * NC + c, c);
+        if (this.account.count(a * NC + c) > 0) row[code] = entry(this.account, a * NC + c, c);
       });
       byAccount[key] = row;
     }
@@ -186,7 +218,7 @@ export class Accumulator {
   }
 
   get count(): number {
-    return this.sums.counts[0];
+    return this.sums.count(0);
   }
 
   get total(): bigint {
