@@ -1,18 +1,18 @@
 import { Construct } from 'constructs';
 import { TerraformOutput } from 'cdktf';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
 import { KmsKey, serviceUseStatement } from './constructs/kms-key';
+import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import type { NetworkStack } from './network-stack';
 import type { DataStack } from './data-stack';
 import { ReportingDatabase } from './reporting/aurora';
 import { ReportingEmail } from './reporting/ses';
 import { ReportingFunctions } from './reporting/functions';
 import { migrationSet, MigrationsOnDeploy } from './reporting/migrations';
-import { DLQ_RETENTION_SECONDS, ReportingWorkflow } from './reporting/workflow';
+import { ReportingWorkflow } from './reporting/workflow';
 import { ReportingAlarms } from './reporting/alarms';
 
 export interface ReportingStackProps {
@@ -32,8 +32,8 @@ export class ReportingStack extends PlatformStack {
   readonly workflow: ReportingWorkflow;
   readonly alarms: ReportingAlarms;
   readonly functionKey: KmsKey;
-  readonly confirmDeadLetterQueue: SqsQueue;
-  readonly loaderDeadLetterQueue: SqsQueue;
+  readonly confirmDeadLetterQueue: DeadLetterQueue;
+  readonly loaderDeadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: ReportingStackProps) {
     super(scope, id, cfg);
@@ -48,19 +48,19 @@ export class ReportingStack extends PlatformStack {
       statements: [serviceUseStatement('EventBridgeDeadLetters', 'events.amazonaws.com',
         { StringEquals: { 'aws:SourceAccount': this.accountId } }, ['kms:GenerateDataKey', 'kms:Decrypt'])],
     });
-    this.confirmDeadLetterQueue = new SqsQueue(this, 'delivery-events-dlq', {
-      name: this.name('report-delivery-events-dlq'),
-      kmsMasterKeyId: this.functionKey.arn,
-      kmsDataKeyReusePeriodSeconds: 300,
-      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    const deliveryEventsRule = this.name('report-delivery-events');
+    // SES delivery events EventBridge could not hand to report-confirm (the rule is admitted by ARN,
+    // built from its name: the queue policy must exist before the rule's target names the queue).
+    this.confirmDeadLetterQueue = new DeadLetterQueue(this, 'delivery-events-dlq', {
+      queueName: this.name('report-delivery-events-dlq'),
+      kmsKeyArn: this.functionKey.arn,
+      accountId: this.accountId,
+      eventBridgeRuleArns: [`arn:aws:events:${this.region}:${this.accountId}:rule/${deliveryEventsRule}`],
     });
-
-    this.loaderDeadLetterQueue = new SqsQueue(this, 'loader-dlq', {
-      name: this.name('report-loader-dlq'),
-      kmsMasterKeyId: this.functionKey.arn,
-      kmsDataKeyReusePeriodSeconds: 300,
-      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'denyAll' }),
+    this.loaderDeadLetterQueue = new DeadLetterQueue(this, 'loader-dlq', {
+      queueName: this.name('report-loader-dlq'),
+      kmsKeyArn: this.functionKey.arn,
+      accountId: this.accountId,
     });
 
     this.database = new ReportingDatabase(this, 'database', {
@@ -117,7 +117,7 @@ export class ReportingStack extends PlatformStack {
       filterPolicyScope: 'MessageAttributes',
       filterPolicy: JSON.stringify({ event: ['RUN_COMPLETED'] }),
     });
-    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, this.name('report-delivery-events'));
+    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue.arn, deliveryEventsRule);
 
     new MigrationsOnDeploy(this, 'migrations', {
       fn: this.functions.migrate,

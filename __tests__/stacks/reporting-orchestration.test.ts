@@ -162,8 +162,18 @@ describe('reporting stack: SES', () => {
     const perm = findResource(rep, 'aws_lambda_permission', (p) => p.principal === 'events.amazonaws.com');
     expect(perm).toMatchObject({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction' });
     expect(perm.source_arn).toMatch(/^\$\{aws_cloudwatch_event_rule\.[^.]+\.arn\}$/);
-    const qp = JSON.parse(findResource(rep, 'aws_sqs_queue_policy').policy as string).Statement[0];
-    expect(qp.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': perm.source_arn } });
+    // The target's DLQ admits exactly this rule (by the ARN of its name) and no other queue admits EventBridge.
+    const dlqId = /^\$\{aws_sqs_queue\.([^.]+)\.arn\}$/.exec(target.dead_letter_config.arn)![1];
+    const policies = Object.values(resources(rep, 'aws_sqs_queue_policy'));
+    const admitsEvents = policies.filter((qp) => JSON.parse(qp.policy as string).Statement.some((st: any) => st.Principal?.Service === 'events.amazonaws.com'));
+    expect(admitsEvents).toHaveLength(1);
+    expect(admitsEvents[0].queue_url).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
+    const statements = JSON.parse(admitsEvents[0].policy as string).Statement;
+    expect(statements.find((st: any) => st.Sid === 'EventBridgeRulesSendFailedEvents').Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': [`arn:aws:events:us-east-1:\${data.aws_caller_identity.caller.account_id}:rule/${rule.name}`] },
+      StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.caller.account_id}' },
+    });
+    expect(statements.find((st: any) => st.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
 
   it('uses an email identity when sesIdentity is an address, and rejects a malformed domain', () => {

@@ -11,9 +11,7 @@ import { Sesv2ConfigurationSetEventDestination } from '@cdktf/provider-aws/lib/s
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { PolicyStatement, renderPolicy } from '../constructs/policy';
+import { PolicyStatement } from '../constructs/policy';
 import type { NodejsFunction } from '../constructs/nodejs-function';
 
 /** SES event types that settle a report's delivery status. */
@@ -82,10 +80,10 @@ export class ReportingEmail extends Construct {
   }
 
   /**
-   * Rule for this configuration set's delivery events -> `fn`, with retries and a DLQ (the queue policy
-   * admits only this rule).
+   * Rule for this configuration set's delivery events -> `fn`, with retries and a DLQ (whose queue policy
+   * must admit exactly this rule: DeadLetterQueue `eventBridgeRuleArns`).
    */
-  routeEventsTo(fn: NodejsFunction, deadLetterQueue: SqsQueue, ruleName: string): CloudwatchEventRule {
+  routeEventsTo(fn: NodejsFunction, deadLetterQueueArn: string, ruleName: string): CloudwatchEventRule {
     const rule = new CloudwatchEventRule(this, 'delivery-events', {
       name: ruleName,
       description: 'SES delivery/bounce/complaint/reject events of the report configuration set -> report-confirm',
@@ -99,7 +97,7 @@ export class ReportingEmail extends Construct {
       rule: rule.name,
       arn: fn.arn,
       retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 },
-      deadLetterConfig: { arn: deadLetterQueue.arn },
+      deadLetterConfig: { arn: deadLetterQueueArn },
     });
     new LambdaPermission(this, 'delivery-events-invoke', {
       statementId: 'AllowSesDeliveryEvents',
@@ -107,17 +105,6 @@ export class ReportingEmail extends Construct {
       functionName: fn.functionName,
       principal: 'events.amazonaws.com',
       sourceArn: rule.arn,
-    });
-    new SqsQueuePolicy(this, 'delivery-events-dlq-policy', {
-      queueUrl: deadLetterQueue.url,
-      policy: renderPolicy([{
-        Sid: 'EventBridgeDeadLetters',
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: deadLetterQueue.arn,
-        Condition: { ArnEquals: { 'aws:SourceArn': rule.arn } },
-      }]),
     });
     return rule;
   }

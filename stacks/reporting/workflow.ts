@@ -13,7 +13,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
 import { KmsKey } from '../constructs/kms-key';
 import { assumeRolePolicy, ConditionBlock, PolicyStatement, renderPolicy } from '../constructs/policy';
@@ -27,7 +27,6 @@ export const LOG_DELIVERY_ACTIONS = [
   'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
 ];
 export const SCHEDULE_RETRY = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 86400 } as const;
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** How long Step Functions reuses a data key before calling GenerateDataKey again (60-900 s). */
 export const WORKFLOW_DATA_KEY_REUSE_SECONDS = 300;
 /** Encryption-context key Step Functions sets on every KMS call for a state machine's data. */
@@ -126,7 +125,7 @@ export class ReportingWorkflow extends Construct {
   readonly logGroup: EncryptedLogGroup;
   readonly schedule: SchedulerSchedule;
   readonly scheduleRole: IamRole;
-  readonly scheduleDeadLetterQueue: SqsQueue;
+  readonly scheduleDeadLetterQueue: DeadLetterQueue;
   /** Encrypts the definition and execution history (input, output, errors) of this state machine only. */
   readonly key: KmsKey;
   readonly arn: string;
@@ -242,11 +241,11 @@ export class ReportingWorkflow extends Construct {
     });
     this.arn = this.stateMachine.arn;
 
-    this.scheduleDeadLetterQueue = new SqsQueue(this, 'schedule-dlq', {
-      name: `${props.scheduleName}-dlq`,
-      kmsMasterKeyId: props.queueKeyArn,
-      kmsDataKeyReusePeriodSeconds: 300,
-      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    // Scheduler delivers failed invocations with the schedule role (granted below), not as a service.
+    this.scheduleDeadLetterQueue = new DeadLetterQueue(this, 'schedule-dlq', {
+      queueName: `${props.scheduleName}-dlq`,
+      kmsKeyArn: props.queueKeyArn,
+      accountId: props.accountId,
     });
     this.scheduleRole = new IamRole(this, 'schedule-role', {
       name: `${props.scheduleName}-role`,
