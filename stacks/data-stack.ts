@@ -9,7 +9,7 @@ import { SecureBucket } from './constructs/secure-bucket';
 import { createDataKeys } from './data/keys';
 import { createDataBuckets } from './data/buckets';
 import { createDataTables } from './data/tables';
-import { createAlertTopic } from './data/messaging';
+import { AlertTopic } from './constructs/alert-topic';
 import type { NetworkStack } from './network-stack';
 
 export { yearsToDays } from './data/buckets';
@@ -76,13 +76,13 @@ export class DataStack extends PlatformStack {
     this.transactionsTable = tables.transactionsTable;
     this.idempotencyTable = tables.idempotencyTable;
 
-    const topic = (topicId: string, purpose: string) => createAlertTopic(this, topicId, {
+    const topic = (topicId: string, purpose: string) => new AlertTopic(this, topicId, {
       topicName: this.name(purpose),
       kmsKeyArn: this.messagingKey.arn,
       accountId: this.accountId,
       region: this.region,
       email: cfg.notificationEmail,
-    });
+    }).topic;
     this.batchAlertsTopic = topic('batch-alerts', 'batch-alerts');
     this.reportingAlertsTopic = topic('reporting-alerts', 'reporting-alerts');
 

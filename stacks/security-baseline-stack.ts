@@ -6,7 +6,7 @@ import { KmsKey } from './constructs/kms-key';
 import { SecureBucket } from './constructs/secure-bucket';
 import { auditKeyStatements } from './security/audit-key';
 import { createAuditBucket } from './security/audit-bucket';
-import { SecurityAlertTopic } from './security/alert-topic';
+import { AlertTopic } from './constructs/alert-topic';
 import { AuditTrail } from './security/cloudtrail';
 import { ConfigBaseline } from './security/config-recorder';
 import { GuardDutyBaseline } from './security/guardduty';
@@ -79,7 +79,7 @@ export class SecurityBaselineStack extends PlatformStack {
       configDelivery: createRecorder,
     });
 
-    const topic = new SecurityAlertTopic(this, 'security-topic', {
+    const topic = new AlertTopic(this, 'security-topic', {
       topicName: this.name('security-alerts'),
       kmsKeyArn: this.auditKey.arn,
       email: cfg.securityEmail,

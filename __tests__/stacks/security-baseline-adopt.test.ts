@@ -7,7 +7,7 @@ import { resources, synthPlatform, testConfig } from '../../test-support/config-
 import { CIS_CHECKS } from '../../stacks/security/cis-alarms';
 import { CIS_EVENT_PATTERNS } from '../../stacks/security/cis-events';
 import { MANAGED_CONFIG_RULES } from '../../stacks/security/config-recorder';
-import { SecurityAlertTopic } from '../../stacks/security/alert-topic';
+import { AlertTopic } from '../../stacks/constructs/alert-topic';
 import { GuardDutyBaseline } from '../../stacks/security/guardduty';
 import { CisAlarms } from '../../stacks/security/cis-alarms';
 import { createAuditBucket } from '../../stacks/security/audit-bucket';
@@ -95,8 +95,8 @@ describe('security constructs reject bad props', () => {
   const scope = () => new TerraformStack(new App({ outdir: '/tmp/cdktf-security-bad-props' }), 'bad');
   const name = (p: string) => `t-${p}`;
 
-  it('SecurityAlertTopic rejects a malformed email', () => {
-    expect(() => new SecurityAlertTopic(scope(), 't', { topicName: 't', kmsKeyArn: 'k', email: 'security-at-example', region: 'us-east-1', accountId: '1' }))
+  it('AlertTopic rejects a malformed email', () => {
+    expect(() => new AlertTopic(scope(), 't', { topicName: 't', kmsKeyArn: 'k', email: 'security-at-example', region: 'us-east-1', accountId: '1' }))
       .toThrow(/email "security-at-example" must be an email address/);
   });
 

@@ -2,26 +2,31 @@ import { Construct } from 'constructs';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
-import { PolicyStatement, renderPolicy } from '../constructs/policy';
+import { PolicyStatement, renderPolicy } from './policy';
 
-export interface SecurityAlertTopicProps {
+export interface AlertTopicProps {
   readonly topicName: string;
+  /** Customer-managed key whose policy lets cloudwatch.amazonaws.com and events.amazonaws.com use it. */
   readonly kmsKeyArn: string;
   readonly email: string;
   readonly region: string;
   readonly accountId: string;
 }
 
-/** Topic-policy statements: the owner account administers; EventBridge rules and CloudWatch alarms of this account publish. */
+/** Topic-policy statements: CloudWatch alarms and EventBridge rules of this account publish; no publish without TLS. */
 export function alertTopicStatements(topicArn: string, region: string, accountId: string): PolicyStatement[] {
+  const fromThisAccount = (sourceArn: string): PolicyStatement['Condition'] => ({
+    StringEquals: { 'aws:SourceAccount': accountId },
+    ArnLike: { 'aws:SourceArn': sourceArn },
+  });
   return [
     {
-      Sid: 'OwnerAccountAdministers',
+      Sid: 'CloudWatchAlarmsPublish',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-      Action: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:AddPermission', 'sns:RemovePermission',
-        'sns:DeleteTopic', 'sns:Subscribe', 'sns:ListSubscriptionsByTopic', 'sns:Publish'],
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
       Resource: topicArn,
+      Condition: fromThisAccount(`arn:aws:cloudwatch:${region}:${accountId}:alarm:*`),
     },
     {
       Sid: 'EventBridgeRulesPublish',
@@ -29,21 +34,7 @@ export function alertTopicStatements(topicArn: string, region: string, accountId
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sns:Publish',
       Resource: topicArn,
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': accountId },
-        ArnLike: { 'aws:SourceArn': `arn:aws:events:${region}:${accountId}:rule/*` },
-      },
-    },
-    {
-      Sid: 'CloudWatchAlarmsPublish',
-      Effect: 'Allow',
-      Principal: { Service: 'cloudwatch.amazonaws.com' },
-      Action: 'sns:Publish',
-      Resource: topicArn,
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': accountId },
-        ArnLike: { 'aws:SourceArn': `arn:aws:cloudwatch:${region}:${accountId}:alarm:*` },
-      },
+      Condition: fromThisAccount(`arn:aws:events:${region}:${accountId}:rule/*`),
     },
     {
       Sid: 'DenyInsecureTransport',
@@ -57,18 +48,20 @@ export function alertTopicStatements(topicArn: string, region: string, accountId
 }
 
 /**
- * Security-alert topic: encrypted with the audit key (whose policy lets events and cloudwatch use
- * it), an explicit topic policy, and an email subscription to the configured security address
- * (the recipient must confirm it once; listed in the runbook's prerequisites).
+ * A KMS-encrypted SNS topic for alerts (security, batch, reporting) with an explicit topic policy and
+ * an email subscription. An encrypted topic that alarms cannot publish to fails silently, so the key
+ * must grant CloudWatch and EventBridge; the platform's roles publish through their own IAM policies
+ * (same-account access needs only one side), so they are not listed here. The subscription stays
+ * pending until the recipient confirms it (docs/operations.md).
  */
-export class SecurityAlertTopic extends Construct {
+export class AlertTopic extends Construct {
   readonly topic: SnsTopic;
   readonly arn: string;
 
-  constructor(scope: Construct, id: string, props: SecurityAlertTopicProps) {
+  constructor(scope: Construct, id: string, props: AlertTopicProps) {
     super(scope, id);
     if (!/^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$/.test(props.email)) {
-      throw new Error(`SecurityAlertTopic ${id}: email "${props.email}" must be an email address`);
+      throw new Error(`AlertTopic ${id}: email "${props.email}" must be an email address`);
     }
     this.topic = new SnsTopic(this, 'topic', { name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
     this.arn = this.topic.arn;
