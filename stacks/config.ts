@@ -23,6 +23,8 @@ export const CLOUDWATCH_RETENTION_DAYS = [
 
 const EMAIL = /^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$/;
 const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(1[6-9]|2[0-8])$/;
+/** arn:<partition>:iam::<account>:role/<optional path/>name, with IAM's role-name characters. */
+const ROLE_ARN = /^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 // EventBridge cron: 6 fields (min hour day-of-month month day-of-week year) or rate(N unit).
 const SCHEDULE = /^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 
@@ -134,6 +136,13 @@ export const configSchema = z.object({
     objectLock: z.boolean(),
     pinBucketsToVpcEndpoint: z.boolean(),
     guardDutyMinSeverity: z.number().min(1).max(8.9),
+    /**
+     * IAM roles outside the VPC (upstream producers) that may still upload to the input and
+     * payment-files buckets when pinBucketsToVpcEndpoint is true. Default: none.
+     */
+    producerRoleArns: z.array(z.string().regex(ROLE_ARN,
+      'must be an IAM role ARN like arn:aws:iam::123456789012:role/path/name (partition aws, aws-us-gov or aws-cn)'))
+      .default([]),
   }).strict(),
   backend: backendSchema,
 }).strict()

@@ -74,3 +74,15 @@ export function findResource(tf: TfJson, type: string, pred: (r: Record<string, 
   if (hits.length !== 1) throw new Error(`expected exactly one ${type} matching, found ${hits.length}`);
   return hits[0];
 }
+
+/** Overrides that move the dev config to AWS GovCloud (US-West): region, pinned zones, a GovCloud producer role. */
+export const GOVCLOUD_OVERRIDES = {
+  region: 'us-gov-west-1',
+  network: { mode: 'create', cidr: '10.0.0.0/16', azCount: 3, zoneNames: ['us-gov-west-1a', 'us-gov-west-1b', 'us-gov-west-1c'] },
+  security: { producerRoleArns: ['arn:aws-us-gov:iam::111111111111:role/upstream/example-producer'] },
+} as const;
+
+/** A validated GovCloud config (dev with GOVCLOUD_OVERRIDES). */
+export function govCloudConfig(overrides: DeepPartial<PlatformConfig> | Record<string, unknown> = {}): PlatformConfig {
+  return parseConfig(merge(merge(rawConfig('dev'), GOVCLOUD_OVERRIDES), overrides), 'test:govcloud');
+}

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, listEnvironments, loadConfig, parseConfig, resourceName } from '../../stacks/config';
-import { rawConfig, testConfig } from '../../test-support/config-fixture';
+import { govCloudConfig, rawConfig, testConfig } from '../../test-support/config-fixture';
 
 function problems(mutate: (c: Record<string, any>) => void): string[] {
   const raw = rawConfig() as Record<string, any>;
@@ -81,6 +81,11 @@ describe('config validation: one line per problem naming field, value and rule',
     ['unknown field', (c) => { c.batch.vcpus = 4; }, /^batch: unknown field\(s\) vcpus/],
     ['backend type', (c) => { c.backend = { type: 'gcs' }; }, /^backend\.type: .*\(got "gcs"\)$/],
     ['s3 backend bucket', (c) => { c.backend = { type: 's3', bucket: 'Bad_Bucket', region: 'us-east-1', keyPrefix: 'x' }; }, /^backend\.bucket: must be an S3 bucket name/],
+    ['producer role not an ARN', (c) => { c.security.producerRoleArns = ['producer']; }, /^security\.producerRoleArns\.0: must be an IAM role ARN .*\(got "producer"\)$/],
+    ['producer role of another service', (c) => { c.security.producerRoleArns = ['arn:aws:iam::123456789012:user/alice']; }, /^security\.producerRoleArns\.0: must be an IAM role ARN/],
+    ['producer role with a short account', (c) => { c.security.producerRoleArns = ['arn:aws:iam::12345:role/p']; }, /^security\.producerRoleArns\.0: must be an IAM role ARN/],
+    ['producer role of an unknown partition', (c) => { c.security.producerRoleArns = ['arn:aws-eu:iam::123456789012:role/p']; }, /^security\.producerRoleArns\.0: must be an IAM role ARN/],
+    ['producer roles not a list', (c) => { c.security.producerRoleArns = 'arn:aws:iam::123456789012:role/p'; }, /^security\.producerRoleArns: .*\(got "arn:aws:iam::123456789012:role\/p"\)$/],
     ['cloud backend org', (c) => { c.backend = { type: 'cloud', organization: '', workspacePrefix: 'p' }; }, /^backend\.organization: must name the Terraform Cloud organization/],
   ];
 
@@ -108,6 +113,38 @@ describe('config validation: one line per problem naming field, value and rule',
     const raw = rawConfig() as Record<string, any>;
     delete raw.batch.maxVcpus;
     expect(parseConfig(raw).batch.maxVcpus).toBe(256);
+  });
+});
+
+describe('security.producerRoleArns', () => {
+  it('defaults to no producer roles', () => {
+    const raw = rawConfig() as Record<string, any>;
+    delete raw.security.producerRoleArns;
+    expect(parseConfig(raw).security.producerRoleArns).toEqual([]);
+  });
+
+  it.each([
+    'arn:aws:iam::123456789012:role/producer',
+    'arn:aws:iam::123456789012:role/upstream/team-a/producer_1+=,.@-',
+    'arn:aws-us-gov:iam::123456789012:role/producer',
+    'arn:aws-cn:iam::123456789012:role/producer',
+  ])('accepts %s', (arn) => {
+    expect(testConfig({ security: { producerRoleArns: [arn] } }).security.producerRoleArns).toEqual([arn]);
+  });
+
+  it('prod and staging carry an example producer role', () => {
+    for (const env of ['prod', 'staging']) {
+      expect(loadConfig({ env: { PLATFORM_ENV: env } }).security.producerRoleArns).toEqual([expect.stringMatching(/^arn:aws:iam::\d{12}:role\//)]);
+    }
+  });
+});
+
+describe('GovCloud', () => {
+  it('a us-gov-west-1 config with pinned zones and a GovCloud producer role loads', () => {
+    const cfg = govCloudConfig();
+    expect(cfg.region).toBe('us-gov-west-1');
+    expect(cfg.network).toMatchObject({ mode: 'create', zoneNames: ['us-gov-west-1a', 'us-gov-west-1b', 'us-gov-west-1c'] });
+    expect(cfg.security.producerRoleArns).toEqual(['arn:aws-us-gov:iam::111111111111:role/upstream/example-producer']);
   });
 });
 
