@@ -10,7 +10,16 @@ describe('npm run bench', () => {
   it('rejects an unknown benchmark, naming the available ones', () => {
     const res = bench('no-such-bench');
     expect(res.status).toBe(2);
-    expect(res.stderr).toMatch(/unknown benchmark\(s\): no-such-bench; available: .*lambda-bundles, processor, synth, tests/);
+    expect(res.stderr).toMatch(/unknown benchmark\(s\): no-such-bench; available: /);
+    for (const name of ['lambda-bundles', 'processor', 'synth', 'tests']) expect(res.stderr).toContain(name);
+  });
+
+  it('lists the benchmarks with what each measures when no name is given (the tests benchmark takes minutes)', () => {
+    const res = bench();
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/^ {2}synth +Synth benchmark: /m);
+    expect(res.stdout).toMatch(/^ {2}tests +Test-suite benchmark: /m);
+    expect(res.stdout).not.toContain('### bench/');
   });
 
   it('runs the synth benchmark and prints both measurements', () => {
