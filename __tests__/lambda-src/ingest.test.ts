@@ -100,6 +100,34 @@ describe('payment files', () => {
     expect((await table(TX_TABLE)).filter((i) => /^B[0-9]$/.test(i.transactionId))).toEqual([]);
   });
 
+  // The detector's contract: these pass once domain/pan.ts reads dotted, slashed, NBSP-spaced numbers
+  // and numbers written next to other digit groups.
+  test.each([
+    ['dots', '4111.1111.1111.1111'],
+    ['slashes', '4111/1111/1111/1111'],
+    ['no-break spaces', '4111\u00a01111\u00a01111\u00a01111'],
+    ['next to another digit group', 'REF 2026 4111 1111 1111 1111'],
+  ])('a payment id holding a card number written with %s is refused whole, never stored or audited', async (name, id) => {
+    const key = `bad/pan-${name.replace(/ /g, '-')}.json`;
+    await put(PAYMENTS, key, [payment('P-OK-1'), payment(id)]);
+    const err = await expectRejectsNamed(handler(created(PAYMENTS, key)), 'PermanentError', /PAN_DETECTED/);
+    expect(err.message).not.toMatch(/4111/);
+    const stored = JSON.stringify([await table(AUDIT), await table(TX_TABLE)]);
+    expect(stored).not.toMatch(/4111/);
+    expect((await table(TX_TABLE)).find((i) => i.transactionId === 'P-OK-1')).toBeUndefined();
+  });
+
+  test('an object key holding a card number is never stored or returned: payments keep a withheld source', async () => {
+    const key = 'incoming/card 4111.1111.1111.1111.json';
+    await put(PAYMENTS, key, [payment('PAY-K1')]);
+    const result = await handler(created(PAYMENTS, key));
+    expect(result).toMatchObject({ kind: 'PAYMENT_FILE', stored: 1 });
+    expect(JSON.stringify(result)).not.toMatch(/4111/);
+    const stored = JSON.stringify([await table(AUDIT), await table(TX_TABLE)]);
+    expect(stored).not.toMatch(/4111/);
+    expect((await table(TX_TABLE)).find((i) => i.transactionId === 'PAY-K1')!.source).toMatch(/^\[withheld/);
+  });
+
   test('unencrypted objects and objects under another KMS key are refused', async () => {
     await put(PAYMENTS, 'plain.json', payment('E1'), null);
     await put(PAYMENTS, 'other-key.json', payment('E2'), OTHER_KMS_KEY_ARN);

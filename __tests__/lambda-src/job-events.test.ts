@@ -97,3 +97,51 @@ test('malformed and unknown event shapes are PermanentErrors', async () => {
   await expectRejectsNamed(handler({ source: 'aws.batch', 'detail-type': 'Batch Job State Change', detail: { jobId: 'x', jobName: 'y', status: 'EXPLODED' } }), 'PermanentError', /known status/);
   await expectRejectsNamed(handler(undefined), 'PermanentError', /unsupported event/);
 });
+
+test('a bad event time is refused before any write (Date.parse would accept each of these)', async () => {
+  const [one] = jobs;
+  const auditBefore = (await fx.dynamo.send(new ScanCommand({ TableName: AUDIT_TABLE }))).Items!.length;
+  const statusBefore = await item(one.jobId);
+  for (const time of ['1', '12/01/2026', '+202600-11-23T01:00:00Z', '2026-11-23', undefined]) {
+    const event = { ...(await eventFor(one.batchJobId, 'FAILED')), time };
+    await expectRejectsNamed(handler(event), 'PermanentError', /event time must be an ISO 8601 instant/);
+  }
+  expect((await fx.dynamo.send(new ScanCommand({ TableName: AUDIT_TABLE }))).Items!.length).toBe(auditBefore);
+  expect(await item(one.jobId)).toEqual(statusBefore);
+});
+
+test('a 19 MB failure reason: status, audit and alert are written, bounded and scrubbed', async () => {
+  await fx.put('transactions/three.csv', 'c'.repeat(500));
+  await orchestrate({ runId: '2026-11-24' });
+  await fx.alerts();
+  const three = (await fx.dynamo.send(new ScanCommand({ TableName: STATUS_TABLE }))).Items!.map((i) => unmarshall(i)).find((i) => i.inputKey === 'transactions/three.csv')!;
+  const huge = `error at row 7: ${'x'.repeat(19 * 1024 * 1024)}`;
+  await handler(await eventFor(three.batchJobId, 'FAILED', { statusReason: huge, container: { exitCode: 1 } }));
+  const status = await item(three.jobId);
+  expect(status.status).toBe('FAILED');
+  expect(Buffer.byteLength(status.failureReason, 'utf8')).toBeLessThanOrEqual(1024);
+  const audit = (await fx.dynamo.send(new ScanCommand({ TableName: AUDIT_TABLE }))).Items!.map((i) => unmarshall(i)).find((a) => a.jobId === three.jobId && a.event === 'BATCH_FAILED')!;
+  expect(Buffer.byteLength(audit.details, 'utf8')).toBeLessThanOrEqual(16 * 1024);
+  const alerts = await fx.alerts();
+  expect(alerts.map((a) => a.MessageAttributes?.event?.Value)).toContain('JOB_FAILED');
+  const failed = JSON.parse(alerts.find((a) => a.MessageAttributes?.event?.Value === 'JOB_FAILED')!.Message);
+  expect(failed.reason.startsWith('error at row 7: xxx')).toBe(true);
+  expect(Buffer.byteLength(failed.reason, 'utf8')).toBeLessThanOrEqual(1024);
+});
+
+test.each([
+  ['card 4111.1111.1111.1111 in row 3'],
+  ['card 4111/1111/1111/1111 in row 3'],
+  ['card 4111\u00a01111\u00a01111\u00a01111 in row 3'],
+  ['ref 2026 4111 1111 1111 1111 in row 3'],
+])('a failure reason holding a card number (%j) is withheld from status, audit and alert', async (reason) => {
+  const key = `transactions/pan-${Buffer.from(reason).toString('hex').slice(10, 40)}.csv`;
+  await fx.put(key, 'd'.repeat(500));
+  await orchestrate({ runId: '2026-11-25' });
+  await fx.alerts();
+  const job = (await fx.dynamo.send(new ScanCommand({ TableName: STATUS_TABLE }))).Items!.map((i) => unmarshall(i)).find((i) => i.inputKey === key)!;
+  await handler(await eventFor(job.batchJobId, 'FAILED', { statusReason: reason, container: { exitCode: 1 } }));
+  const stored = JSON.stringify([await item(job.jobId), (await fx.dynamo.send(new ScanCommand({ TableName: AUDIT_TABLE }))).Items!.map((i) => unmarshall(i)).filter((a) => a.jobId === job.jobId), await fx.alerts()]);
+  expect(stored).not.toMatch(/4111/);
+  expect(stored).toContain('withheld');
+});

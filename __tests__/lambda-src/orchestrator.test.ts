@@ -156,9 +156,15 @@ test('a claim left by an invocation that died before SubmitJob is submitted agai
 
 test('unknown event shapes are PermanentErrors and start nothing', async () => {
   const jobs = (await batchJobs()).length;
-  await expectRejectsNamed(handler({ Records: [] }), 'PermanentError', /unexpected field\(s\) Records/);
+  // Counted, never named: an unknown event's field names are its content.
+  await expectRejectsNamed(handler({ Records: [] }), 'PermanentError', /1 unexpected field\(s\); accepted fields are runId and retryFailed/);
+  await expect(handler({ 'card 4111 1111 1111 1111': 1 })).rejects.toThrow(expect.objectContaining({ message: expect.not.stringMatching(/4111/) }));
   await expectRejectsNamed(handler('run'), 'PermanentError', /JSON object/);
   await expectRejectsNamed(handler({ runId: '../../x' }), 'PermanentError', /runId/);
   await expectRejectsNamed(handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }), 'PermanentError', /time/);
+  // Date.parse accepts each of these and would start the run of another day.
+  for (const time of ['1', '12/01/2026', '+202600-11-24T00:00:00Z', '2026-11-24', '2026-11-24T00:00:00', '2026-02-30T00:00:00Z']) {
+    await expectRejectsNamed(handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', time, detail: {} }), 'PermanentError', /scheduled event time must be an ISO 8601 instant/);
+  }
   expect((await batchJobs()).length).toBe(jobs);
 });

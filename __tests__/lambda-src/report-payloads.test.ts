@@ -28,3 +28,30 @@ describe('parseItem reportDate', () => {
     expect(() => parseItem({ ...base, reportDate })).toThrow(expect.objectContaining({ name: 'PermanentError', message: 'item.reportDate must be a date YYYY-MM-DD' }));
   });
 });
+
+describe('parseItem runStartedAt and reportDate are strict (domain/dates.ts)', () => {
+  // Each of these passes Date.parse and would report another day (or a year that makes no row).
+  it.each([['1'], ['12/01/2026'], ['+202600-11-23T01:00:00Z'], ['2026-11-23'], ['2026-11-23T01:00:00'], ['2026-02-30T01:00:00Z'],
+    ['1999-12-31T23:00:00Z'], ['Mon, 23 Nov 2026 01:00:00 GMT']])('refuses runStartedAt %p before anything is derived', (runStartedAt) => {
+    expect(() => parseItem({ ...base, runStartedAt })).toThrow(expect.objectContaining({ name: 'PermanentError', message: expect.stringMatching(/^item\.runStartedAt must be an ISO 8601 instant/) }));
+  });
+
+  it.each([['1999-12-31'], ['2101-01-01'], ['+20261-11-18']])('refuses reportDate %p outside 2000-2100', (reportDate) => {
+    expect(() => parseItem({ ...base, reportDate })).toThrow(expect.objectContaining({ name: 'PermanentError', message: 'item.reportDate must be a date YYYY-MM-DD' }));
+  });
+
+  it('accepts an instant with an offset and reports the previous business day of its UTC date', () => {
+    expect(reportDateOf(parseItem({ ...base, runStartedAt: '2026-11-23T00:30:00+01:00' }))).toBe('2026-11-20'); // Sunday 22nd UTC -> Friday
+  });
+
+  it('never repeats the refused value in the error', () => {
+    let message = '';
+    try {
+      parseItem({ ...base, entityId: '4111 1111 1111 1111' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^item\.entityId/);
+    expect(message).not.toMatch(/4111/);
+  });
+});

@@ -10,11 +10,13 @@
  */
 import * as crypto from 'crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { containsPan } from '../../domain/pan';
 import { parsePaymentFile } from '../../domain/payment';
 import { writeAudit } from '../shared/audit';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
+import { safeKey } from '../shared/safe-text';
 import { headEncrypted, readText } from '../shared/s3-object';
 import { fromEventBridge, fromSqsBody, isEventBridgeObjectCreated, ObjectRef } from './events';
 import { storePayment, useLambdaContext } from './payments';
@@ -54,7 +56,7 @@ export async function ingestObject(ref: ObjectRef): Promise<IngestResult> {
       details: { bucket: ref.bucket, key: ref.key, versionId, sizeBytes: head.ContentLength ?? 0 },
       timestamp: occurredAt,
     });
-    return { kind: 'INPUT_FILE', key: ref.key, registered };
+    return { kind: 'INPUT_FILE', key: safeKey(ref.key) ?? '', registered };
   }
 
   if ((head.ContentLength ?? 0) > MAX_PAYMENT_FILE_BYTES) throw new PermanentError(`payment file larger than ${MAX_PAYMENT_FILE_BYTES} bytes`);
@@ -67,8 +69,14 @@ export async function ingestObject(ref: ObjectRef): Promise<IngestResult> {
     });
     throw new PermanentError(`payment file rejected: ${parsed.reason}${parsed.field ? ` (${parsed.field})` : ''}${parsed.index !== undefined ? ` at payment #${parsed.index}` : ''}`);
   }
-  const source = `${ref.key}#${versionId ?? ''}`;
-  const result: IngestResult = { kind: 'PAYMENT_FILE', key: ref.key, payments: parsed.payments.length, stored: 0, alreadyStored: 0, duplicates: 0 };
+  // Stored with every payment: the key is the uploader's text, so it goes through the scrubber.
+  const source = `${safeKey(ref.key)}#${versionId ?? ''}`;
+  const result: IngestResult = { kind: 'PAYMENT_FILE', key: safeKey(ref.key) ?? '', payments: parsed.payments.length, stored: 0, alreadyStored: 0, duplicates: 0 };
+  // Every stored text goes through the one detector: the file check above covers the raw text, this
+  // states the rule at the point of storage (an id is the only free-form value a payment item keeps).
+  parsed.payments.forEach((p, i) => {
+    if (containsPan(p.transactionId)) throw new PermanentError(`payment file rejected: PAN_DETECTED (transactionId) at payment #${i}`);
+  });
   for (const p of parsed.payments) {
     const outcome = await storePayment(p, occurredAt, source);
     if (outcome === 'STORED') result.stored!++;

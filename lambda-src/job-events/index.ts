@@ -13,13 +13,14 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { containsPan } from '../../domain/pan';
+import { DateFormatError, parseInstant } from '../../domain/dates';
 import { writeAudit } from '../shared/audit';
 import { ddb, sns } from '../shared/clients';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError } from '../shared/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { addTerminalJob, isRunComplete, markRunCompleted } from '../shared/run-record';
+import { boundedJson, MAX_SNS_MESSAGE_BYTES, safeText } from '../shared/safe-text';
 
 const logger = createLogger('job-events');
 const BATCH_STATUSES = new Set(['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']);
@@ -54,15 +55,25 @@ export function parseBatchEvent(event: unknown): BatchDetail {
   return d as unknown as BatchDetail;
 }
 
-function scrub(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  return containsPan(text) ? '[withheld]' : text.slice(0, 200);
+/** Batch's status reason is free text (it can carry a container's error output): scrubbed, 1 KB at most. */
+function scrub(text: unknown): string | undefined {
+  return safeText(text);
+}
+
+/** The event's own time (stable across redeliveries), strictly parsed: a bad time is refused before any write. */
+export function eventTimeOf(event: unknown): number {
+  try {
+    return parseInstant((event as { time?: unknown }).time, 'event time');
+  } catch (err) {
+    if (err instanceof DateFormatError) throw new PermanentError(err.message);
+    throw err;
+  }
 }
 
 export const handler = async (event: unknown): Promise<JobEventResult> => {
   const d = parseBatchEvent(event);
   // EventBridge redelivers an event with the same time: the audit key stays the same.
-  const eventTime = Date.parse(String((event as { time?: unknown }).time)) || Date.now();
+  const eventTime = eventTimeOf(event);
   const statusTable = requireEnv('JOB_STATUS_TABLE');
   const auditTable = requireEnv('AUDIT_LOG_TABLE');
   const topicArn = requireEnv('ALERTS_TOPIC_ARN');
@@ -73,7 +84,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   // The orchestrator names each Batch job after its logical job id (the status table key).
   const jobId = d.jobName;
   if (!JOB_ID.test(jobId)) {
-    logger.warn('event for a job the orchestrator did not submit', { jobName: d.jobName.slice(0, 128) });
+    logger.warn('event for a job the orchestrator did not submit', { jobNameLength: d.jobName.length });
     return { outcome: 'IGNORED' };
   }
   let item: Record<string, unknown> | undefined;
@@ -138,7 +149,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   metrics.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
   if (!succeeded) {
     await publish(topicArn, 'JOB_FAILED', `Batch job failed (run ${runId})`, {
-      runId, jobId, inputKey: final.inputKey, exitCode: d.container?.exitCode, reason: scrub(d.statusReason),
+      runId, jobId, inputKey: safeText(final.inputKey, 512), exitCode: d.container?.exitCode, reason: scrub(d.statusReason),
     });
   }
   let runCompleted = false;
@@ -166,7 +177,8 @@ async function publish(topicArn: string, event: 'JOB_FAILED' | 'RUN_COMPLETED', 
     await sns().send(new PublishCommand({
       TopicArn: topicArn,
       Subject: subject.slice(0, 100),
-      Message: JSON.stringify({ event, ...message }),
+      // Bounded and scrubbed: an oversized reason must not make the alert itself fail.
+      Message: boundedJson({ event, ...message }, MAX_SNS_MESSAGE_BYTES),
       MessageAttributes: { event: { DataType: 'String', StringValue: event } },
     }));
   } catch (err) {

@@ -10,6 +10,7 @@ import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { containsPan } from '../../domain/pan';
 import { writeAudit } from '../shared/audit';
 import { batch, ddb, sns } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
@@ -17,6 +18,7 @@ import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { addSubmittedJobs, getRunRecord, isRunComplete, markRunCompleted, removeSubmittedJob } from '../shared/run-record';
+import { safeKey, WITHHELD } from '../shared/safe-text';
 import { headEncrypted, listAllObjects } from '../shared/s3-object';
 import { jobIdOf, parseRunRequest, shardCountOf } from './plan';
 
@@ -74,10 +76,16 @@ export const handler = async (event: unknown): Promise<RunSummary> => {
     if (h.status === 'rejected') {
       if (h.reason instanceof PermanentError) {
         summary.refused++;
-        logger.warn('object refused', { key: o.Key, reason: h.reason.message });
+        logger.warn('object refused', { key: safeKey(o.Key), reason: h.reason.message });
       } else {
         errors.push(h.reason as Error);
       }
+      return;
+    }
+    if (containsPan(o.Key!)) {
+      // The key would be copied into the status item, the job's environment and every log line.
+      summary.refused++;
+      logger.warn('object refused: its key holds a card-number-like value', { key: WITHHELD });
       return;
     }
     const size = h.value.ContentLength ?? o.Size ?? 0;
@@ -221,7 +229,7 @@ async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
       ExpressionAttributeValues: { ':failed': 'FAILED_TO_SUBMIT', ':submitted': 'SUBMITTED', ':name': (err as Error).name ?? 'Error', ':now': Date.now() },
     })).catch((e) => logger.error('could not mark FAILED_TO_SUBMIT', { jobId: c.jobId, name: (e as Error).name }));
     await removeSubmittedJob(env.statusTable, runId, c.jobId).catch(() => undefined);
-    logger.error('submit failed', { jobId: c.jobId, key: c.key, error: error.message });
+    logger.error('submit failed', { jobId: c.jobId, key: safeKey(c.key), error: error.message });
     throw error;
   }
   try {

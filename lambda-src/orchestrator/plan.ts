@@ -1,5 +1,6 @@
 /** Pure planning rules of the orchestrator: run ids, deterministic job ids, shard counts. */
 import * as crypto from 'crypto';
+import { DateFormatError, parseInstant, utcDateOf } from '../../domain/dates';
 import { PermanentError } from '../shared/errors';
 
 /** Batch's array-job maximum. */
@@ -19,12 +20,18 @@ export function parseRunRequest(event: unknown, now = new Date()): RunRequest {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new PermanentError('orchestrator event must be a JSON object');
   const e = event as Record<string, unknown>;
   if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') {
-    const time = typeof e.time === 'string' ? new Date(e.time) : undefined;
-    if (!time || Number.isNaN(time.getTime())) throw new PermanentError('scheduled event has no valid time');
-    return { runId: time.toISOString().slice(0, 10), retryFailed: false };
+    let time: number;
+    try {
+      time = parseInstant(e.time, 'scheduled event time');
+    } catch (err) {
+      if (err instanceof DateFormatError) throw new PermanentError(err.message);
+      throw err;
+    }
+    return { runId: utcDateOf(time), retryFailed: false };
   }
   const unknown = Object.keys(e).filter((k) => k !== 'runId' && k !== 'retryFailed');
-  if (unknown.length) throw new PermanentError(`unsupported orchestrator event: unexpected field(s) ${unknown.map((k) => k.slice(0, 40)).join(', ')}`);
+  // Counted, not named: field names of an unknown event are its content.
+  if (unknown.length) throw new PermanentError(`unsupported orchestrator event: ${unknown.length} unexpected field(s); accepted fields are runId and retryFailed`);
   if (e.runId !== undefined && (typeof e.runId !== 'string' || !RUN_ID.test(e.runId))) throw new PermanentError('runId must match [A-Za-z0-9-]{1,64}');
   if (e.retryFailed !== undefined && typeof e.retryFailed !== 'boolean') throw new PermanentError('retryFailed must be a boolean');
   return { runId: (e.runId as string | undefined) ?? now.toISOString().slice(0, 10), retryFailed: e.retryFailed === true };

@@ -11,11 +11,13 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { PoolConnection } from 'mysql2/promise';
+import { DateFormatError, parseInstant } from '../../domain/dates';
 import { inTransaction } from '../shared/db';
 import { optionalEnv } from '../shared/env';
 import { PermanentError } from '../shared/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { parseDelivery, sqlNow } from '../shared/report-payloads';
+import { safeText } from '../shared/safe-text';
 
 const logger = createLogger('report-confirm');
 const metrics = createMetrics('report-confirm', optionalEnv('METRICS_NAMESPACE') ?? 'RegulatoryReporting');
@@ -73,11 +75,19 @@ async function fromSes(e: SesEvent): Promise<{ reportId: string; status: Confirm
   const kind = SES_EVENTS[e['detail-type']];
   const mail = e.detail?.mail;
   const reportId = mail?.tags?.reportId?.[0];
-  if (!kind || !mail?.messageId || !reportId) throw new PermanentError('SES event without messageId or reportId tag');
-  const at = sqlNow(new Date(Date.parse(e.time ?? '') || Date.now()));
+  if (!kind || typeof mail?.messageId !== 'string' || typeof reportId !== 'string') throw new PermanentError('SES event without messageId or reportId tag');
+  if (!/^[A-Z0-9-]{1,200}$/.test(reportId) || mail.messageId.length > 255) throw new PermanentError('SES event reportId tag or messageId is malformed');
+  let at: string;
+  try {
+    at = sqlNow(new Date(parseInstant(e.time, 'SES event time')));
+  } catch (err) {
+    if (err instanceof DateFormatError) throw new PermanentError(err.message);
+    throw err;
+  }
+  const destination = safeText(mail.destination?.[0], 254) ?? null;
   const result = await inTransaction(`report-confirm ${reportId}`, async (conn) => {
     const row = await lockRow(conn, reportId);
-    await recordEvent(conn, reportId, kind.event, mail.messageId!, mail.destination?.[0] ?? null, at);
+    await recordEvent(conn, reportId, kind.event, mail.messageId!, destination, at);
     if (FINAL.has(row.status)) return { row, changed: false, status: row.status as ConfirmStatus };
     await conn.query(`UPDATE report_log SET status = ?, confirmed_at = ?, message_id = IFNULL(message_id, ?) WHERE report_id = ?`,
       [kind.outcome, at, mail.messageId, reportId]);
@@ -92,7 +102,7 @@ export const handler = async (event: unknown): Promise<{ reportId: string; statu
   const result = e.source === 'aws.ses' && typeof e['detail-type'] === 'string'
     ? await fromSes(e as unknown as SesEvent)
     : e.source !== undefined
-      ? (() => { throw new PermanentError(`unsupported event source ${String(e.source).slice(0, 40)}`); })()
+      ? (() => { throw new PermanentError('unsupported event source: expected aws.ses events or the workflow delivery result'); })()
       : await fromWorkflow(event);
   logger.info('delivery outcome', { ...result });
   return result;

@@ -1,18 +1,24 @@
 /**
  * Typed errors the platform's retry machinery keys on: Step Functions retries `RetryableError` (by
  * `name`), Lambda async retries and DLQs see any throw. `PermanentError` means "retrying cannot help"
- * (bad input, missing permission, unknown event shape).
+ * (bad input, missing permission, unknown event shape). Their messages travel into logs, the
+ * workflow's error Cause, report_log and alerts, so both constructors scrub and bound them
+ * (shared/safe-text.ts): a message is at most 1 KB and never carries a card-number-like value.
  */
+import { errorSummary, MAX_MESSAGE_BYTES, safeText } from './safe-text';
+
+const bounded = (message: string) => safeText(message, MAX_MESSAGE_BYTES) ?? '';
+
 export class RetryableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(bounded(message), options);
     this.name = 'RetryableError';
   }
 }
 
 export class PermanentError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(bounded(message), options);
     this.name = 'PermanentError';
   }
 }
@@ -57,12 +63,14 @@ function looksRetryable(err: ErrorLike, depth = 0): boolean {
  * deadlocks; an auth failure too, because a rotated secret is re-read on the next attempt) or
  * PermanentError (validation, AccessDenied, NoSuchKey, anything unrecognised: retrying an unknown
  * error forever hides it). Already-typed errors pass through. `context` names the failed operation;
- * the original message is kept but never the payload.
+ * the original message is kept scrubbed and short (database messages, which quote values, are
+ * reduced to their code).
  */
 export function classifyError(err: unknown, context: string): RetryableError | PermanentError {
   if (err instanceof RetryableError || err instanceof PermanentError) return err;
-  const e = (err ?? {}) as ErrorLike & { message?: string };
-  const detail = `${context}: ${e.name ?? 'Error'}${e.code ? ` (${e.code})` : ''}: ${String(e.message ?? err).slice(0, 300)}`;
+  const e = (err ?? {}) as ErrorLike;
+  const s = errorSummary(err, 300);
+  const detail = `${safeText(context, 512) ?? 'operation'}: ${s.name}${s.code ? ` (${s.code})` : ''}${s.message ? `: ${s.message}` : ''}`;
   return looksRetryable(e) ? new RetryableError(detail, { cause: err }) : new PermanentError(detail, { cause: err });
 }
 

@@ -3,8 +3,13 @@
  * a malformed payload is a wiring bug, retrying it cannot help.
  */
 import { isReportJurisdiction, isReportType, ReportJurisdiction, ReportType } from '../../domain/reporting/frameworks';
-import { isReportDate, ReportItem } from '../../domain/reporting/report';
+import { isCalendarDate, isInstant } from '../../domain/dates';
+import { containsPan } from '../../domain/pan';
+import type { ReportItem } from '../../domain/reporting/report';
 import { PermanentError } from './errors';
+
+/** Longest string any payload field may hold (an S3 key is at most 1,024 bytes). */
+const MAX_FIELD = 1024;
 
 export interface GenerateResult {
   reportId: string;
@@ -43,6 +48,7 @@ function obj(value: unknown, what: string): Record<string, unknown> {
 function str(o: Record<string, unknown>, field: string, what: string, pattern?: RegExp): string {
   const v = o[field];
   if (typeof v !== 'string' || v === '') throw new PermanentError(`${what}.${field} is required (string)`);
+  if (v.length > MAX_FIELD || containsPan(v)) throw new PermanentError(`${what}.${field} is too long or holds a card-number-like value`);
   if (pattern && !pattern.test(v)) throw new PermanentError(`${what}.${field} does not match ${pattern}`);
   return v;
 }
@@ -55,11 +61,12 @@ export function parseItem(value: unknown, what = 'item'): ReportItem {
   if (!isReportType(reportType)) throw new PermanentError(`${what}.reportType must be one of TRANSACTION, POSITION, COLLATERAL, MARGIN`);
   const entityId = str(o, 'entityId', what, ENTITY);
   const runStartedAt = str(o, 'runStartedAt', what);
-  if (Number.isNaN(Date.parse(runStartedAt))) throw new PermanentError(`${what}.runStartedAt must be an ISO timestamp`);
+  // Strict (domain/dates.ts): "1", "12/01/2026" or a six-digit year would pass Date.parse and report the wrong day.
+  if (!isInstant(runStartedAt)) throw new PermanentError(`${what}.runStartedAt must be an ISO 8601 instant with a zone (Z or ±hh:mm), years 2000-2100`);
   const item: ReportItem = { jurisdiction, reportType, entityId, runStartedAt };
   // null is how the workflow spells "no reportDate" (scheduled run): derive the previous business day.
   if (o.reportDate !== undefined && o.reportDate !== null) {
-    if (typeof o.reportDate !== 'string' || !isReportDate(o.reportDate)) throw new PermanentError(`${what}.reportDate must be a date YYYY-MM-DD`);
+    if (!isCalendarDate(o.reportDate)) throw new PermanentError(`${what}.reportDate must be a date YYYY-MM-DD`);
     item.reportDate = o.reportDate;
   }
   return item;
@@ -72,7 +79,7 @@ export function parseGenerateResult(value: unknown, what = 'report'): GenerateRe
   const reportType = o.reportType;
   if (!isReportType(reportType)) throw new PermanentError(`${what}.reportType must be a report type`);
   const reportDate = str(o, 'reportDate', what);
-  if (!isReportDate(reportDate)) throw new PermanentError(`${what}.reportDate must be a date YYYY-MM-DD`);
+  if (!isCalendarDate(reportDate)) throw new PermanentError(`${what}.reportDate must be a date YYYY-MM-DD`);
   if (!Number.isInteger(o.transactionCount) || (o.transactionCount as number) < 0) throw new PermanentError(`${what}.transactionCount must be a non-negative integer`);
   return {
     reportId: str(o, 'reportId', what, REPORT_ID),
