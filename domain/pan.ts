@@ -1,44 +1,324 @@
 /**
- * Card-number (PAN) detection. A field holding a Luhn-valid run of 13–19 digits is treated as a full
- * card number: the record is rejected and the value is never logged or written (PCI DSS 3.3/3.4).
- * A run may contain single spaces or dashes between digits ("4111 1111 1111 1111"), the way card
- * numbers are usually written by hand; a run longer than 19 digits is not a card number.
+ * Card-number (PAN) detection. A field that holds a full card number is rejected and the value is
+ * never logged or written (PCI DSS 3.3/3.4). This is the project's one detector: the processor,
+ * the handlers and the log scrubber all call it.
+ *
+ * What counts as a card number
+ * ----------------------------
+ * 1. Runs. Letters (ASCII A-Z, a-z) break a run. Every other character joins the digit groups
+ *    around it: any number of spaces, dots, dashes, slashes, underscores, tabs, and any non-ASCII
+ *    character (U+00A0, U+2007, U+2009, U+202F, U+3000 ... and, in the processor's byte strings,
+ *    the latin1-decoded UTF-8 bytes of those spaces). So "4111.1111.1111.1111",
+ *    "4111\u00a01111\u00a01111\u00a01111" and "qty 3 4111-1111-1111-1111 77" are one run each.
+ * 2. Windows. Every 13-19 digit window of a run's digits is a candidate, also inside longer
+ *    sequences ("inv 2026 4111 1111 1111 1111", "20264111111111111111"). One refinement keeps
+ *    written dates, times and grouped numbers from producing windows no human would write: a
+ *    window may begin or end strictly inside a digit group only when that group has 7 or more
+ *    digits (no written card number has a group longer than 6, so a longer group must be digits
+ *    glued together). A window may not start at a group written right after "+" (an
+ *    international phone number such as "+49 30 123456789").
+ * 3. Brand. The window's leading digits (IIN) must belong to a card brand with that length:
+ *      Visa 4 (13, 16, 19) | Mastercard 51-55, 2221-2720 (16) | American Express 34, 37 (15) |
+ *      Discover 6011, 644-649, 65, 622126-622925 (16-19) | JCB 3528-3589 (16-19) |
+ *      Diners Club 300-305, 3095, 36, 38, 39 (14-19) | UnionPay 62 (16-19) |
+ *      Mir 2200-2204 (16-19) | Maestro 50, 56-69 (12-19; 13-19 here, see below).
+ *    Source of truth: the IIN table of ISO/IEC 7812 registrations as published in the brands'
+ *    acquirer documentation and summarised in the "Payment card number" IIN-range table
+ *    (Wikipedia, checked 2026-12); Maestro uses Mastercard's broad allocation 50 and 56-69 rather
+ *    than the handful of published sub-ranges, to err on the side of detection.
+ * 4. Luhn. The window passes the Luhn (mod 10) check.
+ *
+ * Amounts are not card numbers: a run that, without its leading and trailing non-digit
+ * characters, is one plain decimal (1-15 integer digits, one "." or ",", 1-4 fraction digits,
+ * e.g. "1234567890123.45" or "-4111111111111.11") is skipped. 15 integer digits is the largest
+ * amount the platform accepts (batch.maxAmount). "4111.1111.1111.1111" has three separators and
+ * "4111111111111111.00" has 16 integer digits, so both are still flagged. The other side of the
+ * rule: a 13-15 digit card number written as a plain decimal ("4222222222222.00") reads as an
+ * amount and is not flagged.
+ *
+ * Known limits (trade-offs, chosen to favour detection over silence):
+ * - A digit sequence longer than 19 digits (a long reference, two numbers glued together, a
+ *   digits-only IBAN or UUID) may contain a window that is a valid IIN + Luhn match: about one
+ *   such window in ten that passes the IIN check also passes Luhn. Such a field is rejected as a
+ *   suspected card number; that is the intended direction of the error.
+ * - 12-digit Maestro numbers are not detected (13 is the floor: a 12-digit floor would flag too
+ *   many ordinary numbers). Non-ASCII digits (e.g. fullwidth ０-９) are not read as digits.
+ *
+ * Performance: one pass, no allocation (module-level ring buffers), and no Luhn work at all for a
+ * field with fewer than 13 digits in one run. Callers on the hot path may skip fields shorter
+ * than 13 characters.
  */
 
-/** True when `s[start, end)` contains a Luhn-valid 13–19 digit run. Allocation-free. */
-export function containsPanRange(s: string, start: number, end: number): boolean {
-  let i = start;
-  while (i < end) {
-    let c = s.charCodeAt(i);
-    if (c < 48 || c > 57) {
-      i++;
+/** Card brand of a detected number (never the digits). */
+export type PanBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'diners' | 'unionpay' | 'mir' | 'maestro';
+
+const BRANDS: readonly PanBrand[] = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners', 'unionpay', 'mir', 'maestro'];
+
+/** Where a card number was found: UTF-16 offsets of its first digit and one past its last digit. */
+export interface PanMatch {
+  start: number;
+  end: number;
+  brand: PanBrand;
+}
+
+const MIN_LEN = 13;
+const MAX_LEN = 19;
+/** A group at least this long may be cut by a window edge (no written card has a longer group). */
+const GLUED_GROUP = 7;
+const RING = 32;
+const MASK = RING - 1;
+
+// Ring buffers over the last RING digits of the current run, indexed by (run digit index & MASK).
+const DIG = new Uint8Array(RING);
+/** Char offset of each digit. */
+const POS = new Int32Array(RING);
+/** Run digit index at which this digit's group starts. */
+const GSTART = new Int32Array(RING);
+/** Length of this digit's group once the group is complete (0 while it is open). */
+const GLEN = new Int32Array(RING);
+/** 1 when this digit's group is written right after "+". */
+const PLUS = new Uint8Array(RING);
+
+// Result of the last hit (read by findPan).
+let hitStart = -1;
+let hitEnd = -1;
+let hitBrand = 0;
+
+/**
+ * Brand code (1-based index into BRANDS) for a window of `len` digits starting at run digit index
+ * `s`, or 0 when no brand issues that prefix at that length.
+ */
+function brandAt(s: number, len: number): number {
+  const d0 = DIG[s & MASK];
+  const d1 = DIG[(s + 1) & MASK];
+  const p2 = d0 * 10 + d1;
+  switch (d0) {
+    case 4:
+      return len === 13 || len === 16 || len === 19 ? 1 : 0;
+    case 3: {
+      if (p2 === 34 || p2 === 37) return len === 15 ? 3 : 0;
+      if (len < 14) return 0;
+      const p4 = p2 * 100 + DIG[(s + 2) & MASK] * 10 + DIG[(s + 3) & MASK];
+      if (p4 >= 3528 && p4 <= 3589) return len >= 16 ? 5 : 0;
+      if ((p4 >= 3000 && p4 <= 3059) || p4 === 3095 || p2 === 36 || p2 === 38 || p2 === 39) return 6;
+      return 0;
+    }
+    case 5:
+      if (p2 >= 51 && p2 <= 55) return len === 16 ? 2 : 0;
+      if (p2 === 50 || p2 >= 56) return 9; // Maestro, 12-19 digits
+      return 0;
+    case 2: {
+      if (len < 16) return 0;
+      const p4 = p2 * 100 + DIG[(s + 2) & MASK] * 10 + DIG[(s + 3) & MASK];
+      if (p4 >= 2221 && p4 <= 2720) return len === 16 ? 2 : 0;
+      if (p4 >= 2200 && p4 <= 2204) return 8;
+      return 0;
+    }
+    case 6: {
+      if (len >= 16) {
+        const p3 = p2 * 10 + DIG[(s + 2) & MASK];
+        const p4 = p3 * 10 + DIG[(s + 3) & MASK];
+        if (p4 === 6011 || (p3 >= 644 && p3 <= 649) || p2 === 65) return 4;
+        if (p2 === 62) {
+          const p6 = p4 * 100 + DIG[(s + 4) & MASK] * 10 + DIG[(s + 5) & MASK];
+          return p6 >= 622126 && p6 <= 622925 ? 4 : 7;
+        }
+      }
+      return 9; // Maestro 56-69 covers every 6x, 12-19 digits
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Luhn over the `len` run digits ending at run digit index `e` (inclusive). */
+function luhnRing(e: number, len: number): boolean {
+  let sum = 0;
+  for (let k = 0; k < len; k++) {
+    const d = DIG[(e - k) & MASK];
+    if (k & 1) sum += d > 4 ? d * 2 - 9 : d * 2;
+    else sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Checks every window ending at run digit index `e`. `curGroupStart`/`curLen` describe the open group
+ * (its GLEN is not set yet); -2/0 when none is open.
+ */
+function windowsEndingAt(e: number, curGroupStart: number, curLen: number): boolean {
+  const maxLen = e + 1 < MAX_LEN ? e + 1 : MAX_LEN;
+  for (let len = MIN_LEN; len <= maxLen; len++) {
+    const s = e - len + 1;
+    const si = s & MASK;
+    const gs = GSTART[si];
+    if (gs !== s) {
+      // The window starts inside a group: only allowed in a glued (long) group.
+      const glen = gs === curGroupStart ? curLen : GLEN[si];
+      if (glen < GLUED_GROUP) continue;
+    } else if (PLUS[si]) {
       continue;
     }
-    // Collect one run; at most 19 digits are kept in `digits` (a longer run is not a PAN).
-    const runStart = i;
-    let count = 0;
-    while (i < end) {
-      c = s.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        count++;
-        i++;
-      } else if ((c === 32 || c === 45) && i + 1 < end && isDigit(s.charCodeAt(i + 1)) && count > 0) {
-        i++;
-      } else {
-        break;
-      }
-    }
-    if (count >= 13 && count <= 19 && luhnRange(s, runStart, i)) return true;
+    const brand = brandAt(s, len);
+    if (brand === 0 || !luhnRing(e, len)) continue;
+    hitStart = POS[si];
+    hitEnd = POS[e & MASK] + 1;
+    hitBrand = brand;
+    return true;
   }
   return false;
 }
 
+function isLetter(c: number): boolean {
+  const l = c | 32;
+  return l >= 97 && l <= 122;
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * True when `s[a, b)` without leading and trailing non-digits is one plain decimal: 1-15 digits,
+ * one "." or ",", 1-4 digits.
+ */
+function isAmountRun(s: string, a: number, b: number): boolean {
+  while (a < b && !isDigitCode(s.charCodeAt(a))) a++;
+  while (b > a && !isDigitCode(s.charCodeAt(b - 1))) b--;
+  let i = a;
+  while (i < b && isDigitCode(s.charCodeAt(i))) i++;
+  const intDigits = i - a;
+  if (intDigits < 1 || intDigits > 15 || i >= b) return false;
+  const sep = s.charCodeAt(i);
+  if (sep !== 46 && sep !== 44) return false;
+  const fracStart = ++i;
+  while (i < b && isDigitCode(s.charCodeAt(i))) i++;
+  return i === b && b - fracStart >= 1 && b - fracStart <= 4;
+}
+
+/** Scans `s[start, end)`; on a hit sets hitStart/hitEnd/hitBrand and returns true. Allocation-free. */
+function scan(s: string, start: number, end: number): boolean {
+  let n = 0; // digits in the current run
+  let runStart = start; // char offset where the current run began
+  let groupStart = -1; // run digit index of the open group's first digit, -1 when no group is open
+  let groupLen = 0;
+  let prev = 0; // previous char code
+  let i = start;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (groupStart < 0) {
+        groupStart = n;
+        groupLen = 0;
+      }
+      const k = n & MASK;
+      DIG[k] = c - 48;
+      POS[k] = i;
+      GSTART[k] = groupStart;
+      GLEN[k] = 0;
+      PLUS[k] = groupLen === 0 ? (prev === 43 ? 1 : 0) : PLUS[groupStart & MASK];
+      groupLen++;
+      n++;
+      if (n >= MIN_LEN && groupLen >= GLUED_GROUP) {
+        // A glued group: window ends inside it are allowed. The group's first 6 digits become
+        // eligible ends when the 7th arrives.
+        let found = false;
+        if (groupLen === GLUED_GROUP) {
+          for (let e = n - GLUED_GROUP; e < n && !found; e++) if (e + 1 >= MIN_LEN) found = windowsEndingAt(e, groupStart, groupLen);
+        } else {
+          found = windowsEndingAt(n - 1, groupStart, groupLen);
+        }
+        if (found) {
+          const skipTo = exemptRunEnd(s, runStart, i, end);
+          if (skipTo < 0) return true;
+          i = skipTo;
+          n = 0;
+          groupStart = -1;
+          runStart = i;
+          prev = 0;
+          continue;
+        }
+      }
+    } else {
+      if (groupStart >= 0) {
+        // The group just closed: record its length and check windows ending at its last digit.
+        closeGroup(n, groupLen);
+        if (n >= MIN_LEN && groupLen < GLUED_GROUP && windowsEndingAt(n - 1, -2, 0)) {
+          const skipTo = exemptRunEnd(s, runStart, i, end);
+          if (skipTo < 0) return true;
+          i = skipTo;
+          n = 0;
+          groupStart = -1;
+          runStart = i;
+          prev = 0;
+          continue;
+        }
+        groupStart = -1;
+      }
+      if (isLetter(c)) {
+        n = 0;
+        runStart = i + 1;
+      }
+    }
+    prev = c;
+    i++;
+  }
+  if (groupStart >= 0) {
+    closeGroup(n, groupLen);
+    if (n >= MIN_LEN && groupLen < GLUED_GROUP && windowsEndingAt(n - 1, -2, 0)) {
+      return exemptRunEnd(s, runStart, end, end) < 0;
+    }
+  }
+  return false;
+}
+
+/** Records the length of the group that just closed on its (at most RING) buffered digits. */
+function closeGroup(n: number, groupLen: number): void {
+  const from = groupLen < RING ? n - groupLen : n - RING;
+  for (let k = from; k < n; k++) GLEN[k & MASK] = groupLen;
+}
+
+/**
+ * After a hit inside the run that began at `runStart`: when the whole run is an amount, returns the
+ * char offset where the run ends (scanning resumes there); otherwise -1 (the hit stands).
+ */
+function exemptRunEnd(s: string, runStart: number, at: number, end: number): number {
+  let runEnd = at;
+  while (runEnd < end && !isLetter(s.charCodeAt(runEnd))) runEnd++;
+  return isAmountRun(s, runStart, runEnd) ? runEnd : -1;
+}
+
+/**
+ * Fast exit: true when some letter-free stretch of `s[start, end)` holds at least 13 digits (only
+ * then can it hold a card number). Two comparisons per character, nothing written.
+ */
+function hasLongRun(s: string, start: number, end: number): boolean {
+  let run = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run >= MIN_LEN) return true;
+    } else if ((((c | 32) - 97) >>> 0) < 26) {
+      run = 0;
+    }
+  }
+  return false;
+}
+
+/** True when `s[start, end)` contains a card number (see the module comment). Allocation-free. */
+export function containsPanRange(s: string, start: number, end: number): boolean {
+  return end - start >= MIN_LEN && hasLongRun(s, start, end) && scan(s, start, end);
+}
+
+/** True when `text` contains a card number. */
 export function containsPan(text: string): boolean {
   return containsPanRange(text, 0, text.length);
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+/** The first card number in `text[start, end)`: its position and brand, never its digits; null when none. */
+export function findPan(text: string, start = 0, end = text.length): PanMatch | null {
+  if (!containsPanRange(text, start, end)) return null;
+  return { start: hitStart, end: hitEnd, brand: BRANDS[hitBrand - 1] };
 }
 
 /** Luhn check over the digits of `s[start, end)`, skipping separators. */
