@@ -70,7 +70,7 @@ describe('report-loader', () => {
     await putAccepted(fx.s3, RUN, 'job-a', 'shard-0-of-2', records.slice(0, 700));
     await putAccepted(fx.s3, RUN, 'job-a', 'shard-1-of-2', records.slice(700));
     await putAccepted(fx.s3, 'other-run', 'job-z', 'shard-0-of-1', [acceptedRecord({ id: 'NOT-THIS-RUN' })]);
-    expect(await load({ runId: RUN })).toEqual({ runId: RUN, files: 2, rows: 1203, batches: 4 });
+    expect(await load({ runId: RUN })).toEqual({ runId: RUN, files: 2, rows: 1203, batches: 4, uncommittedShards: 0 });
     const [count] = await fx.db.query<Array<{ n: string; total: string }>>(`SELECT COUNT(*) n, SUM(amount) total FROM \`${fx.db.database}\`.transactions`);
     expect(Number(count.n)).toBe(1203);
     const expectedTotal = records.reduce((s, r) => s + BigInt(r.amountMinor), 0n);
@@ -121,8 +121,56 @@ describe('report-loader', () => {
     await putAccepted(fx.s3, 'run-sns', 'job-s', 'shard-0-of-1', [acceptedRecord({ id: 'SNS-1' })]);
     const sns = (message: unknown) => ({ Records: [{ EventSource: 'aws:sns', Sns: { Message: JSON.stringify(message) } }] });
     expect(await load(sns({ event: 'RUN_COMPLETED', runId: 'run-sns', jobs: 1 }))).toMatchObject({ runId: 'run-sns', rows: 1 });
-    await expectRejectsNamed(load(sns({ event: 'JOB_FAILED', runId: 'run-sns' })), 'PermanentError', /must be RUN_COMPLETED, got "JOB_FAILED"/);
+    await expectRejectsNamed(load(sns({ event: 'JOB_FAILED', runId: 'run-sns' })), 'PermanentError', /must be RUN_COMPLETED$/);
     await expectRejectsNamed(load({ Records: [{ Sns: { Message: 'not json' } }] }), 'PermanentError', /not JSON/);
+  });
+
+  const loadedIds = async (like: string) => (await fx.db.query<Array<{ id: string }>>(
+    `SELECT transaction_id id FROM \`${fx.db.database}\`.transactions WHERE transaction_id LIKE ? ORDER BY 1`, [like])).map((r) => r.id);
+
+  test('waits for the commit marker: an accepted.jsonl without summary.json is skipped, never loaded', async () => {
+    await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-0-of-2', [acceptedRecord({ id: 'UNC-1' })]);
+    await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-1-of-2', [acceptedRecord({ id: 'UNC-2' })], { summary: false });
+    expect(await load({ runId: 'run-uncommitted' })).toEqual({ runId: 'run-uncommitted', files: 1, rows: 1, batches: 1, uncommittedShards: 1 });
+    expect(await loadedIds('UNC-%')).toEqual(['UNC-1']);
+  });
+
+  test('all or nothing: a corrupt second file leaves none of the first file\'s rows', async () => {
+    await putAccepted(fx.s3, 'run-half', 'job-h', 'shard-0-of-2', Array.from({ length: 30 }, (_, i) => acceptedRecord({ id: `HALF-A${i}` })));
+    await putAccepted(fx.s3, 'run-half', 'job-h', 'shard-1-of-2', [acceptedRecord({ id: 'HALF-B1' }), { ...acceptedRecord({ id: 'HALF-B2' }), currency: 'XXX' }]);
+    process.env.LOADER_BATCH_SIZE = '10';
+    try {
+      await expectRejectsNamed(load({ runId: 'run-half' }), 'PermanentError', /shard-1-of-2\/accepted.jsonl line 2: CURRENCY/);
+    } finally {
+      process.env.LOADER_BATCH_SIZE = '500';
+    }
+    expect(await loadedIds('HALF-%')).toEqual([]);
+  });
+
+  test('a file that differs from its commit record (size or SHA-256) refuses the run; nothing is written', async () => {
+    const recs = [acceptedRecord({ id: 'SHA-1' }), acceptedRecord({ id: 'SHA-2' })];
+    await putAccepted(fx.s3, 'run-sha', 'job-s', 'shard-0-of-1', recs, { outputs: { acceptedSha256: 'a'.repeat(64) } });
+    await expectRejectsNamed(load({ runId: 'run-sha' }), 'PermanentError', /SHA-256 differs/);
+    await putAccepted(fx.s3, 'run-size', 'job-s', 'shard-0-of-1', recs, { outputs: { acceptedBytes: 10 } });
+    await expectRejectsNamed(load({ runId: 'run-size' }), 'PermanentError', /longer than the 10 bytes/);
+    await putAccepted(fx.s3, 'run-short', 'job-s', 'shard-0-of-1', recs, { outputs: { acceptedBytes: 100_000 } });
+    await expectRejectsNamed(load({ runId: 'run-short' }), 'PermanentError', /bytes, its summary.json recorded 100000/);
+    await putAccepted(fx.s3, 'run-nosha', 'job-s', 'shard-0-of-1', recs, { outputs: { acceptedSha256: undefined } });
+    await expectRejectsNamed(load({ runId: 'run-nosha' }), 'PermanentError', /acceptedSha256/);
+    expect(await loadedIds('SHA-%')).toEqual([]);
+  });
+
+  test.each([
+    ['dots', '4111.1111.1111.1111'],
+    ['slashes', '4111/1111/1111/1111'],
+    ['no-break spaces', '4111\u00a01111\u00a01111\u00a01111'],
+    ['next to another digit group', 'Bank 2026 4111 1111 1111 1111'],
+  ])('a card number written with %s in a stored field refuses the run without echoing it', async (name, counterparty) => {
+    const run = `run-pan-${name.replace(/ /g, '-')}`;
+    await putAccepted(fx.s3, run, 'job-p', 'shard-0-of-1', [acceptedRecord({ id: 'PANX-1' }), acceptedRecord({ id: 'PANX-2', counterparty })]);
+    const err = await expectRejectsNamed(load({ runId: run }), 'PermanentError', /line 2: PAN_DETECTED \(counterparty\)/);
+    expect(err.message).not.toMatch(/4111/);
+    expect(await loadedIds('PANX-%')).toEqual([]);
   });
 
   test('malformed events are PermanentErrors', async () => {

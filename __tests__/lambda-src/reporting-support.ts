@@ -1,4 +1,5 @@
 /** Reporting test fixture: moto (S3, Secrets Manager, DynamoDB, SES) + a real MariaDB with the schema. */
+import * as crypto from 'crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMariaDb, MariaDbServer } from '../../test-support/mariadb';
@@ -78,12 +79,29 @@ export function acceptedRecord(t: TxSpec): Record<string, string> {
   return rec;
 }
 
-export async function putAccepted(s3: S3Client, runId: string, jobId: string, shard: string, records: Array<Record<string, string>>): Promise<void> {
+export interface PutAcceptedOptions {
+  /** Write the commit marker (default true). */
+  summary?: boolean;
+  /** Override what summary.json records (to simulate a file changed after the commit). */
+  outputs?: Record<string, unknown>;
+}
+
+/**
+ * A committed shard as the processor leaves it: accepted.jsonl, then summary.json recording its byte
+ * count and SHA-256 (the commit marker consumers wait for).
+ */
+export async function putAccepted(s3: S3Client, runId: string, jobId: string, shard: string, records: Array<Record<string, string>>, options: PutAcceptedOptions = {}): Promise<void> {
+  const dir = `processed/${runId}/${jobId}/${shard}`;
+  const body = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n', 'utf8');
+  await s3.send(new PutObjectCommand({ Bucket: PROCESSED_BUCKET, Key: `${dir}/accepted.jsonl`, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN }));
+  if (options.summary === false) return;
+  const outputs = {
+    accepted: `s3://${PROCESSED_BUCKET}/${dir}/accepted.jsonl`, rejects: `s3://${PROCESSED_BUCKET}/${dir}/rejects.jsonl`,
+    acceptedBytes: body.length, rejectsBytes: 0, acceptedSha256: crypto.createHash('sha256').update(body).digest('hex'),
+    rejectsSha256: crypto.createHash('sha256').update('').digest('hex'), ...options.outputs,
+  };
   await s3.send(new PutObjectCommand({
-    Bucket: PROCESSED_BUCKET,
-    Key: `processed/${runId}/${jobId}/${shard}/accepted.jsonl`,
-    Body: records.map((r) => JSON.stringify(r)).join('\n') + '\n',
-    ServerSideEncryption: 'aws:kms',
-    SSEKMSKeyId: KMS_KEY_ARN,
+    Bucket: PROCESSED_BUCKET, Key: `${dir}/summary.json`, Body: JSON.stringify({ schemaVersion: 1, counts: { accepted: records.length }, outputs }),
+    ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN,
   }));
 }

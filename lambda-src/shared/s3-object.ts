@@ -40,6 +40,20 @@ export async function readText(bucket: string, key: string, versionId?: string, 
   }
 }
 
+/**
+ * The body of an object as a stream of chunks (never buffered whole). The SDK's body is a Node
+ * Readable in Lambda; reading it chunk by chunk keeps memory flat however large the object is.
+ */
+export async function openBody(bucket: string, key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    return res.Body as unknown as AsyncIterable<Uint8Array>;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
+    throw classifyError(err, `GetObject s3://${bucket}/${key}`);
+  }
+}
+
 /** Every object under `prefix`, all pages (ListObjectsV2 returns at most 1,000 per call). */
 export async function listAllObjects(bucket: string, prefix: string): Promise<_Object[]> {
   const out: _Object[] = [];

@@ -46,7 +46,6 @@ export function safeText(text: unknown, maxBytes = MAX_MESSAGE_BYTES): string | 
   const s = typeof text === 'string' ? text : String(text);
   if (s === '') return undefined;
   if (containsPan(s)) return WITHHELD;
-  // eslint-disable-next-line no-control-regex
   return truncateUtf8(s.length > 4 * maxBytes ? s.slice(0, 4 * maxBytes) : s, maxBytes).replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
