@@ -28,19 +28,26 @@
  *    than the handful of published sub-ranges, to err on the side of detection.
  * 4. Luhn. The window passes the Luhn (mod 10) check.
  *
- * Amounts are not card numbers: a run that, without its leading and trailing non-digit
- * characters, is one plain decimal (1-15 integer digits, one "." or ",", 1-4 fraction digits,
- * e.g. "1234567890123.45" or "-4111111111111.11") is skipped. 15 integer digits is the largest
- * amount the platform accepts (batch.maxAmount). "4111.1111.1111.1111" has three separators and
- * "4111111111111111.00" has 16 integer digits, so both are still flagged. The other side of the
- * rule: a 13-15 digit card number written as a plain decimal ("4222222222222.00") reads as an
- * amount and is not flagged.
+ * Not card numbers (checked only after a window matched, so they cost nothing on clean data):
+ * - Amounts: a run that, without its leading and trailing non-digit characters, is one amount:
+ *   1-15 integer digits, plain or in thousands with one mark throughout ("1,234,567",
+ *   "1.234.567", "1 234 567", "1'234'567"), then "." or "," and 1-4 fraction digits (required
+ *   for a plain integer part: a bare digit string is never exempt). E.g. "1234567890123.45" and
+ *   "4,111,111,111,111.11" are amounts. 15 integer digits is the largest amount the platform
+ *   accepts (batch.maxAmount). "4111.1111.1111.1111" (groups of 4) and "4111111111111111.00"
+ *   (16 integer digits) are still flagged. The other side of the rule: a 13-15 digit card number
+ *   written as a plain decimal ("4222222222222.00") reads as an amount and is not flagged.
+ * - IBANs: a match lying inside a valid IBAN (ISO 13616 mod-97, compact or printed in groups).
+ * - UUIDs: a match lying inside an 8-4-4-4-12 hex token.
  *
  * Known limits (trade-offs, chosen to favour detection over silence):
- * - A digit sequence longer than 19 digits (a long reference, two numbers glued together, a
- *   digits-only IBAN or UUID) may contain a window that is a valid IIN + Luhn match: about one
- *   such window in ten that passes the IIN check also passes Luhn. Such a field is rejected as a
- *   suspected card number; that is the intended direction of the error.
+ * - A glued digit sequence longer than 19 digits, or one of 14-19 digits that is not a card (a
+ *   long reference, two numbers glued together, a compact timestamp with milliseconds such as
+ *   "20261120100000123"), may contain a window that is a valid IIN + Luhn match: about one in ten
+ *   windows that pass the IIN check also pass Luhn (measured: ~10% of compact 17-digit
+ *   timestamps). Such a field is rejected as a suspected card number; that is the intended
+ *   direction of the error. Dates, times, phone numbers and invoice numbers written with
+ *   separators are not affected (their groups are short, so windows must align with them).
  * - 12-digit Maestro numbers are not detected (13 is the floor: a 12-digit floor would flag too
  *   many ordinary numbers). Non-ASCII digits (e.g. fullwidth ０-９) are not read as digits.
  *
@@ -174,26 +181,120 @@ function isLetter(c: number): boolean {
   return l >= 97 && l <= 122;
 }
 
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
+/** The digit at `i` or -1. */
+function digitAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+/** A thousands separator: "," "." "'" space, no-break space, narrow no-break space. */
+function isGroupMark(c: number): boolean {
+  return c === 44 || c === 46 || c === 39 || c === 32 || c === 0xa0 || c === 0x202f;
 }
 
 /**
- * True when `s[a, b)` without leading and trailing non-digits is one plain decimal: 1-15 digits,
- * one "." or ",", 1-4 digits.
+ * True when `s[a, b)` without leading and trailing non-digits is one amount: 1-15 integer digits,
+ * plain ("1234567890123") or in thousands ("1,234,567.89", "1.234.567,89", "1 234 567,89",
+ * "1'234'567.89", one mark throughout), then a "." or "," and 1-4 fraction digits. A plain integer
+ * needs the fraction (a bare digit string is never exempt); a grouped one may omit it.
  */
 function isAmountRun(s: string, a: number, b: number): boolean {
-  while (a < b && !isDigitCode(s.charCodeAt(a))) a++;
-  while (b > a && !isDigitCode(s.charCodeAt(b - 1))) b--;
+  while (a < b && digitAt(s, a) < 0) a++;
+  while (b > a && digitAt(s, b - 1) < 0) b--;
   let i = a;
-  while (i < b && isDigitCode(s.charCodeAt(i))) i++;
-  const intDigits = i - a;
-  if (intDigits < 1 || intDigits > 15 || i >= b) return false;
+  while (i < b && digitAt(s, i) >= 0) i++;
+  let intDigits = i - a;
+  if (intDigits < 1 || intDigits > 15) return false;
+  let grouped = false;
+  if (intDigits <= 3 && i < b && isGroupMark(s.charCodeAt(i))) {
+    // Try thousands groups: the same mark before every group of exactly 3 digits.
+    const mark = s.charCodeAt(i);
+    let j = i;
+    let digits = intDigits;
+    while (j < b && s.charCodeAt(j) === mark && digitAt(s, j + 1) >= 0 && digitAt(s, j + 2) >= 0 && digitAt(s, j + 3) >= 0
+      && (j + 4 >= b || digitAt(s, j + 4) < 0)) {
+      j += 4;
+      digits += 3;
+    }
+    if (j > i && digits <= 15 && (j === b || ((s.charCodeAt(j) === 46 || s.charCodeAt(j) === 44) && s.charCodeAt(j) !== mark))) {
+      grouped = true;
+      i = j;
+      intDigits = digits;
+    }
+  }
+  if (i === b) return grouped;
   const sep = s.charCodeAt(i);
   if (sep !== 46 && sep !== 44) return false;
   const fracStart = ++i;
-  while (i < b && isDigitCode(s.charCodeAt(i))) i++;
+  while (i < b && digitAt(s, i) >= 0) i++;
   return i === b && b - fracStart >= 1 && b - fracStart <= 4;
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || isLetter(c);
+}
+
+/** Letter or digit value in IBAN arithmetic (0-9, A=10 ... Z=35). */
+function ibanValue(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+/**
+ * When `s[hitStart, hitEnd)` lies inside an IBAN (ISO 13616: 2-letter country, 2 check digits,
+ * up to 30 letters/digits, optionally printed in groups separated by single spaces, mod-97 = 1),
+ * returns the offset just past that IBAN; otherwise -1.
+ */
+function ibanEndCovering(s: string, hitStart: number, hitEnd: number, end: number): number {
+  let lo = hitStart;
+  for (let back = 0; back < 48 && lo > 0; back++) {
+    const c = s.charCodeAt(lo - 1);
+    if (!(isAlnum(c) || (c === 32 && lo > 1 && isAlnum(s.charCodeAt(lo - 2))))) break;
+    lo--;
+  }
+  for (let p = lo; p + 2 <= hitStart; p++) {
+    if (!(isUpper(s.charCodeAt(p)) && isUpper(s.charCodeAt(p + 1)) && digitAt(s, p + 2) >= 0 && digitAt(s, p + 3) >= 0)) continue;
+    if (p > 0 && isAlnum(s.charCodeAt(p - 1))) continue;
+    const head = ((ibanValue(s.charCodeAt(p)) * 100 + ibanValue(s.charCodeAt(p + 1))) * 100 + digitAt(s, p + 2) * 10 + digitAt(s, p + 3)) % 97;
+    let r = 0;
+    let count = 4;
+    for (let q = p + 4; q < end && count < 34; q++) {
+      const c = s.charCodeAt(q);
+      if (c === 32) {
+        if (q + 1 < end && isAlnum(s.charCodeAt(q + 1))) continue;
+        break;
+      }
+      if (!isAlnum(c)) break;
+      const v = ibanValue(c);
+      r = (r * (v > 9 ? 100 : 10) + v) % 97;
+      count++;
+      const next = q + 1 < end ? s.charCodeAt(q + 1) : 32;
+      if (count >= 15 && q + 1 >= hitEnd && !isAlnum(next) && (r * 1_000_000 + head) % 97 === 1) return q + 1;
+    }
+  }
+  return -1;
+}
+
+function isHex(c: number): boolean {
+  const l = c | 32;
+  return (c >= 48 && c <= 57) || (l >= 97 && l <= 102);
+}
+
+/** When `s[hitStart, hitEnd)` lies inside a UUID (8-4-4-4-12 hex digits), the offset past it; else -1. */
+function uuidEndCovering(s: string, hitStart: number, hitEnd: number, end: number): number {
+  let a = hitStart;
+  while (a > 0 && (isHex(s.charCodeAt(a - 1)) || s.charCodeAt(a - 1) === 45)) a--;
+  let b = hitEnd;
+  while (b < end && (isHex(s.charCodeAt(b)) || s.charCodeAt(b) === 45)) b++;
+  if (b - a !== 36) return -1;
+  for (let k = 0; k < 36; k++) {
+    const c = s.charCodeAt(a + k);
+    if (k === 8 || k === 13 || k === 18 || k === 23 ? c !== 45 : !isHex(c)) return -1;
+  }
+  return b;
 }
 
 /** Scans `s[start, end)`; on a hit sets hitStart/hitEnd/hitBrand and returns true. Allocation-free. */
@@ -279,13 +380,17 @@ function closeGroup(n: number, groupLen: number): void {
 }
 
 /**
- * After a hit inside the run that began at `runStart`: when the whole run is an amount, returns the
- * char offset where the run ends (scanning resumes there); otherwise -1 (the hit stands).
+ * After a hit inside the run that began at `runStart`: when the hit is not a card number (the whole
+ * run is an amount, or the hit lies inside an IBAN or a UUID) returns the char offset where
+ * scanning resumes; otherwise -1 (the hit stands).
  */
 function exemptRunEnd(s: string, runStart: number, at: number, end: number): number {
   let runEnd = at;
   while (runEnd < end && !isLetter(s.charCodeAt(runEnd))) runEnd++;
-  return isAmountRun(s, runStart, runEnd) ? runEnd : -1;
+  if (isAmountRun(s, runStart, runEnd)) return runEnd;
+  const iban = ibanEndCovering(s, hitStart, hitEnd, end);
+  if (iban >= 0) return iban;
+  return uuidEndCovering(s, hitStart, hitEnd, end);
 }
 
 /**
