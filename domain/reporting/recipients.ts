@@ -134,7 +134,7 @@ function checkRecipient(value: unknown, path: string, problems: string[]): Recip
   const o = value as Record<string, unknown>;
   const before = problems.length;
   for (const k of Object.keys(o).sort()) {
-    if (!RECIPIENT_KEYS.includes(k)) problems.push(`${path}.${k}: unknown field (allowed: ${RECIPIENT_KEYS.join(', ')})`);
+    if (!RECIPIENT_KEYS.includes(k)) problems.push(`${path}: unknown field ${JSON.stringify(k)} (allowed: ${RECIPIENT_KEYS.join(', ')})`);
   }
   if (!isRecipientEmail(o.email)) problems.push(`${path}.email: ${EMAIL_RULE}`);
   if (!(DELIVERY_MODES as readonly unknown[]).includes(o.mode)) problems.push(`${path}.mode: must be one of ${DELIVERY_MODES.join(', ')}`);
