@@ -3,7 +3,7 @@
  * Config is validated before the App exists, so bad config writes nothing to cdktf.out.
  */
 import { App } from 'cdktf';
-import { ConfigError, loadConfig, PlatformConfig } from './stacks/config';
+import { ConfigError, loadConfig, placeholderFindings, PlatformConfig } from './stacks/config';
 import { SecurityBaselineStack } from './stacks/security-baseline-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { DataStack } from './stacks/data-stack';
@@ -42,6 +42,8 @@ function main(): void {
     }
     throw e;
   }
+  // Placeholders are warnings here; PLATFORM_STRICT=1 made them errors inside loadConfig.
+  for (const finding of placeholderFindings(cfg)) process.stderr.write(`warning: ${finding}\n`);
   const app = new App();
   buildPlatform(app, cfg);
   app.synth();

@@ -8,6 +8,14 @@
  *   PLATFORM_BACKEND      `local` | `s3` | `cloud`: overrides backend.type (CI uses `local`)
  *   PLATFORM_TFC_ORG      Terraform Cloud organization (sets backend.organization)
  *   PLATFORM_IMAGE_TAG    processor image tag or digest (sets batch.imageTag; CI pipelines pin it)
+ *   PLATFORM_STRICT       `1`: placeholder values (example account ids such as 111111111111 or
+ *                         123456789012, example.* addresses, example organisation names) are errors:
+ *                         one line each, exit non-zero, nothing written. Set it in real deploy
+ *                         pipelines. Unset or `0`: each placeholder is one `warning:` line on stderr.
+ *
+ * Beyond field formats, load rejects values that would only fail (or silently misbehave) later:
+ * VPC CIDRs with host bits set, outside RFC 1918 or too small for the subnets the topology carves,
+ * and EventBridge cron fields out of range or with both day fields set.
  *
  * Bad config throws ConfigError whose message has one line per problem, naming the field, the value
  * and the rule. main.ts prints it and exits non-zero before anything is written to cdktf.out.
@@ -156,6 +164,16 @@ export const configSchema = z.object({
           + `(${c.batch.windowHours * 3600} s), got ${total} s`,
       });
     }
+    const cidrIssue = (p: (string | number)[], cidr: string, azCount?: number) => {
+      for (const message of cidrProblems(cidr, azCount)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: p, message });
+    };
+    if (c.network.mode === 'create') cidrIssue(['network', 'cidr'], c.network.cidr, c.network.azCount);
+    else cidrIssue(['network', 'vpcCidr'], c.network.vpcCidr);
+    for (const key of ['nightlyBatch', 'dailyReporting'] as const) {
+      for (const message of scheduleProblems(c.schedules[key], key === 'nightlyBatch')) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['schedules', key], message });
+      }
+    }
     if (c.network.mode === 'create' && c.network.zoneNames) {
       const zones = c.network.zoneNames;
       if (zones.length !== c.network.azCount) {
@@ -176,11 +194,178 @@ export const configSchema = z.object({
     }
   });
 
+
+// ---- values that validate syntactically but cannot be built --------------------------------------
+
+/** Dotted IPv4 + prefix as numbers; undefined when not an IPv4 CIDR. */
+function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) return undefined;
+  return { base: m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0), prefix: Number(m[5]) };
+}
+
+const RFC1918: [number, number][] = [[10 * 2 ** 24, 8], [(172 * 256 + 16) * 2 ** 16, 12], [(192 * 256 + 168) * 2 ** 16, 16]];
+
+/**
+ * The longest VPC prefix the create-mode topology can carve `azCount` private subnets from.
+ * stacks/network/topology.ts takes min(8, 28 - prefix) new bits and uses subnet indexes 1..azCount
+ * (index 0 stays free), so it needs 2^newBits > azCount.
+ */
+export function maxVpcPrefix(azCount: number): number {
+  for (let prefix = 28; prefix >= 16; prefix--) {
+    if (2 ** Math.min(8, 28 - prefix) > azCount) return prefix;
+  }
+  return 16;
+}
+
+/** Problems of a VPC CIDR that passed the format check: host bits, RFC 1918, size. */
+export function cidrProblems(cidr: string, azCount?: number): string[] {
+  const c = parseCidr(cidr);
+  if (!c) return [];
+  const problems: string[] = [];
+  const size = 2 ** (32 - c.prefix);
+  if (c.base % size !== 0) {
+    const network = c.base - (c.base % size);
+    const dotted = [24, 16, 8, 0].map((sh) => Math.floor(network / 2 ** sh) % 256).join('.');
+    problems.push(`must have no host bits set (did you mean ${dotted}/${c.prefix}?)`);
+  }
+  if (!RFC1918.some(([net, len]) => c.prefix >= len && Math.floor(c.base / 2 ** (32 - len)) === net / 2 ** (32 - len))) {
+    problems.push('must be a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)');
+  }
+  if (azCount !== undefined && c.prefix > maxVpcPrefix(azCount)) {
+    problems.push(`is too small for ${azCount} private subnets plus the reserved first one: use /${maxVpcPrefix(azCount)} or larger`);
+  }
+  return problems;
+}
+
+interface CronField {
+  name: string;
+  min: number;
+  max: number;
+  names?: string[];
+  /** Extra characters beyond , - * / allowed in this field. */
+  special: string;
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const CRON_FIELDS: CronField[] = [
+  { name: 'minute', min: 0, max: 59, special: '' },
+  { name: 'hour', min: 0, max: 23, special: '' },
+  { name: 'day-of-month', min: 1, max: 31, special: '? L W' },
+  { name: 'month', min: 1, max: 12, names: MONTHS, special: '' },
+  { name: 'day-of-week', min: 1, max: 7, names: DAYS, special: '? L #' },
+  { name: 'year', min: 1970, max: 2199, special: '' },
+];
+
+function cronRule(f: CronField): string {
+  const range = `${f.min}-${f.max}${f.names ? ` or ${f.names[0]}-${f.names[f.names.length - 1]}` : ''}`;
+  return `must be ${range}, with * , - /${f.special ? ` ${f.special}` : ''}`;
+}
+
+/** True when one cron field is valid for EventBridge. */
+function cronFieldValid(f: CronField, text: string): boolean {
+  if (text === '*' || (text === '?' && f.special.includes('?'))) return true;
+  const value = (v: string): number | undefined => {
+    if (/^\d{1,4}$/.test(v)) return Number(v) >= f.min && Number(v) <= f.max ? Number(v) : undefined;
+    const i = f.names ? f.names.indexOf(v.toUpperCase()) : -1;
+    return i >= 0 ? f.min + i : undefined;
+  };
+  return text.split(',').every((item) => {
+    if (f.name === 'day-of-month' && (item === 'L' || item === 'LW' || /^\d{1,2}W$/.test(item))) {
+      return item.length < 3 || value(item.slice(0, -1)) !== undefined;
+    }
+    if (f.name === 'day-of-week') {
+      if (item === 'L') return true;
+      const last = /^(\w+)L$/.exec(item);
+      if (last) return value(last[1]) !== undefined;
+      const nth = /^(\w+)#([1-5])$/.exec(item);
+      if (nth) return value(nth[1]) !== undefined;
+    }
+    const [range, step, ...rest] = item.split('/');
+    if (rest.length) return false;
+    if (step !== undefined && !(/^\d{1,4}$/.test(step) && Number(step) >= 1 && Number(step) <= f.max)) return false;
+    if (range === '*') return step !== undefined || text === '*';
+    const bounds = range.split('-');
+    if (bounds.length > 2) return false;
+    const values = bounds.map(value);
+    return values.every((v) => v !== undefined);
+  });
+}
+
+/** Problems of an EventBridge schedule expression that passed the shape check, one per rule. */
+export function scheduleProblems(expr: string, dailyFixed = false): string[] {
+  const rate = /^rate\((\d+) (\w+)\)$/.exec(expr);
+  if (rate) {
+    const n = Number(rate[1]);
+    const problems: string[] = [];
+    if (n < 1) problems.push('rate value must be at least 1');
+    if ((n === 1) !== !rate[2].endsWith('s')) problems.push(`rate unit must be ${n === 1 ? 'singular (minute, hour, day) for 1' : 'plural (minutes, hours, days) above 1'}`);
+    if (dailyFixed) problems.push('must be one fixed daily start time cron(M H * * ? *): the SLA alarm is computed from it');
+    return problems;
+  }
+  const m = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expr);
+  if (!m) return [];
+  const parts = m.slice(1);
+  const problems: string[] = [];
+  CRON_FIELDS.forEach((f, i) => {
+    if (!cronFieldValid(f, parts[i])) problems.push(`cron ${f.name} "${parts[i]}" ${cronRule(f)}`);
+  });
+  if ((parts[2] === '?') === (parts[4] === '?')) {
+    problems.push(`cron day-of-month "${parts[2]}" and day-of-week "${parts[4]}": exactly one of them must be ?`);
+  }
+  if (dailyFixed && problems.length === 0) {
+    const [minute, hour, dom, month, dow, year] = parts;
+    if (!/^\d{1,2}$/.test(minute) || !/^\d{1,2}$/.test(hour) || !['*', '?'].includes(dom) || month !== '*' || !['*', '?'].includes(dow) || year !== '*') {
+      problems.push('must be one fixed daily start time cron(M H * * ? *): the SLA alarm is computed from it');
+    }
+  }
+  return problems;
+}
+
 export type PlatformConfig = z.infer<typeof configSchema>;
 export type NetworkConfig = PlatformConfig['network'];
 export type BackendConfig = PlatformConfig['backend'];
 export type Jurisdiction = z.infer<typeof jurisdiction>;
 export type ReportType = z.infer<typeof reportType>;
+
+// ---- placeholders ---------------------------------------------------------------------------------
+
+/** The account id the verify tooling uses in the ARNs it makes up (a documentation example). */
+export const EXAMPLE_ACCOUNT_ID = '123456789012';
+
+/** Account ids used as examples: one digit repeated (000000000000 ... 999999999999) or 123456789012. */
+export function isPlaceholderAccountId(id: string): boolean {
+  return id === EXAMPLE_ACCOUNT_ID || /^(\d)\1{11}$/.test(id);
+}
+
+/** A domain of the example kind: example.com, reports.example.com, example.eu, example.co.uk ... */
+const EXAMPLE_DOMAIN = /(^|[@.])example\.[a-z.]+$/i;
+/** An organisation name of the example kind: example-bank, example, my-org, your-company ... */
+const EXAMPLE_ORG = /^(example|my|your|acme)([-_][a-z0-9-]+)?$/i;
+
+/**
+ * Placeholder values in a validated config, one line each ("field: "value" is a placeholder ...").
+ * The one rule set for placeholders: synth warns with these lines (errors with PLATFORM_STRICT=1)
+ * and the verify tooling takes its made-up account id from here.
+ */
+export function placeholderFindings(cfg: PlatformConfig): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, p: string[]) => {
+    if (Array.isArray(v)) v.forEach((x, i) => visit(x, [...p, String(i)]));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, [...p, k]);
+    else if (typeof v === 'string') {
+      const field = p.join('.');
+      const account = /(?<!\d)\d{12}(?!\d)/g;
+      const ids = (v.match(account) ?? []).filter(isPlaceholderAccountId);
+      if (ids.length) out.push(`${field}: ${JSON.stringify(v)} uses placeholder account id ${ids[0]} (rule: replace with the real AWS account id)`);
+      else if (EXAMPLE_DOMAIN.test(v)) out.push(`${field}: ${JSON.stringify(v)} is a placeholder example.* address (rule: replace with a real, monitored address or domain)`);
+      else if (field === 'backend.organization' && EXAMPLE_ORG.test(v)) out.push(`${field}: ${JSON.stringify(v)} is a placeholder organisation name (rule: set the real Terraform Cloud organization or PLATFORM_TFC_ORG)`);
+    }
+  };
+  visit(cfg, []);
+  return out;
+}
 
 export class ConfigError extends Error {
   constructor(readonly source: string, readonly problems: string[]) {
@@ -236,7 +421,16 @@ export function loadConfig(options: LoadOptions = {}): PlatformConfig {
   } catch (e) {
     throw new ConfigError(file, [`file: not valid JSON (${(e as Error).message})`]);
   }
-  return parseConfig(applyOverrides(raw, env), file);
+  const cfg = parseConfig(applyOverrides(raw, env), file);
+  const strict = env.PLATFORM_STRICT ?? '';
+  if (!['', '0', '1'].includes(strict)) {
+    throw new ConfigError('(PLATFORM_STRICT)', [`PLATFORM_STRICT: must be 1 (placeholders are errors) or 0/unset (got ${JSON.stringify(strict)})`]);
+  }
+  if (strict === '1') {
+    const placeholders = placeholderFindings(cfg);
+    if (placeholders.length) throw new ConfigError(file, placeholders.map((p) => `${p} [PLATFORM_STRICT=1]`));
+  }
+  return cfg;
 }
 
 function applyOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {

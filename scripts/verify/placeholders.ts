@@ -5,8 +5,10 @@
  */
 import { interpolations, Obj, referencesIn, Stacks } from './stacks';
 import { producerOf } from './contracts';
+import { EXAMPLE_ACCOUNT_ID } from '../../stacks/config';
 
-export const ACCOUNT = '123456789012';
+/** The made-up account of every resolved ARN: the config module's example account (a placeholder there). */
+export const ACCOUNT = EXAMPLE_ACCOUNT_ID;
 export const FAKE_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 
 export class Placeholders {
