@@ -15,7 +15,7 @@ import { checkContracts } from './verify/contracts';
 import { lintPolicies } from './verify/iam-lint';
 import { checkStateMachines } from './verify/asl';
 import { checkEventPatterns, sampleContext } from './verify/event-patterns';
-import { checkSchedules } from './verify/schedules';
+import { checkSchedules, expectedSchedules } from './verify/schedules';
 import { checkDeterminism } from './verify/determinism';
 import { runWorkflowPaths } from './verify/workflow-paths';
 
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   findings.push(...events.findings);
   lines[lines.length - 1] = `event patterns tested: ${events.patterns} (${events.events} sample events) — ${lines[lines.length - 1]}`;
 
-  const schedules = await timed('schedules', () => checkSchedules(stacks));
+  const schedules = await timed('schedules', () => checkSchedules(stacks, expectedSchedules(cfg)));
   findings.push(...schedules.findings);
   lines[lines.length - 1] = `schedules parsed: ${schedules.schedules} — ${lines[lines.length - 1]}`;
   for (const f of schedules.firings) lines.push(`  next firings ${f}`);

@@ -11,6 +11,7 @@ import { createDataBuckets } from './data/buckets';
 import { createDataTables } from './data/tables';
 import { AlertTopic } from './constructs/alert-topic';
 import type { NetworkStack } from './network-stack';
+import { REPORTING_WORKFLOW, workflowRoleName } from './reporting/workflow';
 
 export { yearsToDays } from './data/buckets';
 
@@ -64,6 +65,9 @@ export class DataStack extends PlatformStack {
       reportYears: cfg.retention.reportYears,
       objectLock: cfg.security.objectLock,
       sourceVpceId: cfg.security.pinBucketsToVpcEndpoint ? props.network.s3GatewayEndpointId : undefined,
+      producerRoleArns: cfg.security.producerRoleArns,
+      // Built from the name: the reporting stack depends on this one.
+      resultWriterRoleArn: `arn:${this.partition}:iam::${this.accountId}:role/${workflowRoleName(this.name(REPORTING_WORKFLOW))}`,
     });
     this.inputBucket = buckets.inputBucket;
     this.processedBucket = buckets.processedBucket;

@@ -12,7 +12,7 @@ import { ReportingDatabase } from './reporting/aurora';
 import { ReportingEmail } from './reporting/ses';
 import { ReportingFunctions } from './reporting/functions';
 import { migrationSet, MigrationsOnDeploy } from './reporting/migrations';
-import { ReportingWorkflow } from './reporting/workflow';
+import { REPORTING_WORKFLOW, ReportingWorkflow } from './reporting/workflow';
 import { ReportingAlarms } from './reporting/alarms';
 
 export interface ReportingStackProps {
@@ -55,7 +55,7 @@ export class ReportingStack extends PlatformStack {
       queueName: this.name('report-delivery-events-dlq'),
       kmsKeyArn: this.functionKey.arn,
       accountId: this.accountId,
-      eventBridgeRuleArns: [`arn:aws:events:${this.region}:${this.accountId}:rule/${deliveryEventsRule}`],
+      eventBridgeRuleArns: [`arn:${this.partition}:events:${this.region}:${this.accountId}:rule/${deliveryEventsRule}`],
     });
     this.loaderDeadLetterQueue = new DeadLetterQueue(this, 'loader-dlq', {
       queueName: this.name('report-loader-dlq'),
@@ -127,7 +127,7 @@ export class ReportingStack extends PlatformStack {
 
     const f = this.functions;
     this.workflow = new ReportingWorkflow(this, 'workflow', {
-      stateMachineName: this.name('reporting-workflow'),
+      stateMachineName: this.name(REPORTING_WORKFLOW),
       scheduleName: this.name('daily-reporting'),
       scheduleExpression: cfg.schedules.dailyReporting,
       reporting: cfg.reporting,

@@ -47,13 +47,13 @@ export class SecurityBaselineStack extends PlatformStack {
     const trailName = this.name('trail');
     // Built from the name, not read from the trail resource: the key and bucket policies the trail
     // depends on must name it, and a reference would be a dependency cycle.
-    const trailArn = createTrail ? `arn:aws:cloudtrail:${this.region}:${this.accountId}:trail/${trailName}` : undefined;
+    const trailArn = createTrail ? `arn:${this.partition}:cloudtrail:${this.region}:${this.accountId}:trail/${trailName}` : undefined;
 
     this.auditKey = new KmsKey(this, 'audit-key', {
       alias: this.name('audit'),
       description: 'Audit trail, security logs and security alerts',
       accountId: this.accountId,
-      statements: auditKeyStatements({ region: this.region, accountId: this.accountId, trailArn, configDelivery: createRecorder }),
+      statements: auditKeyStatements({ region: this.region, accountId: this.accountId, partition: this.partition, trailArn, configDelivery: createRecorder }),
     });
     this.accessLogBucket = new SecureBucket(this, 'access-logs', {
       bucketName: `${this.name('access-logs')}-${this.accountId}`,
@@ -99,6 +99,7 @@ export class SecurityBaselineStack extends PlatformStack {
         region: this.region,
         accountId: this.accountId,
         namePrefix,
+        logBucketNames: [this.auditBucket.name, this.accessLogBucket.name],
         roleName: this.name('cloudtrail-logs'),
         dependsOn: [this.auditBucket.policy, this.auditKey.key],
       });

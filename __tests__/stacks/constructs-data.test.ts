@@ -18,7 +18,7 @@ describe('KmsKey root access', () => {
   const policy = (rootAccess?: 'full' | 'administer') => {
     const out = synth((s) => new KmsKey(s, 'k', {
       alias: 'finbatch-dev-test', description: 'test', accountId: '111111111111', rootAccess,
-      statements: viaServiceStatements('S3', '111111111111', 'eu-west-1', ['s3']),
+      statements: viaServiceStatements('S3', '111111111111', 'eu-west-1', ['s3'], 'aws'),
     }));
     return JSON.parse((Object.values(out.resource.aws_kms_key)[0] as Json).policy).Statement;
   };
@@ -44,7 +44,7 @@ describe('KmsKey root access', () => {
   });
 
   it('refuses an empty service list', () => {
-    expect(() => viaServiceStatements('X', '111111111111', 'eu-west-1', [])).toThrow(/viaServiceStatements X: services must not be empty/);
+    expect(() => viaServiceStatements('X', '111111111111', 'eu-west-1', [], 'aws')).toThrow(/viaServiceStatements X: services must not be empty/);
   });
 });
 

@@ -6,13 +6,16 @@ import { resources, synthPlatform, testConfig, TfJson } from '../../test-support
 import { yearsToDays } from '../../stacks/data-stack';
 import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from '../../stacks/constructs/kms-key';
 
+/** Every ARN the stacks build uses the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 // Synthesized Terraform JSON is untyped by nature.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
 
 const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
-const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
+const ROOT = `arn:${PARTITION}:iam::${ACCOUNT}:root`;
 const BUCKET_PURPOSES = ['input', 'processed', 'payment-files', 'reports'] as const;
 
 // One synthesis per variant: dev defaults, and dev with Object Lock + VPC-endpoint pinning switched on.
@@ -123,7 +126,7 @@ describe('data stack: KMS keys', () => {
     expect(policy).toHaveLength(2);
     expect(policy[1]).toMatchObject({
       Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:*` } },
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${PARTITION}:logs:us-east-1:${ACCOUNT}:*` } },
     });
   });
 });
@@ -285,11 +288,11 @@ describe('data stack: alert topics', () => {
     expect(statements(policy.policy as string)).toEqual([
       {
         Sid: 'CloudWatchAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: arn,
-        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:*` } },
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:${PARTITION}:cloudwatch:us-east-1:${ACCOUNT}:alarm:*` } },
       },
       {
         Sid: 'EventBridgeRulesPublish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: arn,
-        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:events:us-east-1:${ACCOUNT}:rule/*` } },
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:${PARTITION}:events:us-east-1:${ACCOUNT}:rule/*` } },
       },
       { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
     ]);

@@ -8,6 +8,9 @@ import { INTERFACE_ENDPOINT_SERVICES, PlatformEndpoints } from '../../stacks/net
 import { PrivateTopology, subnetCidr } from '../../stacks/network/topology';
 import { VpcFlowLogs } from '../../stacks/network/flow-logs';
 
+/** Every ARN the stacks build uses the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 type R = Record<string, unknown>;
 const { tf, json, platform } = synthPlatform(testConfig());
 const net: TfJson = tf.network;
@@ -152,14 +155,14 @@ describe('network stack (create mode)', () => {
     for (const g of gws) expect((g.route_table_ids as string[]).slice().sort()).toEqual(rtRefs);
     const s3 = policyOf(gws.find((g) => (g.service_name as string).endsWith('.s3'))!);
     expect(s3.Statement).toEqual([
-      expect.objectContaining({ Sid: 'PlatformBucketsOnly', Action: 's3:*', Resource: ['arn:aws:s3:::finbatch-dev-*', 'arn:aws:s3:::finbatch-dev-*/*'],
+      expect.objectContaining({ Sid: 'PlatformBucketsOnly', Action: 's3:*', Resource: [`arn:${PARTITION}:s3:::finbatch-dev-*`, `arn:${PARTITION}:s3:::finbatch-dev-*/*`],
         Condition: { StringEquals: { 'aws:PrincipalAccount': '${data.aws_caller_identity.caller.account_id}' } } }),
-      expect.objectContaining({ Sid: 'EcrImageLayers', Action: 's3:GetObject', Resource: 'arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*' }),
+      expect.objectContaining({ Sid: 'EcrImageLayers', Action: 's3:GetObject', Resource: `arn:${PARTITION}:s3:::prod-us-east-1-starport-layer-bucket/*` }),
     ]);
     const ddb = policyOf(gws.find((g) => (g.service_name as string).endsWith('.dynamodb'))!);
     expect(ddb.Statement).toEqual([expect.objectContaining({
       Sid: 'PlatformTablesOnly',
-      Resource: ['arn:aws:dynamodb:us-east-1:${data.aws_caller_identity.caller.account_id}:table/finbatch-dev-*'],
+      Resource: [`arn:${PARTITION}:dynamodb:us-east-1:\${data.aws_caller_identity.caller.account_id}:table/finbatch-dev-*`],
     })]);
   });
 
@@ -173,7 +176,7 @@ describe('network stack (create mode)', () => {
     expect(key.enable_key_rotation).toBe(true);
     const logsStmt = policyOf(key).Statement.find((s) => s.Sid === 'CloudWatchLogsUse')!;
     expect(logsStmt.Principal).toEqual({ Service: 'logs.us-east-1.amazonaws.com' });
-    expect(logsStmt.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:${data.aws_caller_identity.caller.account_id}:*' } });
+    expect(logsStmt.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${PARTITION}:logs:us-east-1:\${data.aws_caller_identity.caller.account_id}:*` } });
   });
 
   it('the flow-log role is assumable only by this account\'s flow logs and writes only to its group', () => {
@@ -182,7 +185,7 @@ describe('network stack (create mode)', () => {
     expect(trust.Principal).toEqual({ Service: 'vpc-flow-logs.amazonaws.com' });
     expect(trust.Condition).toEqual({
       StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.caller.account_id}' },
-      ArnLike: { 'aws:SourceArn': 'arn:aws:ec2:us-east-1:${data.aws_caller_identity.caller.account_id}:vpc-flow-log/*' },
+      ArnLike: { 'aws:SourceArn': `arn:${PARTITION}:ec2:us-east-1:\${data.aws_caller_identity.caller.account_id}:vpc-flow-log/*` },
     });
     const [fl] = Object.values(resources(net, 'aws_flow_log'));
     expect(fl.iam_role_arn).toBe(ref('aws_iam_role', roleId, 'arn'));

@@ -6,13 +6,16 @@ import { CIS_CHECKS } from '../../stacks/security/cis-alarms';
 import { GUARDDUTY_FEATURES } from '../../stacks/security/guardduty';
 import { MANAGED_CONFIG_RULES } from '../../stacks/security/config-recorder';
 
+/** Every ARN the stacks build uses the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 type R = Record<string, unknown>;
 type Statement = { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: unknown; Condition?: R };
 
 const { tf, json, platform } = synthPlatform(testConfig());
 const sec: TfJson = tf['security-baseline'];
 const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
-const TRAIL_ARN = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/finbatch-dev-trail`;
+const TRAIL_ARN = `arn:${PARTITION}:cloudtrail:us-east-1:${ACCOUNT}:trail/finbatch-dev-trail`;
 
 const only = (type: string, pred: (r: R) => boolean = () => true): [string, R] => {
   const hits = Object.entries(resources(sec, type)).filter(([, r]) => pred(r));
@@ -48,7 +51,7 @@ describe('audit KMS key', () => {
     expect(s.Principal).toEqual({ Service: 'cloudtrail.amazonaws.com' });
     expect(s.Action).toEqual(['kms:GenerateDataKey*']);
     expect(s.Condition).toEqual({
-      StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:aws:cloudtrail:*:${ACCOUNT}:trail/*` },
+      StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${PARTITION}:cloudtrail:*:${ACCOUNT}:trail/*` },
       StringEquals: { 'aws:SourceArn': TRAIL_ARN },
     });
     expect(sid(stmts, 'CloudTrailDescribeKey')).toMatchObject({ Action: ['kms:DescribeKey'], Condition: { StringEquals: { 'aws:SourceArn': TRAIL_ARN } } });
@@ -57,7 +60,7 @@ describe('audit KMS key', () => {
   it('lets CloudWatch Logs use it only with this account/region\'s log-group encryption context', () => {
     const s = sid(stmts, 'CloudWatchLogsUse');
     expect(s.Principal).toEqual({ Service: 'logs.us-east-1.amazonaws.com' });
-    expect(s.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:${ACCOUNT}:*` } });
+    expect(s.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${PARTITION}:logs:us-east-1:${ACCOUNT}:*` } });
     expect(asList(s.Action)).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey*']));
   });
 
@@ -75,7 +78,7 @@ describe('audit KMS key', () => {
 
   it('grants kms:* only to the account root', () => {
     for (const s of stmts.filter((x) => asList(x.Action).includes('kms:*'))) {
-      expect(s.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
+      expect(s.Principal).toEqual({ AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` });
     }
   });
 });
@@ -156,9 +159,9 @@ describe('CloudTrail', () => {
       category: fs.find((f) => f.field === 'eventCategory')!.equals,
     }));
     expect(data).toEqual([
-      { type: 'AWS::S3::Object', prefix: ['arn:aws:s3:::finbatch-dev-'], category: ['Data'] },
-      { type: 'AWS::DynamoDB::Table', prefix: [`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/finbatch-dev-`], category: ['Data'] },
-      { type: 'AWS::Lambda::Function', prefix: [`arn:aws:lambda:us-east-1:${ACCOUNT}:function:finbatch-dev-`], category: ['Data'] },
+      { type: 'AWS::S3::Object', prefix: [`arn:${PARTITION}:s3:::finbatch-dev-`], category: ['Data'] },
+      { type: 'AWS::DynamoDB::Table', prefix: [`arn:${PARTITION}:dynamodb:us-east-1:${ACCOUNT}:table/finbatch-dev-`], category: ['Data'] },
+      { type: 'AWS::Lambda::Function', prefix: [`arn:${PARTITION}:lambda:us-east-1:${ACCOUNT}:function:finbatch-dev-`], category: ['Data'] },
     ]);
   });
 
@@ -189,7 +192,7 @@ describe('AWS Config', () => {
     expect(statementsOf(role.assume_role_policy as string)[0]).toMatchObject({ Principal: { Service: 'config.amazonaws.com' },
       Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } });
     expect(json['security-baseline']).toHaveResourceWithProperties({ tfResourceType: 'aws_iam_role_policy_attachment' },
-      { policy_arn: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole' });
+      { policy_arn: `arn:${PARTITION}:iam::aws:policy/service-role/AWS_ConfigRole` });
   });
 
   it('delivers to the audit bucket under config/ with the audit key; status is enabled after the channel', () => {
@@ -247,8 +250,8 @@ describe('security-alert topic', () => {
   });
 
   it.each([
-    ['EventBridgeRulesPublish', 'events.amazonaws.com', `arn:aws:events:us-east-1:${ACCOUNT}:rule/*`],
-    ['CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com', `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:*`],
+    ['EventBridgeRulesPublish', 'events.amazonaws.com', `arn:${PARTITION}:events:us-east-1:${ACCOUNT}:rule/*`],
+    ['CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com', `arn:${PARTITION}:cloudwatch:us-east-1:${ACCOUNT}:alarm:*`],
   ])('topic policy %s lets %s publish from this account only', (statementSid, service, sourceArn) => {
     expect(sid(stmts, statementSid)).toEqual({
       Sid: statementSid, Effect: 'Allow', Principal: { Service: service }, Action: 'sns:Publish', Resource: topicArn,
@@ -268,8 +271,8 @@ describe('Security Hub', () => {
     expect(hub.enable_default_standards).toBe(false);
     const subs = Object.values(resources(sec, 'aws_securityhub_standards_subscription'));
     expect(subs.map((s) => s.standards_arn).sort()).toEqual([
-      'arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0',
-      'arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/3.0.0',
+      `arn:${PARTITION}:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0`,
+      `arn:${PARTITION}:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/3.0.0`,
     ]);
     for (const s of subs) expect(s.depends_on).toEqual([`aws_securityhub_account.${hubId}`]);
   });

@@ -1,6 +1,6 @@
 /** Event patterns against real sample events (moto's matching engine) and schedule firing times. */
 import { checkEventPatterns, matchEvents, sampleContext } from '../../scripts/verify/event-patterns';
-import { checkSchedules, parseSchedule, REFERENCE_TIME } from '../../scripts/verify/schedules';
+import { checkSchedules, expectedSchedules, parseSchedule, REFERENCE_TIME } from '../../scripts/verify/schedules';
 import { goodStacks, mutate } from './fixtures';
 
 const ctx = (stacks = goodStacks()) => sampleContext(stacks, 4);
@@ -81,11 +81,23 @@ describe('schedules', () => {
     expect(() => parseSchedule(expr)).toThrow(message);
   });
 
+  const configured = expectedSchedules({ schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(0 1 * * ? *)' } });
+
   test('the fixture schedules pass; a nightly run at 02:00 or a broken expression fails', () => {
-    expect(checkSchedules(goodStacks()).findings).toEqual([]);
+    expect(checkSchedules(goodStacks(), configured).findings).toEqual([]);
     const late = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.nightly.schedule_expression = 'cron(0 2 * * ? *)'; });
-    expect(checkSchedules(late).findings.map((f) => f.message)).toEqual(['no schedule fires the nightly batch run daily at 00:00 UTC']);
+    expect(checkSchedules(late, configured).findings.map((f) => f.message)).toEqual([
+      'no schedule fires the nightly batch run as configured (cron(0 0 * * ? *): 2026-11-24T00:00, 2026-11-25T00:00, 2026-11-26T00:00 UTC)']);
     const broken = mutate(goodStacks(), (s) => { s.reporting.resource!.aws_cloudwatch_event_rule.daily.schedule_expression = 'cron(0 1 * * *)'; });
-    expect(checkSchedules(broken).findings.map((f) => f.message)).toEqual([expect.stringMatching(/needs 6 fields/), 'no schedule fires the daily reporting run daily at 01:00 UTC']);
+    expect(checkSchedules(broken, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/needs 6 fields/),
+      'no schedule fires the daily reporting run as configured (cron(0 1 * * ? *): 2026-11-24T01:00, 2026-11-25T01:00, 2026-11-26T01:00 UTC)']);
+  });
+
+  test('the expected times come from config: the schedule docs/operations.md recommends passes when configured', () => {
+    // A reporting run at 04:30 (after a 4-hour window) is fine once config says so, and only then.
+    const moved = mutate(goodStacks(), (s) => { s.reporting.resource!.aws_cloudwatch_event_rule.daily.schedule_expression = 'cron(30 4 * * ? *)'; });
+    const cfg = { schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(30 4 * * ? *)' } };
+    expect(checkSchedules(moved, expectedSchedules(cfg)).findings).toEqual([]);
+    expect(checkSchedules(moved, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/daily reporting run as configured \(cron\(0 1/)]);
   });
 });

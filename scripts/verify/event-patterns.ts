@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { Finding, Stacks } from './stacks';
 import { Placeholders } from './placeholders';
-import { SampleContext, sampleFamilies } from './sample-events';
+import { cisFamilies, SampleContext, SampleFamily, sampleFamilies } from './sample-events';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -44,6 +44,7 @@ export function sampleContext(stacks: Stacks, guardDutyMinSeverity: number, regi
 export function checkEventPatterns(stacks: Stacks, ctx: SampleContext): { findings: Finding[]; patterns: number; events: number } {
   const findings: Finding[] = [];
   const families = sampleFamilies(ctx);
+  const cis = cisFamilies(ctx);
   const ph = new Placeholders(stacks, ctx.region);
   const cases: MatchCase[] = [];
   const expectations: { stack: string; address: string; expect: boolean; what: string }[] = [];
@@ -65,14 +66,19 @@ export function checkEventPatterns(stacks: Stacks, ctx: SampleContext): { findin
         findings.push({ check: 'event-patterns', stack, address, message: 'event_pattern must filter on "source" (an array)' });
         continue;
       }
-      for (const source of sources) {
-        const family = families[String(source)];
+      // A CIS rule (`<prefix>cis-<Check>`) is tested with that check's own CloudTrail events; any
+      // other rule with the sample family of each source it names.
+      const check = /-cis-([A-Za-z0-9]+)$/.exec(typeof rule.name === 'string' ? ph.resolve(stack, rule.name) : '')?.[1];
+      const chosen: [string, SampleFamily | undefined][] = check
+        ? [[`CIS check ${check}`, cis[check]]]
+        : sources.map((source) => [`source ${typeof source === 'string' ? source : JSON.stringify(source)}`, typeof source === 'string' ? families[source] : undefined]);
+      for (const [what, family] of chosen) {
         if (!family) {
-          findings.push({ check: 'event-patterns', stack, address, message: `no sample event for source ${String(source)}: add one to scripts/verify/sample-events.ts` });
+          findings.push({ check: 'event-patterns', stack, address, message: `no sample event for ${what}: add one to scripts/verify/sample-events.ts` });
           continue;
         }
         if (!family.match) {
-          findings.push({ check: 'event-patterns', stack, address, message: `cannot build the ${String(source)} sample: ${family.missing}` });
+          findings.push({ check: 'event-patterns', stack, address, message: `cannot build the ${family.source} sample: ${family.missing}` });
           continue;
         }
         cases.push({ pattern, event: family.match.event });

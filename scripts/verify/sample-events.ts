@@ -112,3 +112,91 @@ export function sampleFamilies(ctx: SampleContext): Record<string, SampleFamily>
     'aws.ses': sesEvents(ctx),
   };
 }
+
+/** A CloudTrail record as EventBridge delivers it (`AWS API Call via CloudTrail` or console sign-in). */
+function cloudTrail(ctx: SampleContext, eventSource: string, eventName: string, extra: Record<string, unknown> = {}): object {
+  const signIn = eventSource === 'signin.amazonaws.com';
+  const source = `aws.${eventSource.replace(/\.amazonaws\.com$/, '')}`;
+  return envelope(source, signIn ? 'AWS Console Sign In via CloudTrail' : 'AWS API Call via CloudTrail', ctx.region, {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'IAMUser', principalId: 'AIDAEXAMPLEUSERID0001', arn: `arn:aws:iam::${ACCOUNT}:user/operator`,
+      accountId: ACCOUNT, accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: 'operator',
+    },
+    eventTime: '2026-11-23T00:05:00Z',
+    eventSource,
+    eventName,
+    awsRegion: ctx.region,
+    sourceIPAddress: '203.0.113.10',
+    userAgent: 'aws-cli/2.17.0',
+    requestParameters: {},
+    responseElements: null,
+    requestID: 'c1f7a8e2-1111-2222-3333-444455556666',
+    eventID: 'e2b8a9f3-7777-8888-9999-000011112222',
+    readOnly: /^(Get|Describe|List|Lookup)/.test(eventName),
+    eventType: signIn ? 'AwsConsoleSignIn' : 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCOUNT,
+    eventCategory: 'Management',
+    ...extra,
+  });
+}
+
+const ROOT_IDENTITY = { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT };
+
+/**
+ * Per CIS check (the `cis-<Check>` rules of an adopted trail): one real CloudTrail event the rule must
+ * match, and near-misses it must not (read-only calls, the same event name from another service, a
+ * sign-in with MFA, ...).
+ */
+export function cisFamilies(ctx: SampleContext): Record<string, SampleFamily> {
+  const ct = (eventSource: string, eventName: string, extra: Record<string, unknown> = {}) => cloudTrail(ctx, eventSource, eventName, extra);
+  const change = (check: string, eventSource: string, mutating: string, readOnly: string, sameNameElsewhere?: string): [string, SampleFamily] => [check, {
+    source: `aws.${eventSource.replace(/\.amazonaws\.com$/, '')}`,
+    match: { name: `${mutating} (${eventSource})`, event: ct(eventSource, mutating) },
+    nearMisses: [
+      { name: `read-only ${readOnly}`, event: ct(eventSource, readOnly) },
+      ...(sameNameElsewhere ? [{ name: `${mutating} of ${sameNameElsewhere}`, event: ct(sameNameElsewhere, mutating) }] : []),
+    ],
+  }];
+  const signIn = (result: string, mfa: string, extra: Record<string, unknown> = {}) => ct('signin.amazonaws.com', 'ConsoleLogin', {
+    responseElements: { ConsoleLogin: result }, additionalEventData: { MFAUsed: mfa, LoginTo: 'https://console.aws.amazon.com/' }, ...extra,
+  });
+  return Object.fromEntries([
+    ['UnauthorizedApiCalls', {
+      source: 'aws.ec2',
+      match: { name: 'RunInstances denied (Client.UnauthorizedOperation)', event: ct('ec2.amazonaws.com', 'RunInstances', { errorCode: 'Client.UnauthorizedOperation', errorMessage: 'You are not authorized to perform this operation.' }) },
+      nearMisses: [{ name: 'RunInstances that succeeded', event: ct('ec2.amazonaws.com', 'RunInstances') }],
+    }],
+    ['ConsoleSignInWithoutMfa', {
+      source: 'aws.signin',
+      match: { name: 'IAM user console sign-in without MFA', event: signIn('Success', 'No') },
+      nearMisses: [{ name: 'IAM user console sign-in with MFA', event: signIn('Success', 'Yes') }],
+    }],
+    ['RootAccountUsage', {
+      source: 'aws.iam',
+      match: { name: 'root user creates an access key', event: ct('iam.amazonaws.com', 'CreateAccessKey', { userIdentity: ROOT_IDENTITY }) },
+      nearMisses: [
+        { name: 'IAM user creates an access key', event: ct('iam.amazonaws.com', 'CreateAccessKey') },
+        { name: 'call made by an AWS service for the root user', event: ct('iam.amazonaws.com', 'CreateServiceLinkedRole', { userIdentity: { ...ROOT_IDENTITY, invokedBy: 'support.amazonaws.com' } }) },
+      ],
+    }],
+    change('IamPolicyChanges', 'iam.amazonaws.com', 'PutRolePolicy', 'GetRolePolicy'),
+    change('CloudTrailConfigChanges', 'cloudtrail.amazonaws.com', 'StopLogging', 'LookupEvents'),
+    ['ConsoleAuthFailures', {
+      source: 'aws.signin',
+      match: { name: 'failed console sign-in', event: signIn('Failure', 'No', { errorMessage: 'Failed authentication' }) },
+      nearMisses: [{ name: 'successful console sign-in', event: signIn('Success', 'Yes') }],
+    }],
+    change('CmkDisableOrDeletion', 'kms.amazonaws.com', 'ScheduleKeyDeletion', 'DescribeKey'),
+    change('S3BucketPolicyChanges', 's3.amazonaws.com', 'PutBucketPolicy', 'GetBucketPolicy'),
+    change('ConfigChanges', 'config.amazonaws.com', 'StopConfigurationRecorder', 'DescribeConfigurationRecorders'),
+    change('SecurityGroupChanges', 'ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', 'DescribeSecurityGroups'),
+    change('NaclChanges', 'ec2.amazonaws.com', 'CreateNetworkAclEntry', 'DescribeNetworkAcls'),
+    change('NetworkGatewayChanges', 'ec2.amazonaws.com', 'CreateInternetGateway', 'DescribeInternetGateways'),
+    change('RouteTableChanges', 'ec2.amazonaws.com', 'CreateRoute', 'DescribeRouteTables'),
+    change('VpcChanges', 'ec2.amazonaws.com', 'CreateVpc', 'DescribeVpcs'),
+    // AttachPolicy is also an AWS IoT call: the eventSource filter must keep it out.
+    change('OrganizationsChanges', 'organizations.amazonaws.com', 'AttachPolicy', 'DescribePolicy', 'iot.amazonaws.com'),
+  ]);
+}

@@ -1,7 +1,7 @@
 /**
  * EventBridge schedule expressions: parsed with AWS's rules (6-field cron with `?` in exactly one of
  * day-of-month/day-of-week, or rate(N unit)) and their next firing times computed in UTC. The nightly
- * batch must fire at 00:00 UTC every day and the reporting run at 01:00 UTC every day.
+ * batch and the reporting run must each fire exactly when the loaded config's schedules say.
  */
 import { Finding, Stacks } from './stacks';
 
@@ -79,15 +79,24 @@ export function parseSchedule(expr: string): Schedule {
   };
 }
 
-/** Which schedules must exist and when they must fire (UTC hour, every day). */
-export const EXPECTED_SCHEDULES = [
-  { label: 'nightly batch run', stack: 'compute', utcHour: 0 },
-  { label: 'daily reporting run', stack: 'reporting', utcHour: 1 },
-] as const;
+/** A schedule that must exist in a stack and fire at the same times as the configured expression. */
+export interface ExpectedSchedule { label: string; stack: string; expression: string }
+
+/**
+ * What must fire, read from the loaded config (never hard-coded): the nightly batch run in the compute
+ * stack at `schedules.nightlyBatch`, the daily reporting run in the reporting stack at
+ * `schedules.dailyReporting`.
+ */
+export function expectedSchedules(cfg: { schedules: { nightlyBatch: string; dailyReporting: string } }): ExpectedSchedule[] {
+  return [
+    { label: 'nightly batch run', stack: 'compute', expression: cfg.schedules.nightlyBatch },
+    { label: 'daily reporting run', stack: 'reporting', expression: cfg.schedules.dailyReporting },
+  ];
+}
 
 export const REFERENCE_TIME = new Date('2026-11-23T12:00:00Z');
 
-export function checkSchedules(stacks: Stacks, expected = EXPECTED_SCHEDULES): { findings: Finding[]; schedules: number; firings: string[] } {
+export function checkSchedules(stacks: Stacks, expected: ExpectedSchedule[]): { findings: Finding[]; schedules: number; firings: string[] } {
   const findings: Finding[] = [];
   const firings: string[] = [];
   const found: Record<string, Date[][]> = {};
@@ -114,12 +123,17 @@ export function checkSchedules(stacks: Stacks, expected = EXPECTED_SCHEDULES): {
     }
   }
   for (const want of expected) {
-    const ok = (found[want.stack] ?? []).some((next) => next.length === 3 && next.every((d, i) =>
-      d.getUTCHours() === want.utcHour && d.getUTCMinutes() === 0
-      && (i === 0 || d.getTime() - next[i - 1].getTime() === 86400e3)));
+    let wanted: Date[];
+    try {
+      wanted = parseSchedule(want.expression).next(REFERENCE_TIME, 3);
+    } catch (e) {
+      findings.push({ check: 'schedules', stack: want.stack, address: 'config', message: `configured ${want.label} schedule: ${(e as Error).message}` });
+      continue;
+    }
+    const ok = (found[want.stack] ?? []).some((next) => next.length === wanted.length && next.every((d, i) => d.getTime() === wanted[i].getTime()));
     if (!ok) {
       findings.push({ check: 'schedules', stack: want.stack, address: 'schedule',
-        message: `no schedule fires the ${want.label} daily at ${String(want.utcHour).padStart(2, '0')}:00 UTC` });
+        message: `no schedule fires the ${want.label} as configured (${want.expression}: ${wanted.map((d) => d.toISOString().slice(0, 16)).join(', ')} UTC)` });
     }
   }
   return { findings, schedules, firings };

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { BatchJobDefinition } from '@cdktf/provider-aws/lib/batch-job-definition';
 import { BatchJobQueue } from '@cdktf/provider-aws/lib/batch-job-queue';
 import { PlatformConfig } from '../config';
@@ -86,7 +87,7 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
           // Any revision of this job definition, on this queue only; SubmitJob also authorizes the job it
           // creates (resource type `job`), whose ARN is unknown until it exists.
           Resource: [p.jobQueue.arn, p.jobDefinition.arnPrefix, `${p.jobDefinition.arnPrefix}:*`,
-            `arn:aws:batch:${p.region}:${p.accountId}:job/*`],
+            `arn:${partitionOf(scope)}:batch:${p.region}:${p.accountId}:job/*`],
         },
         // DescribeJobs and ListJobs have no resource-level permissions: AWS requires "*".
         { Sid: 'DescribeJobs', Effect: 'Allow', Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' },

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
@@ -14,7 +15,7 @@ export interface AlertTopicProps {
 }
 
 /** Topic-policy statements: CloudWatch alarms and EventBridge rules of this account publish; no publish without TLS. */
-export function alertTopicStatements(topicArn: string, region: string, accountId: string): PolicyStatement[] {
+export function alertTopicStatements(topicArn: string, region: string, accountId: string, partition: string): PolicyStatement[] {
   const fromThisAccount = (sourceArn: string): PolicyStatement['Condition'] => ({
     StringEquals: { 'aws:SourceAccount': accountId },
     ArnLike: { 'aws:SourceArn': sourceArn },
@@ -26,7 +27,7 @@ export function alertTopicStatements(topicArn: string, region: string, accountId
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: 'sns:Publish',
       Resource: topicArn,
-      Condition: fromThisAccount(`arn:aws:cloudwatch:${region}:${accountId}:alarm:*`),
+      Condition: fromThisAccount(`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`),
     },
     {
       Sid: 'EventBridgeRulesPublish',
@@ -34,7 +35,7 @@ export function alertTopicStatements(topicArn: string, region: string, accountId
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sns:Publish',
       Resource: topicArn,
-      Condition: fromThisAccount(`arn:aws:events:${region}:${accountId}:rule/*`),
+      Condition: fromThisAccount(`arn:${partition}:events:${region}:${accountId}:rule/*`),
     },
     {
       Sid: 'DenyInsecureTransport',
@@ -67,7 +68,7 @@ export class AlertTopic extends Construct {
     this.arn = this.topic.arn;
     new SnsTopicPolicy(this, 'policy', {
       arn: this.topic.arn,
-      policy: renderPolicy(alertTopicStatements(this.topic.arn, props.region, props.accountId)),
+      policy: renderPolicy(alertTopicStatements(this.topic.arn, props.region, props.accountId, partitionOf(this))),
     });
     new SnsTopicSubscription(this, 'email', { topicArn: this.topic.arn, protocol: 'email', endpoint: props.email });
   }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { KmsKey as AwsKmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { PolicyStatement, renderPolicy } from './policy';
@@ -61,7 +62,7 @@ export class KmsKey extends Construct {
         {
           Sid: 'AccountRootAdministers',
           Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
+          Principal: { AWS: `arn:${partitionOf(this)}:iam::${props.accountId}:root` },
           Action: props.rootAccess === 'administer' ? KEY_ADMIN_ACTIONS : 'kms:*',
           Resource: '*',
         },
@@ -92,10 +93,10 @@ export class KmsKey extends Construct {
  * own policy. A second statement allows the grants that DynamoDB, Lambda and ECR create for their
  * resources (`kms:GrantIsForAWSResource`).
  */
-export function viaServiceStatements(sidPrefix: string, accountId: string, region: string, services: string[]): PolicyStatement[] {
+export function viaServiceStatements(sidPrefix: string, accountId: string, region: string, services: string[], partition: string): PolicyStatement[] {
   if (services.length === 0) throw new Error(`viaServiceStatements ${sidPrefix}: services must not be empty`);
   const viaService = services.map((s) => `${s}.${region}.amazonaws.com`);
-  const principal = { AWS: `arn:aws:iam::${accountId}:root` };
+  const principal = { AWS: `arn:${partition}:iam::${accountId}:root` };
   return [
     {
       Sid: `${sidPrefix}UseViaService`,
@@ -133,8 +134,8 @@ export function serviceUseStatement(sid: string, service: string | string[], con
 }
 
 /** Key-policy statement for CloudWatch Logs, scoped by the logs encryption context to this account/region. */
-export function cloudWatchLogsStatement(region: string, accountId: string): PolicyStatement {
+export function cloudWatchLogsStatement(region: string, accountId: string, partition: string): PolicyStatement {
   return serviceUseStatement('CloudWatchLogsUse', `logs.${region}.amazonaws.com`, {
-    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${region}:${accountId}:*` },
+    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${accountId}:*` },
   });
 }

@@ -42,6 +42,12 @@ export interface SecureBucketProps {
   readonly objectLock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; days: number };
   /** Deny object reads/writes that don't arrive through this S3 gateway endpoint (AWS services exempt). */
   readonly sourceVpceId?: string;
+  /**
+   * IAM role ARNs that may still PutObject from outside the endpoint when `sourceVpceId` is set:
+   * upstream producers, and roles Step Functions uses to write (a Distributed Map's ResultWriter calls
+   * S3 with the execution role, not as a service and not through the VPC). Reads and deletes stay pinned.
+   */
+  readonly outsideVpceWriters?: string[];
   /** Send object events to EventBridge (native, no custom resource). */
   readonly eventBridge?: boolean;
   /** Extra bucket-policy statements, e.g. CloudTrail's ACL check and write. */
@@ -172,17 +178,27 @@ export class SecureBucket extends Construct {
       );
     }
     if (props.sourceVpceId) {
+      const outsideVpce = {
+        StringNotEquals: { 'aws:sourceVpce': props.sourceVpceId },
+        Bool: { 'aws:PrincipalIsAWSService': 'false' },
+        BoolIfExists: { 'aws:ViaAWSService': 'false' },
+      };
+      const writers = props.outsideVpceWriters ?? [];
       statements.push({
         Sid: 'DenyDataAccessOutsideVpce',
         Effect: 'Deny',
         Principal: '*',
-        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: `${this.arn}/*`,
-        Condition: {
-          StringNotEquals: { 'aws:sourceVpce': props.sourceVpceId },
-          Bool: { 'aws:PrincipalIsAWSService': 'false' },
-          BoolIfExists: { 'aws:ViaAWSService': 'false' },
-        },
+        Condition: outsideVpce,
+      }, {
+        Sid: 'DenyWritesOutsideVpce',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `${this.arn}/*`,
+        // The named writers are exempt from the endpoint (their own IAM policies still limit where they write).
+        Condition: writers.length ? { ...outsideVpce, ArnNotEquals: { 'aws:PrincipalArn': writers } } : outsideVpce,
       });
     }
     statements.push(...(props.extraStatements?.(this.arn) ?? []));

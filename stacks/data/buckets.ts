@@ -30,6 +30,10 @@ export interface DataBucketsProps {
   readonly objectLock: boolean;
   /** Deny object reads/writes that don't come through this S3 gateway endpoint. */
   readonly sourceVpceId?: string;
+  /** Roles outside the VPC that upload to the input and payment-files buckets (config producerRoleArns). */
+  readonly producerRoleArns: string[];
+  /** The reporting workflow's execution role: its Distributed Map ResultWriter writes to the reports bucket. */
+  readonly resultWriterRoleArn: string;
 }
 
 /**
@@ -51,6 +55,7 @@ export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBu
   });
   const inputBucket = bucket('input', 'input', {
     eventBridge: true,
+    outsideVpceWriters: p.producerRoleArns,
     lifecycleRules: [
       {
         id: 'transactions-retention',
@@ -68,6 +73,7 @@ export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBu
   });
   const paymentFilesBucket = bucket('payment-files', 'payment-files', {
     eventBridge: true,
+    outsideVpceWriters: p.producerRoleArns,
     lifecycleRules: [{
       id: 'retention',
       expirationDays: dataDays,
@@ -76,6 +82,7 @@ export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBu
     }],
   });
   const reportsBucket = bucket('reports', 'reports', {
+    outsideVpceWriters: [p.resultWriterRoleArn],
     // Compliance mode: nobody, root included, can shorten or remove retention of a filed report.
     objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: reportDays } : undefined,
     lifecycleRules: [{

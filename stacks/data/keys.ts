@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { cloudWatchLogsStatement, KmsKey, serviceUseStatement, viaServiceStatements } from '../constructs/kms-key';
 
 export interface DataKeys {
@@ -29,6 +30,7 @@ export interface DataKeysProps {
  * are named with conditions that pin them to this account.
  */
 export function createDataKeys(scope: Construct, p: DataKeysProps): DataKeys {
+  const partition = partitionOf(scope);
   const key = (id: string, purpose: string, description: string, statements: ReturnType<typeof viaServiceStatements>) =>
     new KmsKey(scope, id, {
       alias: p.name(purpose),
@@ -40,20 +42,20 @@ export function createDataKeys(scope: Construct, p: DataKeysProps): DataKeys {
   const sourceAccount = { StringEquals: { 'aws:SourceAccount': p.accountId } };
   return {
     s3Key: key('s3-key', 'data-s3', 'S3 data buckets (input, processed, payment files, reports)',
-      viaServiceStatements('S3', p.accountId, p.region, ['s3'])),
+      viaServiceStatements('S3', p.accountId, p.region, ['s3'], partition)),
     dynamoKey: key('dynamodb-key', 'data-dynamodb', 'DynamoDB tables (job status, audit log, transactions, idempotency)',
-      viaServiceStatements('DynamoDb', p.accountId, p.region, ['dynamodb'])),
+      viaServiceStatements('DynamoDb', p.accountId, p.region, ['dynamodb'], partition)),
     messagingKey: key('messaging-key', 'messaging', 'SNS alert topics and SQS dead-letter queues', [
-      ...viaServiceStatements('Messaging', p.accountId, p.region, ['sns', 'sqs']),
+      ...viaServiceStatements('Messaging', p.accountId, p.region, ['sns', 'sqs'], partition),
       // Without these two, alarm notifications and EventBridge deliveries to the encrypted topic/queues
       // are dropped silently (a defect of the source documents).
       serviceUseStatement('CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com', sourceAccount, ['kms:Decrypt', 'kms:GenerateDataKey*']),
       serviceUseStatement('EventBridgeDeliver', 'events.amazonaws.com', sourceAccount, ['kms:Decrypt', 'kms:GenerateDataKey*']),
     ]),
     logsKey: key('logs-key', 'logs', 'CloudWatch Logs of the workloads (Lambda, Batch, Step Functions)', [
-      cloudWatchLogsStatement(p.region, p.accountId),
+      cloudWatchLogsStatement(p.region, p.accountId, partition),
     ]),
     workloadKey: key('workload-key', 'workload', 'Lambda environment variables and ECR images of the workloads',
-      viaServiceStatements('Workload', p.accountId, p.region, ['lambda', 'ecr'])),
+      viaServiceStatements('Workload', p.accountId, p.region, ['lambda', 'ecr'], partition)),
   };
 }

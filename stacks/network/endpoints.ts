@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { PolicyStatement, renderPolicy } from '../constructs/policy';
 
@@ -29,14 +30,14 @@ export interface PlatformEndpointsProps {
 }
 
 /** Gateway endpoint policy for S3: only the platform's buckets, plus the ECR layer bucket. */
-export function s3EndpointStatements(region: string, accountId: string, namePrefix: string): PolicyStatement[] {
+export function s3EndpointStatements(region: string, accountId: string, namePrefix: string, partition: string): PolicyStatement[] {
   return [
     {
       Sid: 'PlatformBucketsOnly',
       Effect: 'Allow',
       Principal: '*',
       Action: 's3:*',
-      Resource: [`arn:aws:s3:::${namePrefix}*`, `arn:aws:s3:::${namePrefix}*/*`],
+      Resource: [`arn:${partition}:s3:::${namePrefix}*`, `arn:${partition}:s3:::${namePrefix}*/*`],
       Condition: { StringEquals: { 'aws:PrincipalAccount': accountId } },
     },
     {
@@ -46,20 +47,20 @@ export function s3EndpointStatements(region: string, accountId: string, namePref
       Effect: 'Allow',
       Principal: '*',
       Action: 's3:GetObject',
-      Resource: `arn:aws:s3:::prod-${region}-starport-layer-bucket/*`,
+      Resource: `arn:${partition}:s3:::prod-${region}-starport-layer-bucket/*`,
     },
   ];
 }
 
 /** Gateway endpoint policy for DynamoDB: only the platform's tables (and their indexes/streams). */
-export function dynamodbEndpointStatements(region: string, accountId: string, namePrefix: string): PolicyStatement[] {
+export function dynamodbEndpointStatements(region: string, accountId: string, namePrefix: string, partition: string): PolicyStatement[] {
   return [{
     Sid: 'PlatformTablesOnly',
     Effect: 'Allow',
     Principal: '*',
     Action: 'dynamodb:*',
     Resource: [
-      `arn:aws:dynamodb:${region}:${accountId}:table/${namePrefix}*`,
+      `arn:${partition}:dynamodb:${region}:${accountId}:table/${namePrefix}*`,
     ],
     Condition: { StringEquals: { 'aws:PrincipalAccount': accountId } },
   }];
@@ -90,9 +91,9 @@ export class PlatformEndpoints extends Construct {
       policy: renderPolicy(statements),
       tags: { Name: props.name(service) },
     });
-    this.s3 = gateway('s3-endpoint', 's3', s3EndpointStatements(props.region, props.accountId, props.namePrefix));
+    this.s3 = gateway('s3-endpoint', 's3', s3EndpointStatements(props.region, props.accountId, props.namePrefix, partitionOf(this)));
     this.dynamodb = gateway('dynamodb-endpoint', 'dynamodb',
-      dynamodbEndpointStatements(props.region, props.accountId, props.namePrefix));
+      dynamodbEndpointStatements(props.region, props.accountId, props.namePrefix, partitionOf(this)));
 
     const interfaces = {} as Record<InterfaceEndpointService, VpcEndpoint>;
     for (const service of INTERFACE_ENDPOINT_SERVICES) {

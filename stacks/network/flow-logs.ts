@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -34,7 +35,7 @@ export class VpcFlowLogs extends Construct {
       alias: props.name('network-logs'),
       description: 'VPC flow logs',
       accountId: props.accountId,
-      statements: [cloudWatchLogsStatement(props.region, props.accountId)],
+      statements: [cloudWatchLogsStatement(props.region, props.accountId, partitionOf(this))],
     });
     this.logGroup = new EncryptedLogGroup(this, 'logs', {
       name: `/aws/vpc/${props.name('flowlogs')}`,
@@ -49,7 +50,7 @@ export class VpcFlowLogs extends Construct {
         Action: 'sts:AssumeRole',
         Condition: {
           StringEquals: { 'aws:SourceAccount': props.accountId },
-          ArnLike: { 'aws:SourceArn': `arn:aws:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+          ArnLike: { 'aws:SourceArn': `arn:${partitionOf(this)}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
         },
       }]),
     });

@@ -5,6 +5,7 @@
  * nightly batch window, a reader when configured.
  */
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
@@ -163,7 +164,7 @@ export class ReportingDatabase extends Construct {
     });
     new IamRolePolicyAttachment(this, 'monitoring-policy', {
       role: monitoringRole.name,
-      policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
+      policyArn: `arn:${partitionOf(this)}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
     });
 
     const instance = (instanceId: string, suffix: string, promotionTier: number) => new RdsClusterInstance(this, instanceId, {

@@ -5,6 +5,7 @@
  * so "confirmed" means SES saw the recipient's server accept (or refuse) the message.
  */
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
 import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
 import { Sesv2ConfigurationSetEventDestination } from '@cdktf/provider-aws/lib/sesv2-configuration-set-event-destination';
@@ -63,7 +64,7 @@ export class ReportingEmail extends Construct {
       eventDestination: {
         enabled: true,
         matchingEventTypes: [...SES_EVENT_TYPES],
-        eventBridgeDestination: { eventBusArn: `arn:aws:events:${props.region}:${props.accountId}:event-bus/default` },
+        eventBridgeDestination: { eventBusArn: `arn:${partitionOf(this)}:events:${props.region}:${props.accountId}:event-bus/default` },
       },
     });
   }

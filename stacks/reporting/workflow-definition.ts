@@ -57,6 +57,8 @@ export interface WorkflowDefinitionProps {
   readonly reporting: ReportingSettings;
   readonly functions: WorkflowFunctionArns;
   readonly topicArn: string;
+  /** `aws`, `aws-us-gov`, ...: the optimized integrations' ARNs carry it. Default `aws` (local runs). */
+  readonly partition?: string;
   /** Bucket receiving the Distributed Map result files (`workflow-runs/` prefix). */
   readonly resultsBucket: string;
 }
@@ -147,7 +149,7 @@ function failureRecord(stage: FailureStage, error: PayloadTemplate | string, com
 }
 
 /** The per-report workflow run by each Distributed Map child execution. */
-export function reportItemProcessor(functions: WorkflowFunctionArns, topicArn: string): ItemProcessor {
+export function reportItemProcessor(functions: WorkflowFunctionArns, topicArn: string, partition = 'aws'): ItemProcessor {
   const states: Record<string, State> = {
     GenerateReport: lambdaTask(functions.generate, 'generate', 'ValidateReport', 'GenerationFailed', {
       Comment: 'Builds the report for reportDate, or the previous business day of runStartedAt when null, and stores it in S3',
@@ -210,7 +212,7 @@ export function reportItemProcessor(functions: WorkflowFunctionArns, topicArn: s
     },
     NotifyFailure: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::sns:publish',
+      Resource: `arn:${partition}:states:::sns:publish`,
       Parameters: {
         TopicArn: topicArn,
         Subject: 'Regulatory report failed',
@@ -236,6 +238,7 @@ export function reportItemProcessor(functions: WorkflowFunctionArns, topicArn: s
 /** The whole workflow definition object. */
 export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMachineDefinition {
   const { reporting } = props;
+  const partition = props.partition ?? 'aws';
   if (!Number.isInteger(reporting.mapMaxConcurrency) || reporting.mapMaxConcurrency < 1) {
     throw new Error(`reporting.mapMaxConcurrency: must be a positive integer, got ${reporting.mapMaxConcurrency}`);
   }
@@ -288,9 +291,9 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMa
       // to the item list means the same as 100 %, and is also accepted by moto's ASL parser, which
       // rejects an integer ToleratedFailurePercentage.)
       ToleratedFailureCount: items.length,
-      ItemProcessor: reportItemProcessor(props.functions, props.topicArn),
+      ItemProcessor: reportItemProcessor(props.functions, props.topicArn, partition),
       ResultWriter: {
-        Resource: 'arn:aws:states:::s3:putObject',
+        Resource: `arn:${partition}:states:::s3:putObject`,
         Parameters: { Bucket: props.resultsBucket, Prefix: RESULTS_PREFIX },
       },
       ResultPath: '$.mapRun',
@@ -309,7 +312,7 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): StateMa
     },
     NotifyRunFailed: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::sns:publish',
+      Resource: `arn:${partition}:states:::sns:publish`,
       Parameters: {
         TopicArn: props.topicArn,
         Subject: 'Regulatory reporting run failed',

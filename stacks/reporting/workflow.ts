@@ -9,6 +9,7 @@
  * it). The function key must stay usable by EventBridge and by every reporting Lambda role through IAM.
  */
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
@@ -44,8 +45,20 @@ export function stateMachineDataCondition(stateMachineArn: string): ConditionBlo
   return { StringLike: { [STATES_CONTEXT_KEY]: [stateMachineArn, `${stateMachineArn}/*`] } };
 }
 
+/** Purpose part of the reporting state machine's name. */
+export const REPORTING_WORKFLOW = 'reporting-workflow';
+
+/**
+ * The execution role's name. The data stack builds the role's ARN from it (its bucket policies admit
+ * the Distributed Map's ResultWriter, and a reference would be a cycle: reporting depends on data).
+ */
+export function workflowRoleName(stateMachineName: string): string {
+  return `${stateMachineName}-role`;
+}
+
 export interface WorkflowKeyStatementsProps {
   readonly accountId: string;
+  readonly partition: string;
   readonly region: string;
   /** Built from the name: the state machine references the key, so the key cannot reference it. */
   readonly stateMachineArn: string;
@@ -62,7 +75,7 @@ export interface WorkflowKeyStatementsProps {
  * - CloudWatch Logs delivery, decrypting the log data keys the role generated.
  */
 export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStatement[] {
-  const logsSource = `arn:aws:logs:${p.region}:${p.accountId}:*`;
+  const logsSource = `arn:${p.partition}:logs:${p.region}:${p.accountId}:*`;
   return [
     {
       Sid: 'ExecutionRoleStateMachineData',
@@ -83,7 +96,7 @@ export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStat
     {
       Sid: 'AccountViaStepFunctions',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${p.accountId}:root` },
+      Principal: { AWS: `arn:${p.partition}:iam::${p.accountId}:root` },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: '*',
       Condition: {
@@ -135,7 +148,8 @@ export class ReportingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: ReportingWorkflowProps) {
     super(scope, id);
     const smName = props.stateMachineName;
-    const statesArn = (kind: string, rest: string) => `arn:aws:states:${props.region}:${props.accountId}:${kind}:${rest}`;
+    const partition = partitionOf(this);
+    const statesArn = (kind: string, rest: string) => `arn:${partition}:states:${props.region}:${props.accountId}:${kind}:${rest}`;
     this.stateMachineArn = statesArn('stateMachine', smName);
 
     // The /aws/vendedlogs/ prefix makes CloudWatch Logs use one account-level resource policy for all
@@ -151,7 +165,7 @@ export class ReportingWorkflow extends Construct {
       generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
     };
     this.role = new IamRole(this, 'role', {
-      name: `${smName}-role`,
+      name: workflowRoleName(smName),
       assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', props.accountId),
     });
     this.key = new KmsKey(this, 'key', {
@@ -160,7 +174,7 @@ export class ReportingWorkflow extends Construct {
       accountId: props.accountId,
       rootAccess: 'administer',
       statements: workflowKeyStatements({
-        accountId: props.accountId, region: props.region, stateMachineArn: this.stateMachineArn, roleArn: this.role.arn,
+        accountId: props.accountId, partition, region: props.region, stateMachineArn: this.stateMachineArn, roleArn: this.role.arn,
       }),
     });
     const statements: PolicyStatement[] = [
@@ -197,7 +211,7 @@ export class ReportingWorkflow extends Construct {
         Effect: 'Allow',
         Action: 'kms:GenerateDataKey',
         Resource: this.key.arn,
-        Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: `arn:aws:logs:${props.region}:${props.accountId}:*` } },
+        Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: `arn:${partition}:logs:${props.region}:${props.accountId}:*` } },
       },
       // Log delivery APIs have no resource-level permissions: AWS requires "*" for each of them.
       { Sid: 'LogDelivery', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
@@ -224,6 +238,7 @@ export class ReportingWorkflow extends Construct {
         functions: arns,
         topicArn: props.topic.arn,
         resultsBucket: props.resultsBucket.name,
+        partition,
       }),
       loggingConfiguration: {
         logDestination: `${this.logGroup.arn}:*`,

@@ -4,6 +4,7 @@ import { cloudWatchLogsStatement, serviceUseStatement } from '../constructs/kms-
 export interface AuditKeyStatementsProps {
   readonly region: string;
   readonly accountId: string;
+  readonly partition: string;
   /** ARN of the trail this stack creates; omit when the (organization) trail is adopted. */
   readonly trailArn?: string;
   /** Whether this stack creates the Config delivery channel that writes to the audit bucket. */
@@ -19,11 +20,11 @@ const PUBLISH_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
  */
 export function auditKeyStatements(p: AuditKeyStatementsProps): PolicyStatement[] {
   const sourceAccount = { 'aws:SourceAccount': p.accountId };
-  const statements: PolicyStatement[] = [cloudWatchLogsStatement(p.region, p.accountId)];
+  const statements: PolicyStatement[] = [cloudWatchLogsStatement(p.region, p.accountId, p.partition)];
   if (p.trailArn) {
     statements.push(
       serviceUseStatement('CloudTrailEncryptLogs', 'cloudtrail.amazonaws.com', {
-        StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:aws:cloudtrail:*:${p.accountId}:trail/*` },
+        StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${p.partition}:cloudtrail:*:${p.accountId}:trail/*` },
         StringEquals: { 'aws:SourceArn': p.trailArn },
       }, ['kms:GenerateDataKey*']),
       serviceUseStatement('CloudTrailDescribeKey', 'cloudtrail.amazonaws.com', {

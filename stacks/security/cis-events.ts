@@ -6,9 +6,15 @@ import { CIS_CHECKS } from './cis-alarms';
 const API_CALL = 'AWS API Call via CloudTrail';
 const CONSOLE_SIGN_IN = 'AWS Console Sign In via CloudTrail';
 
-const calls = (names: string[], eventSource?: string) => ({
+/** Events of every service arrive with source `aws.<service>`; the two cross-service checks use this. */
+const ANY_AWS_SOURCE = [{ prefix: 'aws.' }];
+/** EventBridge's source of a service's CloudTrail events: `iam.amazonaws.com` arrives as `aws.iam`. */
+export const sourceOf = (eventSource: string): string => `aws.${eventSource.replace(/\.amazonaws\.com$/, '')}`;
+
+const calls = (names: string[], eventSource: string) => ({
+  source: [sourceOf(eventSource)],
   'detail-type': [API_CALL],
-  detail: { ...(eventSource ? { eventSource: [eventSource] } : {}), eventName: names },
+  detail: { eventSource: [eventSource], eventName: names },
 });
 
 /**
@@ -18,13 +24,18 @@ const calls = (names: string[], eventSource?: string) => ({
  * trail that covers it. Two limits, stated so nobody relies on more: EventBridge delivers only
  * mutating calls (so UnauthorizedApiCalls misses denied read-only calls), and events of global
  * services (IAM, Organizations, console sign-in) arrive in us-east-1 only.
+ * Every pattern names its `source` as AWS documents for CloudTrail-delivered events (`aws.iam` with
+ * eventSource `iam.amazonaws.com`, `aws.signin` for console sign-in); the two checks that span every
+ * service (unauthorized calls, root usage) match any `aws.` source.
  */
 export const CIS_EVENT_PATTERNS: Record<string, Record<string, unknown>> = {
   UnauthorizedApiCalls: {
+    source: ANY_AWS_SOURCE,
     'detail-type': [API_CALL],
     detail: { errorCode: [{ suffix: 'UnauthorizedOperation' }, { prefix: 'AccessDenied' }] },
   },
   ConsoleSignInWithoutMfa: {
+    source: ['aws.signin'],
     'detail-type': [CONSOLE_SIGN_IN],
     detail: {
       eventName: ['ConsoleLogin'],
@@ -34,6 +45,7 @@ export const CIS_EVENT_PATTERNS: Record<string, Record<string, unknown>> = {
     },
   },
   RootAccountUsage: {
+    source: ANY_AWS_SOURCE,
     'detail-type': [API_CALL, CONSOLE_SIGN_IN],
     detail: { userIdentity: { type: ['Root'], invokedBy: [{ exists: false }] }, eventType: [{ 'anything-but': 'AwsServiceEvent' }] },
   },
@@ -42,6 +54,7 @@ export const CIS_EVENT_PATTERNS: Record<string, Record<string, unknown>> = {
     'DetachRolePolicy', 'AttachUserPolicy', 'DetachUserPolicy', 'AttachGroupPolicy', 'DetachGroupPolicy'], 'iam.amazonaws.com'),
   CloudTrailConfigChanges: calls(['CreateTrail', 'UpdateTrail', 'DeleteTrail', 'StartLogging', 'StopLogging'], 'cloudtrail.amazonaws.com'),
   ConsoleAuthFailures: {
+    source: ['aws.signin'],
     'detail-type': [CONSOLE_SIGN_IN],
     detail: { eventName: ['ConsoleLogin'], errorMessage: ['Failed authentication'] },
   },

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { Cloudtrail, CloudtrailAdvancedEventSelector } from '@cdktf/provider-aws/lib/cloudtrail';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -9,7 +10,7 @@ import { TRAIL_PREFIX } from './audit-bucket';
 
 export interface AuditTrailProps {
   readonly trailName: string;
-  /** `arn:aws:cloudtrail:<region>:<account>:trail/<trailName>`, the same string the policies use. */
+  /** `arn:<partition>:cloudtrail:<region>:<account>:trail/<trailName>`, the same string the policies use. */
   readonly trailArn: string;
   readonly bucketName: string;
   readonly kmsKeyArn: string;
@@ -18,26 +19,37 @@ export interface AuditTrailProps {
   readonly accountId: string;
   /** `${project}-${env}-`: data events are selected by this name prefix, never by reference. */
   readonly namePrefix: string;
+  /**
+   * Buckets the trail and S3 itself write logs to (audit-trail and access-log buckets): their object
+   * events are excluded, or every log delivery would be a data event that is logged again.
+   */
+  readonly logBucketNames: string[];
   readonly roleName: string;
   /** Resources the trail must wait for (bucket policy): CloudTrail checks them on create. */
   readonly dependsOn: ITerraformDependable[];
 }
 
-/** Advanced selectors: all management events + data events of the platform's buckets, tables, functions. */
-export function trailEventSelectors(region: string, accountId: string, namePrefix: string): CloudtrailAdvancedEventSelector[] {
-  const data = (name: string, type: string, arnPrefix: string): CloudtrailAdvancedEventSelector => ({
+/**
+ * Advanced selectors: all management events + data events of the platform's buckets, tables and
+ * functions, except objects of the log buckets (`logBucketNames`): a trail recording the writes of its
+ * own log deliveries (and of S3 server access logging) would log itself without end.
+ */
+export function trailEventSelectors(region: string, accountId: string, namePrefix: string, partition: string,
+  logBucketNames: string[]): CloudtrailAdvancedEventSelector[] {
+  const data = (name: string, type: string, arnPrefix: string, excluded: string[] = []): CloudtrailAdvancedEventSelector => ({
     name,
     fieldSelector: [
       { field: 'eventCategory', equalTo: ['Data'] },
       { field: 'resources.type', equalTo: [type] },
-      { field: 'resources.ARN', startsWith: [arnPrefix] },
+      { field: 'resources.ARN', startsWith: [arnPrefix], ...(excluded.length ? { notStartsWith: excluded } : {}) },
     ],
   });
   return [
     { name: 'All management events', fieldSelector: [{ field: 'eventCategory', equalTo: ['Management'] }] },
-    data('Platform S3 objects', 'AWS::S3::Object', `arn:aws:s3:::${namePrefix}`),
-    data('Platform DynamoDB tables', 'AWS::DynamoDB::Table', `arn:aws:dynamodb:${region}:${accountId}:table/${namePrefix}`),
-    data('Platform Lambda functions', 'AWS::Lambda::Function', `arn:aws:lambda:${region}:${accountId}:function:${namePrefix}`),
+    data('Platform S3 objects', 'AWS::S3::Object', `arn:${partition}:s3:::${namePrefix}`,
+      logBucketNames.map((b) => `arn:${partition}:s3:::${b}/`)),
+    data('Platform DynamoDB tables', 'AWS::DynamoDB::Table', `arn:${partition}:dynamodb:${region}:${accountId}:table/${namePrefix}`),
+    data('Platform Lambda functions', 'AWS::Lambda::Function', `arn:${partition}:lambda:${region}:${accountId}:function:${namePrefix}`),
   ];
 }
 
@@ -87,7 +99,7 @@ export class AuditTrail extends Construct {
       enableLogging: true,
       cloudWatchLogsGroupArn: `${this.logGroup.arn}:*`,
       cloudWatchLogsRoleArn: role.arn,
-      advancedEventSelector: trailEventSelectors(p.region, p.accountId, p.namePrefix),
+      advancedEventSelector: trailEventSelectors(p.region, p.accountId, p.namePrefix, partitionOf(this), p.logBucketNames),
       dependsOn: [...p.dependsOn, rolePolicy],
     });
   }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { ConfigConfigurationRecorder } from '@cdktf/provider-aws/lib/config-configuration-recorder';
 import { ConfigDeliveryChannel } from '@cdktf/provider-aws/lib/config-delivery-channel';
 import { ConfigConfigurationRecorderStatus } from '@cdktf/provider-aws/lib/config-configuration-recorder-status';
@@ -63,7 +64,7 @@ export class ConfigBaseline extends Construct {
       });
       new IamRolePolicyAttachment(this, 'managed-policy', {
         role: role.name,
-        policyArn: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole',
+        policyArn: `arn:${partitionOf(this)}:iam::aws:policy/service-role/AWS_ConfigRole`,
       });
       const delivery = new IamRolePolicy(this, 'delivery-policy', {
         name: p.name('config-delivery'),

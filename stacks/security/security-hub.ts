@@ -1,12 +1,13 @@
 import { Construct } from 'constructs';
+import { partitionOf } from '../platform-stack';
 import { SecurityhubAccount } from '@cdktf/provider-aws/lib/securityhub-account';
 import { SecurityhubStandardsSubscription } from '@cdktf/provider-aws/lib/securityhub-standards-subscription';
 
 /** Standards ARNs (regional form); CIS v3.0.0 is the current CIS benchmark Security Hub offers. */
-export function securityHubStandards(region: string): Record<string, string> {
+export function securityHubStandards(region: string, partition: string): Record<string, string> {
   return {
-    fsbp: `arn:aws:securityhub:${region}::standards/aws-foundational-security-best-practices/v/1.0.0`,
-    cis: `arn:aws:securityhub:${region}::standards/cis-aws-foundations-benchmark/v/3.0.0`,
+    fsbp: `arn:${partition}:securityhub:${region}::standards/aws-foundational-security-best-practices/v/1.0.0`,
+    cis: `arn:${partition}:securityhub:${region}::standards/cis-aws-foundations-benchmark/v/3.0.0`,
   };
 }
 
@@ -26,7 +27,7 @@ export class SecurityHubBaseline extends Construct {
       controlFindingGenerator: 'SECURITY_CONTROL',
       autoEnableControls: true,
     });
-    this.standardsArns = Object.entries(securityHubStandards(region)).map(([key, arn]) => {
+    this.standardsArns = Object.entries(securityHubStandards(region, partitionOf(this))).map(([key, arn]) => {
       new SecurityhubStandardsSubscription(this, key, { standardsArn: arn, dependsOn: [account] });
       return arn;
     });
