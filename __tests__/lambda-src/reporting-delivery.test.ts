@@ -6,7 +6,9 @@
  */
 import './quiet-logs';
 import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import * as crypto from 'crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as migrate } from '../../lambda-src/report-migrate';
 import { handler as generate } from '../../lambda-src/report-generate';
@@ -14,8 +16,8 @@ import { handler as validate } from '../../lambda-src/report-validate';
 import { handler as deliver } from '../../lambda-src/report-deliver';
 import { handler as confirm } from '../../lambda-src/report-confirm';
 import { handler as failure } from '../../lambda-src/report-failure';
-import { captureEmf, clients, expectRejectsNamed, sesSentCount } from './support';
-import { IDEMPOTENCY_TABLE, ReportingFixture, startReporting } from './reporting-support';
+import { captureEmf, clients, expectRejectsNamed, KMS_KEY_ARN, sesSentCount } from './support';
+import { IDEMPOTENCY_TABLE, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // Tuesday -> report date Monday 2026-11-23
@@ -68,11 +70,58 @@ describe('report-deliver', () => {
     const { report, validation } = await generated('EU', 'ENTITY-R');
     const sentBefore = await sesSentCount(fx.moto.endpoint);
     expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'SENT' });
-    const corrected = { ...report, sha256: 'f'.repeat(64), transactionCount: report.transactionCount + 1 };
-    expect(await deliver({ report: corrected, validation }, lambdaContext)).toMatchObject({ status: 'SENT', reportId: report.reportId });
-    expect(await deliver({ report: corrected, validation }, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
+    // Late data: the report is regenerated (new content, new object version) and validated again.
+    await fx.db.query(`INSERT INTO \`${fx.db.database}\`.transactions (transaction_id, account_id, entity_id, amount, amount_minor, currency, \`timestamp\`, counterparty, jurisdiction, report_type, run_id)
+      VALUES ('LATE-R1', 'ACC-1', 'ENTITY-R', 10.0000, 1000, 'EUR', '2026-11-23 12:00:00.000', 'Bank AG', 'EU', 'TRANSACTION', 'late')`);
+    const corrected = await generated('EU', 'ENTITY-R');
+    expect(corrected.report.sha256).not.toBe(report.sha256);
+    expect(await deliver(corrected, lambdaContext)).toMatchObject({ status: 'SENT', reportId: report.reportId });
+    expect(await deliver(corrected, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
     expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
     expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 2);
+  });
+
+  test('tampered: an object changed after validation is not sent', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-TAMPER');
+    const original = await fx.s3.send(new GetObjectCommand({ Bucket: report.bucket, Key: report.key }));
+    const text = (await original.Body!.transformToString()).replace('"totalTransactions":', '"totalTransactions": ');
+    await fx.s3.send(new PutObjectCommand({ Bucket: report.bucket, Key: report.key, Body: text, Metadata: original.Metadata }));
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /does not match the payload SHA-256/);
+    // The payload rewritten to the new bytes' hash: the new version carries no permit.
+    const sha256 = crypto.createHash('sha256').update(text).digest('hex');
+    await expectRejectsNamed(deliver({ report: { ...report, sha256 }, validation }, lambdaContext), 'PermanentError', /no validation permit/);
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    const records = await clients(fx.moto).dynamo.send(new ScanCommand({ TableName: IDEMPOTENCY_TABLE }));
+    expect(records.Items!.filter((i) => i.id.S!.includes(report.reportId))).toEqual([]);
+  });
+
+  test('tampered: a payload claiming isValid for a report with no report_log row (never validated) is not sent', async () => {
+    const body = JSON.stringify({ reportId: 'EU-TRANSACTION-ENTITY-GHOST-2026-11-23', transactions: [] });
+    const key = 'reports/EU/2026-11-23/EU-TRANSACTION-ENTITY-GHOST-2026-11-23.json';
+    await fx.s3.send(new PutObjectCommand({ Bucket: REPORTS_BUCKET, Key: key, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN }));
+    const report = {
+      reportId: 'EU-TRANSACTION-ENTITY-GHOST-2026-11-23', jurisdiction: 'EU', reportType: 'TRANSACTION', entityId: 'ENTITY-GHOST', reportDate: '2026-11-23',
+      bucket: REPORTS_BUCKET, key, sha256: crypto.createHash('sha256').update(body).digest('hex'), transactionCount: 0,
+    };
+    const validation = { reportId: report.reportId, isValid: true, errors: [], warnings: [] };
+    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /no validation permit/);
+    // validate refuses it too: no report_log row, no permit written.
+    await expectRejectsNamed(validate(report), 'PermanentError', /report_log has no row/);
+    await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /no validation permit/);
+    // A report in another bucket is never read.
+    await expectRejectsNamed(deliver({ report: { ...report, bucket: 'someone-elses-bucket' }, validation }, lambdaContext), 'PermanentError', /reports bucket/);
+    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+  });
+
+  test('a report that fails validation after a valid one loses its permit', async () => {
+    const { report, validation } = await generated('EU', 'ENTITY-REVOKE');
+    expect(validation.isValid).toBe(true);
+    // The same bytes, validated against a payload report_log disagrees with: invalid, permit cleared.
+    const again = await validate({ ...report, sha256: 'e'.repeat(64) });
+    expect(again.isValid).toBe(false);
+    await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /no validation permit/);
   });
 
   test('recipient falls back to DEFAULT_RECIPIENT for a jurisdiction without one', async () => {
@@ -164,6 +213,28 @@ describe('report-failure', () => {
     expect(String(first[0].error_cause)).not.toMatch(/4111/);
     await failure(failed);
     expect(await rows()).toEqual(first);
+  });
+
+  test.each([
+    ['dots', '4111.1111.1111.1111'],
+    ['slashes', '4111/1111/1111/1111'],
+    ['no-break spaces', '4111\u00a01111\u00a01111\u00a01111'],
+    ['next to another digit group', '2026 4111 1111 1111 1111'],
+  ])('scrubs and bounds the stored error name and cause (card number written with %s)', async (name, pan) => {
+    const entityId = `ENTITY-S${name.length}`;
+    await failure({ item: item('UK', entityId), stage: 'VALIDATE', error: { Error: `Boom ${pan}`, Cause: `row ${pan} ${'z'.repeat(5000)}` } });
+    const row = (await dump('report_log')).find((r) => r.report_id === `UK-TRANSACTION-${entityId}-2026-11-23`)!;
+    expect(JSON.stringify(row)).not.toMatch(/4111/);
+    expect(row.error_name).toMatch(/withheld/);
+    expect(row.error_cause).toMatch(/withheld/);
+  });
+
+  test('an oversized error name and cause are cut to their columns, not refused by the database', async () => {
+    await failure({ item: item('UK', 'ENTITY-BIG'), stage: 'GENERATE', error: { Error: 'E'.repeat(10_000), Cause: 'é'.repeat(19 * 1024 * 1024) } });
+    const row = (await dump('report_log')).find((r) => r.report_id === 'UK-TRANSACTION-ENTITY-BIG-2026-11-23')!;
+    expect(String(row.error_name).length).toBeLessThanOrEqual(128);
+    expect(String(row.error_cause).length).toBeLessThanOrEqual(1000);
+    expect(String(row.error_cause).endsWith('[truncated]')).toBe(true);
   });
 
   test('never marks a confirmed report failed', async () => {

@@ -7,6 +7,13 @@
  * deletes it so a retry can send, a repeat after success returns ALREADY_SENT with the first message
  * id. Invalid reports are refused with PermanentError. Recipients come from configuration
  * (RECIPIENTS_JSON per jurisdiction, DEFAULT_RECIPIENT otherwise), never from code.
+ *
+ * The payload's `isValid` is not trusted on its own. Before sending, the stored object is read and
+ * hashed (REPORTS_BUCKET only); the email goes out only when that SHA-256 equals the payload's and the
+ * `validated-sha256` tag report-validate put on that very object version after checking it against
+ * report_log. An object changed after validation (a new version has no tag, or other bytes) or a
+ * payload for a report that was never validated is refused with PermanentError and nothing is sent.
+ * The check runs inside the send-once function: a repeat of a completed send returns ALREADY_SENT.
  */
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -16,7 +23,11 @@ import { jsonEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation, ValidationResult } from '../shared/report-payloads';
+import { getTags, hashObject } from '../shared/s3-object';
 import { bodyOf, subjectOf } from './email';
+
+/** Written by report-validate (lambda-src/report-validate: REPORT_VALIDATED_TAG), read here. */
+const VALIDATED_TAG = 'validated-sha256';
 
 const logger = createLogger('report-deliver');
 /** Idempotency records outlive any redelivery: a report date is never emailed twice within ~13 months. */
@@ -41,6 +52,7 @@ function sendOnce() {
   const send = makeIdempotent(async (input: { reportId: string; report: GenerateResult; validation: ValidationResult }): Promise<Sent> => {
     executed = true;
     const { report, validation } = input;
+    await requireDeliveryPermit(report);
     const recipient = recipientFor(report.jurisdiction);
     const body = bodyOf(report, validation);
     try {
@@ -69,6 +81,22 @@ function sendOnce() {
   }, { persistenceStore, config });
   idempotent = { config, send };
   return idempotent;
+}
+
+/**
+ * Sends only what validation checked: the object's current bytes must hash to the payload's SHA-256
+ * and to the permit report-validate tagged on that version after comparing it with report_log.
+ */
+export async function requireDeliveryPermit(report: GenerateResult): Promise<void> {
+  if (report.bucket !== requireEnv('REPORTS_BUCKET')) throw new PermanentError(`report ${report.reportId}: report.bucket must be the reports bucket (REPORTS_BUCKET)`);
+  const stored = await hashObject(report.bucket, report.key);
+  if (stored.sha256 !== report.sha256) {
+    throw new PermanentError(`report ${report.reportId}: the stored object does not match the payload SHA-256 (changed after validation?): refusing to deliver`);
+  }
+  const permit = (await getTags(report.bucket, report.key, stored.versionId))[VALIDATED_TAG];
+  if (permit !== stored.sha256) {
+    throw new PermanentError(`report ${report.reportId}: the stored object carries no validation permit for its content: refusing to deliver`);
+  }
 }
 
 export const handler = async (event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<DeliveryResult> => {

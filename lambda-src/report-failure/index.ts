@@ -1,15 +1,16 @@
 /**
  * report-failure: records a failed report item `{item, stage, error: {Error, Cause}}` in report_log
- * (status FAILED, the stage, the error name and a truncated cause). The cause is kept short and
- * scrubbed of anything card-number-like: it can carry stack traces and report content. A report that
- * was already confirmed delivered is never marked failed.
+ * (status FAILED, the stage, the error name and a short cause). Both strings come from the workflow's
+ * error output, i.e. from whatever threw: each is scrubbed and bounded (shared/safe-text.ts) to its
+ * column, so neither a card-number-like value nor an oversized message is stored or logged. A report
+ * that was already confirmed delivered is never marked failed.
  */
-import { containsPan } from '../../domain/pan';
 import { reportDateOf, reportIdOf } from '../../domain/reporting/report';
 import { withConnection } from '../shared/db';
 import { PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { parseItem, sqlNow } from '../shared/report-payloads';
+import { safeText } from '../shared/safe-text';
 
 const logger = createLogger('report-failure');
 const STAGES = new Set(['GENERATE', 'VALIDATE', 'DELIVER', 'CONFIRM']);
@@ -23,17 +24,23 @@ const UPSERT = `INSERT INTO report_log (report_id, jurisdiction, report_type, en
     error_cause = IF(status = 'CONFIRMED', error_cause, VALUES(error_cause)),
     status = IF(status = 'CONFIRMED', status, 'FAILED')`;
 
+/** error_cause: VARCHAR(1000); 1,000 bytes of UTF-8 are at most 1,000 characters. */
 export function safeCause(cause: unknown): string | null {
-  if (typeof cause !== 'string' || cause === '') return null;
-  if (containsPan(cause)) return '[cause withheld: contained a card-number-like value]';
-  return cause.slice(0, 1000);
+  if (typeof cause !== 'string') return null;
+  return safeText(cause, 1000) ?? null;
+}
+
+/** error_name: VARCHAR(128). */
+export function safeErrorName(name: unknown): string {
+  if (typeof name !== 'string') return 'Unknown';
+  return safeText(name, 128) ?? 'Unknown';
 }
 
 export const handler = async (event: unknown): Promise<{ recorded: true }> => {
   const e = (event ?? {}) as { item?: unknown; stage?: unknown; error?: { Error?: unknown; Cause?: unknown } };
   const item = parseItem(e.item, 'item');
   if (typeof e.stage !== 'string' || !STAGES.has(e.stage)) throw new PermanentError('stage must be one of GENERATE, VALIDATE, DELIVER, CONFIRM');
-  const errorName = typeof e.error?.Error === 'string' && e.error.Error ? e.error.Error.slice(0, 128) : 'Unknown';
+  const errorName = safeErrorName(e.error?.Error);
   const reportDate = reportDateOf(item);
   const reportId = reportIdOf(item.jurisdiction, item.reportType, item.entityId, reportDate);
   await withConnection(`report-failure ${reportId}`, async (conn) => {

@@ -1,19 +1,29 @@
 /**
- * report-validate: reads the generated report back from S3, checks it is the object generate wrote
- * (bucket, key and SHA-256), applies the jurisdiction rules (domain/reporting/validate.ts) and records
- * VALIDATED or VALIDATION_FAILED with errors and warnings in report_log. Invalid is a result, not an
- * exception: the workflow's Choice routes it.
+ * report-validate: the check between generation and delivery, and the only writer of the delivery
+ * permit. It reads the report's report_log row (the record generate wrote: bucket, key, SHA-256),
+ * reads the object back from S3, and requires all three to agree: the row's SHA-256, the payload's,
+ * and the SHA-256 of the bytes actually stored. Then it applies the jurisdiction rules
+ * (domain/reporting/validate.ts) and records VALIDATED or VALIDATION_FAILED with errors and warnings
+ * in report_log. Invalid is a result, not an exception: the workflow's Choice routes it.
+ *
+ * The permit: on VALIDATED, the exact object version that was read is tagged
+ * `validated-sha256=<hex>` (REPORT_VALIDATED_TAG); on VALIDATION_FAILED that tag is set to `none`. report-deliver runs outside the VPC without database access and sends only when the
+ * object it reads now hashes to that tag (see lambda-src/README.md, "Delivery permit").
  */
 import * as crypto from 'crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { validateReport } from '../../domain/reporting/validate';
+import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { requireEnv } from '../shared/env';
-import { PermanentError } from '../shared/errors';
+import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { parseGenerateResult, sqlNow, ValidationResult } from '../shared/report-payloads';
-import { readText } from '../shared/s3-object';
+import { putTags } from '../shared/s3-object';
 
 const logger = createLogger('report-validate');
+export const REPORT_VALIDATED_TAG = 'validated-sha256';
+const MAX_REPORT_BYTES = 512 * 1024 * 1024;
 
 /** validated_at changes only when the outcome does, so a re-run with the same outcome changes nothing. */
 const UPDATE = `UPDATE report_log SET
@@ -22,19 +32,39 @@ const UPDATE = `UPDATE report_log SET
     validation_errors = ?, validation_warnings = ?
   WHERE report_id = ?`;
 
+interface LogRow { s3_bucket: string | null; s3_key: string | null; sha256: string | null }
+
+async function readReport(bucket: string, key: string): Promise<{ body: Buffer; versionId?: string }> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if ((res.ContentLength ?? 0) > MAX_REPORT_BYTES) throw new PermanentError(`s3://${bucket}/${key}: larger than ${MAX_REPORT_BYTES} bytes`);
+    return { body: Buffer.from(await res.Body!.transformToByteArray()), versionId: res.VersionId };
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
+    throw classifyError(err, `GetObject s3://${bucket}/${key}`);
+  }
+}
+
 export const handler = async (event: unknown): Promise<ValidationResult> => {
   const input = parseGenerateResult(event);
   const bucket = requireEnv('REPORTS_BUCKET');
   if (input.bucket !== bucket) throw new PermanentError(`report.bucket must be the reports bucket (REPORTS_BUCKET)`);
-  const body = await readText(bucket, input.key);
+  const row = await withConnection(`report-validate ${input.reportId}: report_log`, async (conn) => {
+    const [rows] = await conn.query('SELECT s3_bucket, s3_key, sha256 FROM report_log WHERE report_id = ?', [input.reportId]);
+    return (rows as LogRow[])[0];
+  });
+  if (!row) throw new PermanentError(`report_log has no row for ${input.reportId}: generate must run first`);
   const errors: string[] = [];
   const warnings: string[] = [];
+  if (row.s3_bucket !== input.bucket || row.s3_key !== input.key) errors.push('INTEGRITY: the payload names another object than report_log records');
+  if (row.sha256 !== input.sha256) errors.push('INTEGRITY: the payload SHA-256 differs from the one report_log records');
+  const { body, versionId } = await readReport(bucket, input.key);
   if (crypto.createHash('sha256').update(body).digest('hex') !== input.sha256) {
     errors.push('INTEGRITY: the stored report does not match the SHA-256 recorded at generation');
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     parsed = undefined;
     errors.push('NOT_JSON: the stored report is not valid JSON');
@@ -55,6 +85,12 @@ export const handler = async (event: unknown): Promise<ValidationResult> => {
       throw new PermanentError(`report_log has no row for ${input.reportId}: generate must run first`);
     }
   });
+  // The permit goes on the version that was read and hashed, after report_log holds the outcome.
+  // A failed validation clears a permit an earlier validation of these bytes may have left, but only on
+  // the object report_log names (a payload naming another object must not touch it).
+  if (isValid) await putTags(bucket, input.key, versionId, { [REPORT_VALIDATED_TAG]: input.sha256 });
+  // (`none`, not an empty tag set: one PutObjectTagging permission covers both, and it reads as revoked.)
+  else if (row.s3_bucket === input.bucket && row.s3_key === input.key) await putTags(bucket, input.key, versionId, { [REPORT_VALIDATED_TAG]: 'none' });
   logger.info('report validated', { reportId: input.reportId, isValid, errors: errors.length, warnings: warnings.length });
   return { reportId: input.reportId, isValid, errors, warnings };
 };

@@ -1,6 +1,7 @@
 /** S3 helpers shared by handlers: listing, encryption check and body reading. */
+import * as crypto from 'crypto';
 import {
-  GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, ListObjectsV2CommandOutput, _Object,
+  GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand, HeadObjectCommandOutput, ListObjectsV2Command, ListObjectsV2CommandOutput, _Object,
 } from '@aws-sdk/client-s3';
 import { s3 } from './clients';
 import { classifyError, PermanentError } from './errors';
@@ -69,4 +70,42 @@ export async function listAllObjects(bucket: string, prefix: string): Promise<_O
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
+}
+
+/** SHA-256 (lowercase hex) and size of an object's bytes as stored now, computed while streaming, and the version read. */
+export async function hashObject(bucket: string, key: string, versionId?: string): Promise<{ sha256: string; bytes: number; versionId?: string }> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    const hash = crypto.createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of res.Body as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    return { sha256: hash.digest('hex'), bytes, versionId: res.VersionId };
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
+    throw classifyError(err, `GetObject s3://${bucket}/${key}`);
+  }
+}
+
+/** The tags of one object version as a map. */
+export async function getTags(bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
+  try {
+    const res = await s3().send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    return Object.fromEntries((res.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  } catch (err) {
+    throw classifyError(err, `GetObjectTagging s3://${bucket}/${key}`);
+  }
+}
+
+/** Replaces the tags of one object version. */
+export async function putTags(bucket: string, key: string, versionId: string | undefined, tags: Record<string, string>): Promise<void> {
+  try {
+    await s3().send(new PutObjectTaggingCommand({
+      Bucket: bucket, Key: key, VersionId: versionId, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+    }));
+  } catch (err) {
+    throw classifyError(err, `PutObjectTagging s3://${bucket}/${key}`);
+  }
 }
