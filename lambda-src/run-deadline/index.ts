@@ -1,0 +1,118 @@
+/**
+ * run-deadline: fired by a schedule at the end of the nightly window (nightly start + windowHours).
+ * Reads the run record of the night's run (job-status item `run#<runId>`, shared/run-record.ts; the run
+ * id is the UTC date of the nightly start) and classifies it:
+ *   SUCCEEDED  completed (completedAt set) with no failed job        -> NightlyRunLate 0, no alert
+ *   FAILED     completed, but failedJobs > 0                          -> NightlyRunLate 1, alert
+ *   LATE       the run record exists but the run has not completed    -> NightlyRunLate 1, alert
+ *   MISSING    no run record (the run never started)                  -> NightlyRunLate 1, alert
+ * The alert is a bounded SNS message with counts only (never file names or input content). The metric
+ * (EMF, FinancialBatch / Environment) is what the nightly-run-late alarm watches, so a missed SNS
+ * publish still pages.
+ */
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DateFormatError, parseInstant } from '../../domain/dates';
+import { sns } from '../shared/clients';
+import { intEnv, requireEnv } from '../shared/env';
+import { classifyError, PermanentError } from '../shared/errors';
+import { createLogger, createMetrics } from '../shared/powertools';
+import { getRunRecord, isRunComplete, RunRecord } from '../shared/run-record';
+import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
+
+const logger = createLogger('run-deadline');
+
+export type RunOutcome = 'SUCCEEDED' | 'FAILED' | 'LATE' | 'MISSING';
+
+export interface DeadlineResult {
+  runId: string;
+  outcome: RunOutcome;
+  alerted: boolean;
+  /** The deadline checked against, ISO 8601 UTC. */
+  deadline: string;
+}
+
+export interface DeadlineEnv {
+  statusTable: string;
+  topicArn: string;
+  namespace: string;
+  environment: string;
+  windowHours: number;
+}
+
+function readEnv(): DeadlineEnv {
+  return {
+    statusTable: requireEnv('JOB_STATUS_TABLE'),
+    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
+    namespace: requireEnv('METRICS_NAMESPACE'),
+    environment: requireEnv('ENVIRONMENT'),
+    windowHours: intEnv('BATCH_WINDOW_HOURS'),
+  };
+}
+
+/** The run the deadline belongs to: the UTC date of the nightly start, `windowHours` before the deadline. */
+export function runIdFor(deadline: Date, windowHours: number): string {
+  return new Date(deadline.getTime() - windowHours * 3600e3).toISOString().slice(0, 10);
+}
+
+export function classify(run: RunRecord | undefined): RunOutcome {
+  if (!run) return 'MISSING';
+  if (run.completedAt === undefined || !isRunComplete(run)) return 'LATE';
+  return (run.failedJobs ?? 0) > 0 ? 'FAILED' : 'SUCCEEDED';
+}
+
+/**
+ * The deadline instant: the scheduled event's `time` (EventBridge), else the injected clock. Any other
+ * field is refused: this function is started by its schedule only.
+ */
+export function deadlineOf(event: unknown, now: () => Date): Date {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new PermanentError('run-deadline event must be a JSON object');
+  const e = event as Record<string, unknown>;
+  if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') {
+    try {
+      return new Date(parseInstant(e.time, 'scheduled event time'));
+    } catch (err) {
+      if (err instanceof DateFormatError) throw new PermanentError(err.message);
+      throw err;
+    }
+  }
+  if (Object.keys(e).length) throw new PermanentError(`unsupported run-deadline event: ${Object.keys(e).length} unexpected field(s); expected a Scheduled Event or {}`);
+  return now();
+}
+
+const SUMMARY_FIELDS = ['submittedJobs', 'terminalJobs'] as const;
+
+export async function checkDeadline(event: unknown, now: () => Date = () => new Date(), env: DeadlineEnv = readEnv()): Promise<DeadlineResult> {
+  const deadline = deadlineOf(event, now);
+  const runId = runIdFor(deadline, env.windowHours);
+  const run = await getRunRecord(env.statusTable, runId);
+  const outcome = classify(run);
+  const metrics = createMetrics('run-deadline', env.namespace, env.environment);
+  metrics.addMetric('NightlyRunLate', MetricUnit.Count, outcome === 'SUCCEEDED' ? 0 : 1);
+  metrics.publishStoredMetrics();
+  const result: DeadlineResult = { runId, outcome, alerted: false, deadline: deadline.toISOString() };
+  if (outcome === 'SUCCEEDED') {
+    logger.info('nightly run completed within its window', { runId });
+    return result;
+  }
+  // Counts only: job ids, file keys and error texts stay out of the notification.
+  const counts = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, run?.[f]?.size ?? 0]));
+  const message = {
+    event: 'NIGHTLY_RUN_NOT_SUCCEEDED', runId, outcome, environment: env.environment, deadline: result.deadline,
+    ...counts, failedJobs: run?.failedJobs ?? 0, succeededJobs: run?.succeededJobs ?? 0,
+    startedAt: run?.startedAt !== undefined ? new Date(run.startedAt).toISOString() : null,
+  };
+  try {
+    await sns().send(new PublishCommand({
+      TopicArn: env.topicArn,
+      Subject: `Nightly run ${runId} ${outcome} at the end of its ${env.windowHours}-hour window`,
+      Message: boundedJson(message, MAX_MESSAGE_BYTES),
+    }));
+  } catch (err) {
+    throw classifyError(err, 'SNS Publish (nightly run deadline)');
+  }
+  logger.warn('nightly run not succeeded at its deadline', { runId, outcome });
+  return { ...result, alerted: true };
+}
+
+export const handler = (event: unknown): Promise<DeadlineResult> => checkDeadline(event);
