@@ -1,9 +1,9 @@
 /**
- * `npm run local -- [--count N] [--shards K] [--bad-share 0.03] [--keep]`: the nightly run end to end on
+ * `npm run local -- [--count N] [--shards K] [--bad-share 0.03] [--keep] [--help]`: the nightly run end to end on
  * this machine with no AWS account (moto + MariaDB on loopback, the real handlers, processor and
  * reporting workflow). See scripts/local/ and docs/operations.md.
  */
-import { parseArgs } from './local/args';
+import { ArgsError, parseArgs } from './local/args';
 import { runLocal } from './local/run';
 
 // The SDK's notice about future Node versions says nothing about this run and would break the progress view.
@@ -18,9 +18,13 @@ async function main(): Promise<number> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (err) {
-    const e = err as Error & { help?: boolean };
-    process.stderr.write(`${e.message}\n`);
-    return e.help ? 0 : 2;
+    if (!(err instanceof ArgsError)) throw err;
+    if (err.help) {
+      process.stdout.write(`${err.message}\n`);
+      return 0;
+    }
+    process.stderr.write(`npm run local: ${err.message}\n`);
+    return 2;
   }
   const write = process.stdout.write.bind(process.stdout);
   const report = await runLocal(args, (t) => write(t), Boolean(process.stdout.isTTY));

@@ -3,11 +3,15 @@
  * job definition's rules), the Batch/SES event shapes fed to handlers, EMF parsing of the run log, and
  * the command line.
  */
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { parseArgs } from '../../scripts/local/args';
 import { batchJobEvents, sesDeliveredEvent } from '../../scripts/local/events';
 import { ChildRun, retryAction, SubmittedJob } from '../../scripts/local/processor-pool';
 import { emfTotals } from '../../scripts/local/summary';
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('Batch retry strategy as the local pool applies it', () => {
   it('retries 75 and 143 and exits on bad input (2), reconciliation failure (3) and crashes', () => {
@@ -64,5 +68,49 @@ describe('npm run local arguments', () => {
     expect(() => parseArgs(['--bad-share', '1.5'])).toThrow(/--bad-share must be a number between 0 and 1/);
     expect(() => parseArgs(['--shard', '2'])).toThrow(/unknown option --shard/);
     expect(() => parseArgs(['--run-id', '23/11/2026'])).toThrow(/--run-id must be a date YYYY-MM-DD/);
+  });
+
+  it.each([['1'], ['2026-02-30'], ['+20261-11-23'], ['1999-12-31'], ['2026-11-23T00:00:00Z']])('refuses --run-id %p (strict calendar date)', (runId) => {
+    expect(() => parseArgs(['--run-id', runId])).toThrow(/--run-id must be a date YYYY-MM-DD \(a real calendar day, years 2000-2100\)/);
+  });
+
+  it('--help/-h anywhere asks for help, even after a bad value; errors are one line', () => {
+    for (const argv of [['--help'], ['-h'], ['--count', '0', '--help'], ['--run-id', '-h']]) {
+      expect(() => parseArgs(argv)).toThrow(expect.objectContaining({ name: 'ArgsError', help: true, message: expect.stringMatching(/^usage: npm run local/) }));
+    }
+    for (const argv of [['--bogus'], ['--count'], ['--count', '--keep'], ['--run-id', 'x'.repeat(500)]]) {
+      let message = '';
+      try {
+        parseArgs(argv);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/ \(see --help\)$/);
+      expect(message).not.toContain('\n');
+      expect(message.length).toBeLessThan(200);
+    }
+  });
+});
+
+describe('npm run local command line', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', 'local-run.ts'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('npm run local:'));
+
+  it('--help prints the usage on stdout and exits 0', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run local -- /);
+    expect(r.stdout).toMatch(/-h, --help/);
+    expect(errorLines(r.stderr)).toEqual([]);
+  });
+
+  it('a bad option exits 2 with one clear line on stderr and nothing started', () => {
+    for (const [args, line] of [[['--bogus'], 'npm run local: unknown option --bogus (see --help)'], [['--run-id', '2026-02-30'], /^npm run local: --run-id must be a date/]] as const) {
+      const r = cli([...args]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(errorLines(r.stderr)).toEqual([typeof line === 'string' ? line : expect.stringMatching(line)]);
+      expect(r.stderr).not.toMatch(/usage:/);
+    }
   });
 });

@@ -1,5 +1,10 @@
-/** Command line of `npm run local`; every bad value is reported with the flag and the rule. */
+/**
+ * Command line of `npm run local`. `--help`/`-h` anywhere wins (usage on stdout, exit 0); every bad
+ * option or value is one line naming the flag and the rule (exit 2). Dates go through the one strict
+ * parser (domain/dates.ts).
+ */
 import * as os from 'os';
+import { isCalendarDate } from '../../domain/dates';
 
 export interface LocalRunArgs {
   count: number;
@@ -23,20 +28,42 @@ export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-sh
   --bad-share      share of bad records, 0..1 (default 0.03)
   --keep           keep the servers running after the summary (Ctrl-C stops them) and keep the work dir
   --jurisdictions, --report-types, --entities   a reduced reporting set (default: config/<env>.json)
-  --summary-json   also write the outcome as JSON (used by the end-to-end test)`;
+  --seed           generator seed (default 42)
+  --run-id         the run's id and date, a real calendar date YYYY-MM-DD in 2000-2100 (default: today, UTC)
+  --summary-json   also write the outcome as JSON (used by the end-to-end test)
+  --work-dir       where the generated file and logs go (default: a new temporary directory)
+  -h, --help       print this help and exit`;
+
+/** A command-line problem: `help` for --help (exit 0), otherwise a one-line usage error (exit 2). */
+export class ArgsError extends Error {
+  constructor(message: string, readonly help = false) {
+    super(message);
+    this.name = 'ArgsError';
+  }
+}
+
+/** A value as it may be shown back in a one-line error: quoted, short, one line. */
+const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
 
 export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
   const args: LocalRunArgs = {
     count: 1_000_000, shards: Math.max(1, os.cpus().length), badShare: 0.03, seed: 42, keep: false, runId: today.toISOString().slice(0, 10),
   };
-  const fail = (msg: string): never => { throw new Error(`${msg}\n${USAGE}`); };
+  if (argv.includes('--help') || argv.includes('-h')) throw new ArgsError(USAGE, true);
+  const fail = (msg: string): never => { throw new ArgsError(`${msg} (see --help)`); };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const value = () => argv[++i] ?? fail(`${a} needs a value`);
+    const value = () => {
+      const v = argv[++i];
+      // A flag where a value belongs ("--count --keep") is a missing value, not the value.
+      if (v === undefined || (v.startsWith('--') && v.length > 2)) fail(`${a} needs a value`);
+      return v;
+    };
     const int = (min: number) => {
       const v = value();
-      if (!/^\d+$/.test(v.replace(/_/g, '')) || Number(v.replace(/_/g, '')) < min) fail(`${a} must be an integer >= ${min}, got "${v}"`);
-      return Number(v.replace(/_/g, ''));
+      const digits = v.replace(/_/g, '');
+      if (!/^\d+$/.test(digits) || Number(digits) < min || !Number.isSafeInteger(Number(digits))) fail(`${a} must be an integer >= ${min}, got ${shown(v)}`);
+      return Number(digits);
     };
     const list = () => value().split(',').map((s) => s.trim()).filter(Boolean);
     switch (a) {
@@ -46,13 +73,13 @@ export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
       case '--bad-share': {
         const v = value();
         args.badShare = Number(v);
-        if (!/^\d*\.?\d+$/.test(v) || args.badShare > 1) fail(`--bad-share must be a number between 0 and 1, got "${v}"`);
+        if (!/^\d*\.?\d+$/.test(v) || args.badShare > 1) fail(`--bad-share must be a number between 0 and 1, got ${shown(v)}`);
         break;
       }
       case '--keep': args.keep = true; break;
       case '--run-id': {
         args.runId = value();
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(args.runId)) fail(`--run-id must be a date YYYY-MM-DD, got "${args.runId}"`);
+        if (!isCalendarDate(args.runId)) fail(`--run-id must be a date YYYY-MM-DD (a real calendar day, years 2000-2100), got ${shown(args.runId)}`);
         break;
       }
       case '--jurisdictions': args.jurisdictions = list(); break;
@@ -60,8 +87,7 @@ export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
       case '--entities': args.entities = list(); break;
       case '--summary-json': args.summaryJson = value(); break;
       case '--work-dir': args.workDir = value(); break;
-      case '--help': case '-h': throw Object.assign(new Error(USAGE), { help: true });
-      default: fail(`unknown option ${a}`);
+      default: fail(`unknown option ${a.length > 40 ? `${a.slice(0, 40)}…` : a}`);
     }
   }
   return args;
