@@ -63,8 +63,11 @@ const BOUNDARY = /^[A-Za-z0-9'()+_,\-./:=?]{1,70}$/;
 const MESSAGE_ID = /^<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+>$/;
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-/** RFC 2047: an encoded word is at most 75 characters; "=?UTF-8?B?" + "?=" leaves 63 for base64 = 45 bytes. */
-const ENCODED_WORD_BYTES = 45;
+/**
+ * Bytes of UTF-8 per RFC 2047 encoded word: 39 bytes = 52 base64 characters, a 64-character word, so
+ * "Subject: " + word stays within 78 characters (an encoded word may be at most 75).
+ */
+const ENCODED_WORD_BYTES = 39;
 
 function refuseControls(value: string, what: string, allowTab = false): void {
   if ((allowTab ? CONTROL_BUT_TAB : CONTROL).test(value)) {
@@ -182,7 +185,8 @@ export function buildMimeMessage(msg: MimeMessage): Buffer {
       `Content-Type: ${p.contentType}; name="${p.filename}"`, CRLF,
       `Content-Disposition: attachment; filename="${p.filename}"`, CRLF,
       'Content-Transfer-Encoding: base64', CRLF, CRLF,
-      p.body,
+      // An empty body is still one line: the CRLF before a delimiter belongs to the delimiter (RFC 2046).
+      p.body || CRLF,
     );
   }
   out.push(`${delimiter}--`, CRLF);
