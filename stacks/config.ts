@@ -126,7 +126,10 @@ export const configSchema = z.object({
     reportTypes: z.array(reportType).min(1),
     entities: z.array(z.string().regex(/^[A-Z0-9-]{2,40}$/, 'must be an entity code of [A-Z0-9-]')).min(1),
     mapMaxConcurrency: z.number().int().min(1).max(40),
-    sesIdentity: z.string().min(3),
+    /** SES identity: a domain (reports.example.com) or an email address (the reporting stack needs one of the two). */
+    sesIdentity: z.string().refine((v) => EMAIL.test(v) || /^([a-z0-9-]+\.)+[a-z]{2,}$/i.test(v), {
+      message: 'must be a domain like reports.example.com or an email address',
+    }),
     sourceEmail: email,
     recipients: z.record(jurisdiction, email),
     defaultRecipient: email,

@@ -93,6 +93,15 @@ describe('EventBridge schedules', () => {
   });
 });
 
+describe('values the stacks would refuse at synth', () => {
+  it('reporting.sesIdentity must be a domain or an email address', () => {
+    expect(problems((c) => { c.reporting.sesIdentity = 'xxxxx'; })).toEqual([
+      'reporting.sesIdentity: must be a domain like reports.example.com or an email address (got "xxxxx")',
+    ]);
+    expect(testConfig({ reporting: { sesIdentity: 'reports@bank.net' } }).reporting.sesIdentity).toBe('reports@bank.net');
+  });
+});
+
 describe('placeholders', () => {
   it('one line per placeholder field: account ids, example.* addresses, example organisation', () => {
     const found = placeholderFindings(loadConfig({ env: { PLATFORM_ENV: 'prod' } }));

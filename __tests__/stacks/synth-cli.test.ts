@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { loadConfig, placeholderFindings } from '../../stacks/config';
 import { rawConfig, ROOT } from '../../test-support/config-fixture';
 
 function runSynth(env: Record<string, string>) {
@@ -16,7 +17,10 @@ describe('npm run synth (scripts/synth.mjs)', () => {
   it('writes every stack with no AWS credentials', () => {
     const out = path.join(dir, 'good.out');
     const res = runSynth({ CDKTF_OUT: out, PLATFORM_ENV: 'prod', PLATFORM_BACKEND: 'local', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' });
-    expect(res.stderr).toBe('');
+    // The only stderr output: one warning per placeholder value of config/prod.json.
+    const expected = placeholderFindings(loadConfig({ env: { PLATFORM_ENV: 'prod', PLATFORM_BACKEND: 'local' } })).map((l) => `warning: ${l}`);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(res.stderr.trimEnd().split('\n')).toEqual(expected);
     expect(res.status).toBe(0);
     expect(fs.readdirSync(path.join(out, 'stacks')).sort()).toEqual(['compute', 'data', 'network', 'reporting', 'security-baseline']);
     expect(res.stdout).toMatch(/synthesized 5 stacks into .* in \d+\.\d+ s/);
@@ -36,5 +40,36 @@ describe('npm run synth (scripts/synth.mjs)', () => {
     expect(res.stderr).toContain('cdktf.out left unchanged');
     expect(fs.readdirSync(out)).toEqual(['sentinel']);
     expect(fs.readdirSync(dir).filter((f) => f.includes('staging'))).toEqual([]);
+  });
+
+  it('config that cannot be built (cron hour 25, /28 VPC, public CIDR, both day fields): one line per problem, no stack trace, nothing written', () => {
+    const out = path.join(dir, 'unbuildable.out');
+    const bad = path.join(dir, 'unbuildable.json');
+    const raw = rawConfig() as Record<string, any>;
+    raw.schedules = { nightlyBatch: 'cron(0 25 * * ? *)', dailyReporting: 'cron(0 1 1 * MON *)' };
+    raw.network = { ...raw.network, cidr: '8.8.0.0/28' };
+    fs.writeFileSync(bad, JSON.stringify(raw));
+    const res = runSynth({ CDKTF_OUT: out, PLATFORM_CONFIG: bad });
+    expect(res.status).toBe(1);
+    expect(res.stderr).not.toMatch(/^ {4}at /m);
+    const lines = res.stderr.split('\n').filter((l) => l.startsWith('  - '));
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}- network\.cidr: must be a private range .*RFC 1918/),
+      expect.stringMatching(/^ {2}- network\.cidr: is too small for 3 private subnets/),
+      expect.stringMatching(/^ {2}- schedules\.nightlyBatch: cron hour "25" must be 0-23/),
+      expect.stringMatching(/^ {2}- schedules\.dailyReporting: cron day-of-month "1" and day-of-week "MON": exactly one of them must be \?/),
+    ]);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('PLATFORM_STRICT=1: every placeholder is an error line, exit 1, nothing written', () => {
+    const out = path.join(dir, 'strict.out');
+    const res = runSynth({ CDKTF_OUT: out, PLATFORM_ENV: 'staging', PLATFORM_STRICT: '1' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).not.toMatch(/^ {4}at /m);
+    expect(res.stderr).not.toMatch(/^warning:/m);
+    const count = placeholderFindings(loadConfig({ env: { PLATFORM_ENV: 'staging' } })).length;
+    expect(res.stderr.split('\n').filter((l) => / \[PLATFORM_STRICT=1\]$/.test(l))).toHaveLength(count);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
