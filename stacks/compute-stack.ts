@@ -74,12 +74,15 @@ export class ComputeStack extends PlatformStack {
       orchestrator: fns.functions.orchestrator,
       ingest: fns.functions.ingest,
       jobEvents: fns.functions['job-events'],
+      runDeadline: fns.functions['run-deadline'],
+      deadlineSchedule: sla.deadlineSchedule,
     });
     this.deadLetterQueues = {
       ...fns.deadLetterQueues,
       'nightly-events': this.events.nightly.deadLetterQueue,
       'batch-state-events': this.events.batchStateChange.deadLetterQueue,
       'object-created-events': this.events.objectCreated.deadLetterQueue,
+      'deadline-events': this.events.deadline.deadLetterQueue,
     };
     // Literal names (not tokens) in alarms and the dashboard: they are derived, and stay readable.
     const functionNames = COMPUTE_FUNCTIONS.map((f) => ({ id: f, functionName: this.name(f) }));

@@ -27,6 +27,7 @@ describe('compute stack: Lambda functions', () => {
       'JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'TRANSACTIONS_PER_JOB', 'ENVIRONMENT'],
     ingest: ['INPUT_BUCKET', 'PAYMENT_BUCKET', 'S3_KMS_KEY_ARN', 'TRANSACTIONS_TABLE', 'IDEMPOTENCY_TABLE', 'AUDIT_LOG_TABLE', 'MAX_AMOUNT'],
     'job-events': ['JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'METRICS_NAMESPACE', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
+    'run-deadline': ['JOB_STATUS_TABLE', 'ALERTS_TOPIC_ARN', 'METRICS_NAMESPACE', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
   };
 
   it.each(Object.keys(contractEnv))('%s: built from lambda-src/%s, nodejs22.x, VPC, X-Ray, DLQ, reserved concurrency, contract env', (entry) => {
@@ -105,9 +106,9 @@ describe('compute stack: EventBridge and dead-letter queues', () => {
     expect(s3.detail.$or[1]).toEqual({ bucket: { name: [expect.stringMatching(dataRef('aws_s3_bucket', 'payment-files', 'bucket'))] } });
   });
 
-  it('six DLQs: messaging key, 14-day retention, no SQS redrive into them, TLS-only', () => {
+  it('eight DLQs (one per function, one per EventBridge target): messaging key, 14-day retention, no SQS redrive into them, TLS-only', () => {
     const queues = Object.entries(resources(tf, 'aws_sqs_queue'));
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(8);
     for (const [qid, q] of queues) {
       expect(q.kms_master_key_id).toMatch(dataRef('aws_kms_key', 'messaging-key', 'arn'));
       expect(q.message_retention_seconds).toBe(1209600);
@@ -126,7 +127,7 @@ describe('compute stack: alarms', () => {
   const alarm = (name: string) => byName('aws_cloudwatch_metric_alarm', 'alarm_name', name)[1];
 
   it('every alarm notifies the batch alerts topic and is enabled', () => {
-    expect(alarms).toHaveLength(1 + 6 + 6 + 4 + 1);
+    expect(alarms).toHaveLength(1 + 8 + 8 + 4 + 1);
     for (const a of alarms) {
       expect(a.actions_enabled).toBe(true);
       expect(a.alarm_actions).toEqual([expect.stringMatching(dataRef('aws_sns_topic', 'batch-alerts', 'arn'))]);
@@ -140,7 +141,7 @@ describe('compute stack: alarms', () => {
     });
   });
 
-  it.each(['orchestrator', 'ingest', 'job-events'])('%s: Errors and Throttles on its FunctionName', (entry) => {
+  it.each(['orchestrator', 'ingest', 'job-events', 'run-deadline'])('%s: Errors and Throttles on its FunctionName', (entry) => {
     for (const metric of ['Errors', 'Throttles']) {
       expect(alarm(`finbatch-dev-${entry}-${metric.toLowerCase()}`)).toMatchObject({
         namespace: 'AWS/Lambda', metric_name: metric, dimensions: { FunctionName: `finbatch-dev-${entry}` }, statistic: 'Sum', threshold: 1,
@@ -172,23 +173,41 @@ describe('compute stack: alarms', () => {
     expect(Object.values(resources(all.data, 'aws_dynamodb_table')).map((t) => t.name)).toContain(`finbatch-dev-${purpose}`);
   });
 
-  it('4-hour SLA: NightlyRunCompleted over 24 h, missing = breaching, judged in the hour the window ends', () => {
+  it('4-hour SLA: a schedule at the window end invokes run-deadline; the alarm pages on its NightlyRunLate, no metric arithmetic', () => {
     const a = alarm('finbatch-dev-nightly-run-sla');
     expect(a).toMatchObject({
-      comparison_operator: 'LessThanThreshold', threshold: 1, evaluation_periods: 1, datapoints_to_alarm: 1, treat_missing_data: 'breaching',
+      namespace: 'FinancialBatch', metric_name: 'NightlyRunLate', dimensions: { Environment: 'dev' }, statistic: 'Maximum', period: 300,
+      comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 1, treat_missing_data: 'notBreaching',
     });
+    expect(a.metric_query).toBeUndefined();
+    expect(JSON.stringify(alarms)).not.toMatch(/HOUR\(/);
     expect(a.ok_actions).toBeUndefined();
-    const q = a.metric_query as Json[];
-    expect(q.find((x) => x.id === 'completed')!.metric).toEqual({
-      namespace: 'FinancialBatch', metric_name: 'NightlyRunCompleted', dimensions: { Environment: 'dev' }, stat: 'Maximum', period: 86400,
-    });
-    expect(q.find((x) => x.id === 'filled')).toMatchObject({ expression: 'FILL(completed, 0)', return_data: false });
-    expect(q.find((x) => x.return_data === true)).toMatchObject({ expression: 'IF(HOUR(filled) == 4, filled, 1)' });
+    // The deadline schedule: nightly start 00:00 + 4 h, with a retry policy and its own DLQ, to run-deadline only.
+    const [ruleId, deadlineRule] = byName('aws_cloudwatch_event_rule', 'name', 'finbatch-dev-nightly-deadline');
+    expect(deadlineRule.schedule_expression).toBe('cron(0 4 * * ? *)');
+    const target = Object.values(resources(tf, 'aws_cloudwatch_event_target')).find((t) => t.rule === `\${aws_cloudwatch_event_rule.${ruleId}.name}`)!;
+    const [fnId] = byName('aws_lambda_function', 'function_name', 'finbatch-dev-run-deadline');
+    expect(target.arn).toBe(`\${aws_lambda_function.${fnId}.arn}`);
+    expect(target.retry_policy).toEqual({ maximum_retry_attempts: 8, maximum_event_age_in_seconds: 1800 });
+    const [dlqId] = byName('aws_sqs_queue', 'name', 'finbatch-dev-deadline-events-dlq');
+    expect(target.dead_letter_config).toEqual({ arn: `\${aws_sqs_queue.${dlqId}.arn}` });
+    const permission = Object.values(resources(tf, 'aws_lambda_permission')).find((x) => x.source_arn === `\${aws_cloudwatch_event_rule.${ruleId}.arn}`)!;
+    expect(permission).toMatchObject({ principal: 'events.amazonaws.com', function_name: `\${aws_lambda_function.${fnId}.function_name}` });
+    expect(alarm('finbatch-dev-deadline-events-dlq-depth')).toBeDefined();
+  });
+
+  it('run-deadline: least privilege (GetItem on the job-status table, decrypt, publish to the batch alerts topic)', () => {
+    const roleName = 'finbatch-dev-run-deadline';
+    const policies = Object.values(resources(tf, 'aws_iam_role_policy')).filter((x) => String(x.name).startsWith(roleName));
+    const actions = policies.flatMap((x) => (JSON.parse(x.policy).Statement as Json[]).filter((st) => st.Effect === 'Allow').flatMap((st) => [].concat(st.Action)));
+    expect([...new Set(actions)].sort()).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'kms:Decrypt', 'sns:Publish']));
+    expect(actions.filter((a: string) => /^dynamodb:/.test(a))).toEqual(['dynamodb:GetItem']);
+    expect(actions.filter((a: string) => /^(s3|batch):/.test(a))).toEqual([]);
   });
 
   it('slaWindow derives the check hour from the cron and the window, and refuses schedules it cannot judge', () => {
-    expect(slaWindow('cron(0 0 * * ? *)', 4)).toEqual({ startMinute: 0, windowHours: 4, checkHour: 4 });
-    expect(slaWindow('cron(30 22 * * ? *)', 4)).toEqual({ startMinute: 1350, windowHours: 4, checkHour: 3 });
+    expect(slaWindow('cron(0 0 * * ? *)', 4)).toEqual({ startMinute: 0, windowHours: 4, checkHour: 4, deadlineSchedule: 'cron(0 4 * * ? *)' });
+    expect(slaWindow('cron(30 22 * * ? *)', 4)).toEqual({ startMinute: 1350, windowHours: 4, checkHour: 3, deadlineSchedule: 'cron(30 2 * * ? *)' });
     expect(slaWindow('cron(0 23 ? * * *)', 1)).toMatchObject({ checkHour: 0 });
     expect(() => slaWindow('rate(1 day)', 4)).toThrow(/schedules\.nightlyBatch: .*daily cron/);
     expect(() => slaWindow('cron(0 0 ? * MON-FRI *)', 4)).toThrow(/schedules\.nightlyBatch: .*one fixed daily start time/);
@@ -212,7 +231,7 @@ describe('compute stack: dashboard and outputs', () => {
     const duration = widget(/duration vs the 4-hour window/);
     expect(duration.metrics[0][1]).toBe('NightlyRunDurationSeconds');
     expect(duration.annotations.horizontal).toEqual([expect.objectContaining({ value: 14400, label: '4-hour SLA' })]);
-    expect(widget(/Lambda errors/).metrics.map((m: unknown[]) => m[3])).toEqual(['finbatch-dev-orchestrator', 'finbatch-dev-ingest', 'finbatch-dev-job-events']);
+    expect(widget(/Lambda errors/).metrics.map((m: unknown[]) => m[3])).toEqual(['finbatch-dev-orchestrator', 'finbatch-dev-ingest', 'finbatch-dev-job-events', 'finbatch-dev-run-deadline']);
     const queues = Object.values(resources(tf, 'aws_sqs_queue')).map((q) => q.name).sort();
     expect(widget(/Dead-letter/).metrics.map((m: unknown[]) => m[3]).sort()).toEqual(queues);
     for (const w of body.widgets) expect(w.properties.region).toBe('us-east-1');

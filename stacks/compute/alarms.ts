@@ -8,6 +8,8 @@ export interface SlaWindow {
   windowHours: number;
   /** UTC hour during which the SLA check runs: the first whole hour at or after the window's end. */
   checkHour: number;
+  /** Daily cron at the window's end (nightly start + windowHours), when run-deadline checks the run. */
+  deadlineSchedule: string;
 }
 
 /**
@@ -26,7 +28,11 @@ export function slaWindow(nightlySchedule: string, windowHours: number): SlaWind
   }
   const startMinute = Number(hour) * 60 + Number(minute);
   const endMinute = startMinute + windowHours * 60;
-  return { startMinute, windowHours, checkHour: Math.ceil(endMinute / 60) % 24 };
+  const deadline = endMinute % 1440;
+  return {
+    startMinute, windowHours, checkHour: Math.ceil(endMinute / 60) % 24,
+    deadlineSchedule: `cron(${deadline % 60} ${Math.floor(deadline / 60)} * * ? *)`,
+  };
 }
 
 export interface ComputeAlarmsProps {
@@ -47,7 +53,7 @@ export interface ComputeAlarmsProps {
  * - DynamoDB throttling per table: ReadThrottleEvents + WriteThrottleEvents, whose only dimension is
  *   TableName (ThrottledRequests would also need Operation, so a TableName-only alarm on it never
  *   matches any data: the defect of the source documents);
- * - the 4-hour SLA (see `slaAlarm`).
+ * - the 4-hour SLA: NightlyRunLate from run-deadline (see `slaAlarm`).
  */
 export function createComputeAlarms(scope: Construct, p: ComputeAlarmsProps): Alarm[] {
   const topics = [p.topicArn];
@@ -115,42 +121,27 @@ export function createComputeAlarms(scope: Construct, p: ComputeAlarmsProps): Al
 }
 
 /**
- * The 4-hour SLA: "the nightly run has not completed by the end of its window".
+ * The 4-hour SLA: "the nightly run has not succeeded by the end of its window".
  *
- * job-events emits NightlyRunCompleted = 1 (FinancialBatch, Environment) once every job of a run is
- * terminal; nothing is emitted while a run is late or if it never started. Alarm windows slide, so a
- * plain "no datapoint in the last N hours" alarm cannot express "by 04:00": with N = 4 it would fire
- * every afternoon (the morning's completion has left the window), with N = 24 it would fire early
- * whenever tonight's run is slower than last night's. Instead:
- * - period 86,400 s, one evaluation: each evaluation sees the last 24 hours, which at the check hour
- *   covers the whole of tonight's window (and nothing of last night's run before its window end);
- * - FILL(m, 0) turns "nothing reported" into 0, so a run that never started or never finished breaches;
- * - HOUR() of that 24-hour datapoint equals the current UTC hour (start and end of a 24-hour period
- *   share their hour-of-day), so the expression reports the completion flag only during the check
- *   hour (the first whole hour at or after the window end) and 1 (healthy) at every other hour;
- * - treatMissingData breaching as a second guard if the expression itself returns nothing.
- * The alarm therefore enters ALARM within the first evaluation of the check hour when the run has not
- * completed, and returns to OK an hour later by construction, so only ALARM notifies (an "OK" would
- * wrongly suggest the run finished).
+ * A schedule at the window's end (nightly start + windowHours, `SlaWindow.deadlineSchedule`) invokes
+ * run-deadline, which reads that night's run record and emits NightlyRunLate (FinancialBatch,
+ * Environment) = 1 unless the run SUCCEEDED (late, failed, or never started), 0 otherwise, and
+ * publishes its own alert. This alarm pages on the metric, so a lost SNS publish still pages. It does
+ * not depend on how CloudWatch timestamps a 24-hour datapoint (the old HOUR()-of-a-daily-period
+ * expression did). If run-deadline itself fails, its Errors alarm and DLQ alarm page instead; missing
+ * data is therefore not breaching, and only ALARM notifies (an "OK" five minutes later means nothing).
  */
 function slaAlarm(scope: Construct, p: ComputeAlarmsProps): Alarm {
-  const { checkHour, windowHours } = p.sla;
+  const { deadlineSchedule, windowHours } = p.sla;
   return new Alarm(scope, 'nightly-sla', {
     alarmName: p.name('nightly-run-sla'),
-    description: `Nightly run not completed within its ${windowHours}-hour window (checked ${String(checkHour).padStart(2, '0')}:00-${String((checkHour + 1) % 24).padStart(2, '0')}:00 UTC)`,
-    metric: {
-      metrics: {
-        completed: { namespace: METRICS_NAMESPACE, metricName: 'NightlyRunCompleted', dimensions: { Environment: p.environment }, statistic: 'Maximum' },
-      },
-      intermediate: { filled: 'FILL(completed, 0)' },
-      expression: `IF(HOUR(filled) == ${checkHour}, filled, 1)`,
-      label: 'Nightly run completed within the window',
-    },
-    periodSeconds: 86400,
+    description: `Nightly run not succeeded at the end of its ${windowHours}-hour window (run-deadline, ${deadlineSchedule} UTC)`,
+    metric: { namespace: METRICS_NAMESPACE, metricName: 'NightlyRunLate', dimensions: { Environment: p.environment }, statistic: 'Maximum' },
+    periodSeconds: 300,
     evaluationPeriods: 1,
     threshold: 1,
-    comparison: 'LessThanThreshold',
-    treatMissingData: 'breaching',
+    comparison: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
     alarmTopicArns: [p.topicArn],
     notifyOnOk: false,
   });

@@ -14,7 +14,7 @@ import type { DataStack } from '../data-stack';
 export const METRICS_NAMESPACE = 'FinancialBatch';
 
 /** The compute stack's Lambda entries (lambda-src/<entry>/index.ts). */
-export const COMPUTE_FUNCTIONS = ['orchestrator', 'ingest', 'job-events'] as const;
+export const COMPUTE_FUNCTIONS = ['orchestrator', 'ingest', 'job-events', 'run-deadline'] as const;
 export type ComputeFunction = typeof COMPUTE_FUNCTIONS[number];
 
 export interface FunctionsProps {
@@ -49,7 +49,7 @@ interface FunctionSpec {
 }
 
 /**
- * The orchestrator, ingest and job-events Lambdas: each with its own role holding only concrete ARNs
+ * The orchestrator, ingest, job-events and run-deadline Lambdas: each with its own role holding only concrete ARNs
  * (the one exception, Batch's Describe/List, is commented), its own KMS-encrypted log group, VPC
  * placement in the private subnets, X-Ray, reserved concurrency and an SQS dead-letter queue for
  * asynchronous invocations (schedule, S3 events, Batch events are all async).
@@ -144,6 +144,27 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
         tableStatement('JobStatus', data.jobStatusTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], true),
         tableStatement('AuditLog', data.auditLogTable, ['dynamodb:PutItem']),
         data.dynamoKey.useStatement('DynamoDbKey'),
+        publishStatement('PublishBatchAlerts', [data.batchAlertsTopic]),
+        messagingKeyUse,
+      ],
+    },
+    'run-deadline': {
+      description: 'End of the nightly window: alerts and emits NightlyRunLate unless the run succeeded',
+      timeoutSeconds: 60,
+      memoryMb: 256,
+      // One check a day; 1 keeps a replayed schedule from racing itself.
+      reservedConcurrency: 1,
+      environment: {
+        JOB_STATUS_TABLE: data.jobStatusTable.name,
+        ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
+        METRICS_NAMESPACE,
+        BATCH_WINDOW_HOURS: String(cfg.batch.windowHours),
+        ENVIRONMENT: cfg.environment,
+      },
+      statements: [
+        // Reads the run record only (GetItem on the table itself, no index).
+        tableStatement('RunRecord', data.jobStatusTable, ['dynamodb:GetItem']),
+        data.dynamoKey.decryptStatement('DynamoDbKeyRead'),
         publishStatement('PublishBatchAlerts', [data.batchAlertsTopic]),
         messagingKeyUse,
       ],

@@ -17,6 +17,9 @@ export interface EventWiringProps {
   readonly orchestrator: NodejsFunction;
   readonly ingest: NodejsFunction;
   readonly jobEvents: NodejsFunction;
+  /** Checks the run at the end of its window (`deadlineSchedule`, nightly start + windowHours). */
+  readonly runDeadline: NodejsFunction;
+  readonly deadlineSchedule: string;
 }
 
 export interface EventRoute {
@@ -30,6 +33,7 @@ export interface EventWiring {
   readonly nightly: EventRoute;
   readonly batchStateChange: EventRoute;
   readonly objectCreated: EventRoute;
+  readonly deadline: EventRoute;
 }
 
 /** Event patterns as typed objects (rendered with JSON.stringify). */
@@ -52,7 +56,8 @@ export function objectCreatedPattern(inputBucket: string, paymentBucket: string)
 }
 
 /**
- * EventBridge wiring of the nightly run: the schedule and on-demand start of the orchestrator, Batch
+ * EventBridge wiring of the nightly run: the schedule and on-demand start of the orchestrator, the
+ * deadline schedule of run-deadline at the window's end, Batch
  * job state changes of this queue to job-events, and S3 "Object Created" (native bucket → EventBridge
  * notifications, no custom resource) to ingest. Every target has a retry policy and its own DLQ, and
  * each function accepts invocations only from its rule (aws:SourceArn on the Lambda permission).
@@ -98,10 +103,17 @@ export function createEventWiring(scope: Construct, p: EventWiringProps): EventW
     description: 'New transaction and payment files',
     eventPattern: JSON.stringify(objectCreatedPattern(p.inputBucketName, p.paymentBucketName)),
   });
+  const deadlineRule = new CloudwatchEventRule(scope, 'deadline-schedule', {
+    name: p.name('nightly-deadline'),
+    description: 'End of the nightly window: run-deadline checks that the run succeeded',
+    scheduleExpression: p.deadlineSchedule,
+  });
   return {
     // A missed start eats into the 4-hour window: give up after 30 minutes and let the DLQ alarm page.
     nightly: route('nightly', nightlyRule, p.orchestrator, { attempts: 8, maxAgeSeconds: 1800 }),
     batchStateChange: route('batch-state', batchRule, p.jobEvents, { attempts: 24, maxAgeSeconds: 3600 }),
     objectCreated: route('object-created', objectRule, p.ingest, { attempts: 24, maxAgeSeconds: 3600 }),
+    // A deadline check that cannot run within 30 minutes is itself an incident: the DLQ alarm pages.
+    deadline: route('deadline', deadlineRule, p.runDeadline, { attempts: 8, maxAgeSeconds: 1800 }),
   };
 }
