@@ -35,7 +35,8 @@ function findBinary(name: string): string {
   throw new Error(`${name} not found: install Debian's mariadb-server (.ci/run does)`);
 }
 
-export async function startMariaDb(options: { database?: string; timeoutMs?: number } = {}): Promise<MariaDbServer> {
+/** `bufferPoolMb`: InnoDB buffer pool (default 32 MB, enough for tests; benchmarks loading a million rows want more). */
+export async function startMariaDb(options: { database?: string; timeoutMs?: number; bufferPoolMb?: number } = {}): Promise<MariaDbServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mariadb-test-'));
   const dataDir = path.join(dir, 'data');
   const port = await freePort();
@@ -58,7 +59,7 @@ export async function startMariaDb(options: { database?: string; timeoutMs?: num
       '--no-defaults', '--user=root', `--datadir=${dataDir}`, `--socket=${path.join(dir, 'sock')}`, `--port=${port}`,
       '--bind-address=127.0.0.1', `--pid-file=${path.join(dir, 'pid')}`, `--log-error=${errLog}`,
       '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci', '--skip-name-resolve',
-      '--innodb-buffer-pool-size=32M', '--performance-schema=OFF',
+      `--innodb-buffer-pool-size=${options.bufferPoolMb ?? 32}M`, '--performance-schema=OFF',
     ], { stdio: 'ignore' });
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -17,6 +17,7 @@ import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { buildWorkflowDefinition } from '../../stacks/reporting/workflow-definition';
 import { generate, Manifest } from '../generate-transactions';
 import { previousBusinessDay } from '../../domain/reporting/report';
+import { parseCommit, shardDirsOf, SUMMARY, verifyAccepted } from '../../lambda-src/shared/shard-outputs';
 import { AslInterpreter } from './asl-interpreter';
 import type { Json } from './asl-paths';
 import { batchJobEvents, SentReport, sesDeliveredEvent } from './events';
@@ -186,10 +187,22 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
     return { value: undefined, detail: `${sent} event(s)` };
   });
   const after = await submittedJobs(ddb, batch, n.tables.jobStatus, o.runId);
-  const shardSummaries: ChainResult['shardSummaries'] = [];
-  for (const key of (await listKeys(s3, n.buckets.processed, `processed/${o.runId}/`)).filter((k) => k.endsWith('/summary.json'))) {
-    shardSummaries.push(JSON.parse(await bodyText(s3, n.buckets.processed, key)));
-  }
+  // Shard outputs are used only when committed and intact, as the loader uses them: summary.json
+  // present, accepted.jsonl with exactly the bytes and SHA-256 it records. A mismatch stops the run.
+  const shardSummaries = await progress.stage('verify', 'shard outputs against their summary.json (bytes, SHA-256)', async () => {
+    const { committed, uncommitted } = shardDirsOf(await listKeys(s3, n.buckets.processed, `processed/${o.runId}/`));
+    const summaries: ChainResult['shardSummaries'] = [];
+    let lines = 0;
+    for (const dir of committed) {
+      const text = await bodyText(s3, n.buckets.processed, `${dir}/${SUMMARY}`);
+      const shard = parseCommit(dir, text);
+      const res = await s3.send(new GetObjectCommand({ Bucket: n.buckets.processed, Key: shard.acceptedKey }));
+      lines += await verifyAccepted(res.Body as unknown as AsyncIterable<Uint8Array>, shard);
+      summaries.push(JSON.parse(text));
+    }
+    const note = uncommitted.length ? `; ${uncommitted.length} shard(s) without summary.json ignored` : '';
+    return { value: summaries, detail: `${committed.length} shard(s) verified, ${lines.toLocaleString('en-US')} accepted line(s)${note}`, count: lines };
+  });
   const result: ChainResult = { manifest, inputKey, inputBytes, jobs: orchestrated.jobs, children, jobItems: after.items, runRecord: after.run, shardSummaries, sent: [], confirmations: [] };
 
   // 5. Reporting database: schema, then the run's accepted records.

@@ -1,0 +1,60 @@
+/**
+ * Commit-marker and integrity rules for shard outputs, shared by the report loader and the local run.
+ */
+import * as crypto from 'crypto';
+import { parseCommit, shardDirsOf, verifiedLines, verifyAccepted } from '../../lambda-src/shared/shard-outputs';
+
+const DIR = 'processed/2026-11-20/job-a/shard-0-of-2';
+const body = Buffer.from('{"a":1}\n{"b":"é"}\n', 'utf8');
+const sha = crypto.createHash('sha256').update(body).digest('hex');
+const summary = (outputs: Record<string, unknown>) => JSON.stringify({ schemaVersion: 1, outputs: { acceptedBytes: body.length, acceptedSha256: sha, ...outputs } });
+/** The body in chunks that split the two-byte "é" and the lines. */
+async function* chunks(buf: Buffer, size = 3): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+describe('shard outputs', () => {
+  it('splits a run into committed shards (summary.json present) and uncommitted ones', () => {
+    expect(shardDirsOf([
+      `${DIR}/accepted.jsonl`, `${DIR}/rejects.jsonl`, `${DIR}/summary.json`,
+      'processed/2026-11-20/job-a/shard-1-of-2/accepted.jsonl',
+      'processed/2026-11-20/job-b/shard-0-of-1/summary.json',
+      'processed/2026-11-20/job-c/notes.txt',
+    ])).toEqual({
+      committed: ['processed/2026-11-20/job-a/shard-0-of-2', 'processed/2026-11-20/job-b/shard-0-of-1'],
+      uncommitted: ['processed/2026-11-20/job-a/shard-1-of-2'],
+    });
+  });
+
+  it('reads the commit record; refuses a summary without a byte count or SHA-256', () => {
+    expect(parseCommit(DIR, summary({}))).toEqual({ dir: DIR, acceptedKey: `${DIR}/accepted.jsonl`, acceptedBytes: body.length, acceptedSha256: sha });
+    expect(() => parseCommit(DIR, summary({ acceptedSha256: undefined }))).toThrow(/acceptedSha256/);
+    expect(() => parseCommit(DIR, summary({ acceptedSha256: sha.toUpperCase() }))).toThrow(/acceptedSha256/);
+    expect(() => parseCommit(DIR, summary({ acceptedBytes: -1 }))).toThrow(/acceptedBytes/);
+    expect(() => parseCommit(DIR, summary({ acceptedBytes: '17' }))).toThrow(/acceptedBytes/);
+    expect(() => parseCommit(DIR, '{')).toThrow(/not JSON/);
+    expect(() => parseCommit(DIR, '{}')).toThrow(/no outputs/);
+  });
+
+  it('yields the lines of a matching file, decoding characters split across chunks', async () => {
+    const lines: string[] = [];
+    for await (const l of verifiedLines(chunks(body), parseCommit(DIR, summary({})))) lines.push(`${l.n}:${l.line}`);
+    expect(lines).toEqual(['1:{"a":1}', '2:{"b":"é"}']);
+    expect(await verifyAccepted(chunks(body, 1), parseCommit(DIR, summary({})))).toBe(2);
+  });
+
+  it('refuses a file whose bytes or SHA-256 differ from the commit record', async () => {
+    const tampered = Buffer.from(body.toString('utf8').replace('1', '2'), 'utf8');
+    await expect(verifyAccepted(chunks(tampered), parseCommit(DIR, summary({})))).rejects.toThrow(expect.objectContaining({ name: 'PermanentError', message: expect.stringMatching(/SHA-256 differs/) }));
+    await expect(verifyAccepted(chunks(Buffer.concat([body, Buffer.from('{"c":3}\n')])), parseCommit(DIR, summary({})))).rejects.toThrow(/longer than the 19 bytes/);
+    await expect(verifyAccepted(chunks(body.subarray(0, 8)), parseCommit(DIR, summary({})))).rejects.toThrow(/8 bytes, its summary.json recorded 19/);
+  });
+
+  it('holds back a last line without a newline until the file is verified', async () => {
+    const noNewline = body.subarray(0, body.length - 1);
+    const shard = parseCommit(DIR, summary({ acceptedBytes: noNewline.length, acceptedSha256: 'b'.repeat(64) }));
+    const seen: string[] = [];
+    await expect((async () => { for await (const l of verifiedLines(chunks(noNewline), shard)) seen.push(l.line); })()).rejects.toThrow(/SHA-256 differs/);
+    expect(seen).toEqual(['{"a":1}']);
+  });
+});
