@@ -103,7 +103,7 @@ export class ReportingStack extends PlatformStack {
     // The loader runs when the nightly batch run completes: it subscribes to job-events' RUN_COMPLETED
     // notification on the data stack's batch-alerts topic (listening keeps reporting independent of
     // compute: no reference to the compute stack, so the stack graph stays a DAG).
-    new LambdaPermission(this, 'loader-from-batch-alerts', {
+    const loaderPermission = new LambdaPermission(this, 'loader-from-batch-alerts', {
       statementId: 'AllowBatchAlertsTopic',
       action: 'lambda:InvokeFunction',
       functionName: this.functions.loader.functionName,
@@ -116,8 +116,10 @@ export class ReportingStack extends PlatformStack {
       endpoint: this.functions.loader.arn,
       filterPolicyScope: 'MessageAttributes',
       filterPolicy: JSON.stringify({ event: ['RUN_COMPLETED'] }),
+      // SNS may invoke the loader only once the permission exists.
+      dependsOn: [loaderPermission],
     });
-    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue.arn, deliveryEventsRule);
+    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, deliveryEventsRule);
 
     new MigrationsOnDeploy(this, 'migrations', {
       fn: this.functions.migrate,

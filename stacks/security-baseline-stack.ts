@@ -72,6 +72,7 @@ export class SecurityBaselineStack extends PlatformStack {
       bucketName: `${this.name('audit-trail')}-${this.accountId}`,
       kmsKeyArn: this.auditKey.arn,
       accessLogBucket: this.accessLogBucket.name,
+      accessLogGrant: this.accessLogBucket.policy,
       accountId: this.accountId,
       retentionDays: cfg.retention.auditLogDays,
       objectLock: cfg.security.objectLock,

@@ -71,6 +71,7 @@ describe('security baseline with all singletons adopted', () => {
       expect(ruleTargets.map((t) => t.arn)).toEqual([topicArn]);
     }
     expect(CIS_EVENT_PATTERNS.UnauthorizedApiCalls).toEqual({
+      source: [{ prefix: 'aws.' }],
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: { errorCode: [{ suffix: 'UnauthorizedOperation' }, { prefix: 'AccessDenied' }] },
     });

@@ -76,6 +76,8 @@ export function createEventWiring(scope: Construct, p: EventWiringProps): EventW
       arn: fn.arn,
       retryPolicy: { maximumRetryAttempts: retry.attempts, maximumEventAgeInSeconds: retry.maxAgeSeconds },
       deadLetterConfig: { arn: deadLetterQueue.arn },
+      // The queue must admit this rule before the target names it (first apply included).
+      dependsOn: [deadLetterQueue.policy],
     });
     new LambdaPermission(scope, `${id}-invoke`, {
       statementId: 'AllowEventBridgeRule',

@@ -35,6 +35,8 @@ export class DeadLetterQueue extends Construct {
   /** The configured (literal) name, for alarm dimensions and dashboards that must not wait on a token. */
   readonly queueName: string;
   readonly url: string;
+  /** The grant an EventBridge target's dead-letter config needs: targets depend on it. */
+  readonly policy: SqsQueuePolicy;
 
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps) {
     super(scope, id);
@@ -78,7 +80,7 @@ export class DeadLetterQueue extends Construct {
         },
       });
     }
-    new SqsQueuePolicy(this, 'policy', { queueUrl: this.queue.url, policy: renderPolicy(statements) });
+    this.policy = new SqsQueuePolicy(this, 'policy', { queueUrl: this.queue.url, policy: renderPolicy(statements) });
   }
 
   /** Identity-policy statement for an operator/redrive role that inspects and drains this queue. */

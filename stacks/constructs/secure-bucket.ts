@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
@@ -37,6 +38,12 @@ export interface SecureBucketProps {
   readonly encryption: BucketEncryption;
   /** Target bucket for S3 server access logs; required unless this is the access-log bucket itself. */
   readonly accessLogBucket?: string;
+  /**
+   * The target bucket's policy granting logging.s3.amazonaws.com, when it is in the same stack: S3
+   * validates the grant when logging is configured, so the logging configuration waits for it. (A
+   * target in another stack exists before this stack is applied.)
+   */
+  readonly accessLogGrant?: ITerraformDependable;
   readonly lifecycleRules: LifecycleRule[];
   /** WORM retention in compliance mode (bucket must be created with it; cannot be added later). */
   readonly objectLock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; days: number };
@@ -123,6 +130,7 @@ export class SecureBucket extends Construct {
         bucket: this.bucket.id,
         targetBucket: props.accessLogBucket,
         targetPrefix: `${props.bucketName}/`,
+        dependsOn: props.accessLogGrant ? [props.accessLogGrant] : undefined,
       });
     }
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {

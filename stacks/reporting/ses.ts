@@ -5,6 +5,7 @@
  * so "confirmed" means SES saw the recipient's server accept (or refuse) the message.
  */
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { partitionOf } from '../platform-stack';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
 import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
@@ -84,7 +85,7 @@ export class ReportingEmail extends Construct {
    * Rule for this configuration set's delivery events -> `fn`, with retries and a DLQ (whose queue policy
    * must admit exactly this rule: DeadLetterQueue `eventBridgeRuleArns`).
    */
-  routeEventsTo(fn: NodejsFunction, deadLetterQueueArn: string, ruleName: string): CloudwatchEventRule {
+  routeEventsTo(fn: NodejsFunction, deadLetterQueue: { arn: string; policy: ITerraformDependable }, ruleName: string): CloudwatchEventRule {
     const rule = new CloudwatchEventRule(this, 'delivery-events', {
       name: ruleName,
       description: 'SES delivery/bounce/complaint/reject events of the report configuration set -> report-confirm',
@@ -98,7 +99,9 @@ export class ReportingEmail extends Construct {
       rule: rule.name,
       arn: fn.arn,
       retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 },
-      deadLetterConfig: { arn: deadLetterQueueArn },
+      deadLetterConfig: { arn: deadLetterQueue.arn },
+      // The queue must admit this rule before the target names it (first apply included).
+      dependsOn: [deadLetterQueue.policy],
     });
     new LambdaPermission(this, 'delivery-events-invoke', {
       statementId: 'AllowSesDeliveryEvents',

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { PolicyStatement } from '../constructs/policy';
 
@@ -9,6 +10,8 @@ export interface AuditBucketProps {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
   readonly accessLogBucket: string;
+  /** The access-log bucket's policy (same stack): logging is configured only after it grants S3 logging. */
+  readonly accessLogGrant?: ITerraformDependable;
   readonly accountId: string;
   /** Days objects are kept (>= 2557, 7 years); Glacier after 90 days. */
   readonly retentionDays: number;
@@ -76,6 +79,7 @@ export function createAuditBucket(scope: Construct, id: string, p: AuditBucketPr
     bucketName: p.bucketName,
     encryption: { kmsKeyArn: p.kmsKeyArn },
     accessLogBucket: p.accessLogBucket,
+    accessLogGrant: p.accessLogGrant,
     lifecycleRules: [{
       id: 'glacier-then-expire',
       transitions: [{ days: 90, storageClass: 'GLACIER' }],
