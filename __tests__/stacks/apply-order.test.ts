@@ -12,7 +12,6 @@
 import { synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { allReferences, elements, Stacks } from '../../scripts/verify/stacks';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const variants = {
