@@ -9,8 +9,8 @@
  * (RECIPIENTS_JSON per jurisdiction, DEFAULT_RECIPIENT otherwise), never from code.
  *
  * The payload's `isValid` is not trusted on its own. Before sending, the stored object is read and
- * hashed (REPORTS_BUCKET only); the email goes out only when that SHA-256 equals the payload's and the
- * `validated-sha256` tag report-validate put on that very object version after checking it against
+ * hashed (only in REPORTS_BUCKET when that is set); the email goes out only when that SHA-256 equals
+ * the payload's and the `validated-sha256` tag report-validate put on that very object version after checking it against
  * report_log. An object changed after validation (a new version has no tag, or other bytes) or a
  * payload for a report that was never validated is refused with PermanentError and nothing is sent.
  * The check runs inside the send-once function: a repeat of a completed send returns ALREADY_SENT.
@@ -19,7 +19,7 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { dynamo, ses } from '../shared/clients';
-import { jsonEnv, requireEnv } from '../shared/env';
+import { jsonEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation, ValidationResult } from '../shared/report-payloads';
@@ -88,7 +88,12 @@ function sendOnce() {
  * and to the permit report-validate tagged on that version after comparing it with report_log.
  */
 export async function requireDeliveryPermit(report: GenerateResult): Promise<void> {
-  if (report.bucket !== requireEnv('REPORTS_BUCKET')) throw new PermanentError(`report ${report.reportId}: report.bucket must be the reports bucket (REPORTS_BUCKET)`);
+  // Defence in depth: the role can read only the reports bucket and only validate can tag there; with
+  // REPORTS_BUCKET set, another bucket is refused before any read.
+  const reportsBucket = optionalEnv('REPORTS_BUCKET');
+  if (reportsBucket !== undefined && report.bucket !== reportsBucket) {
+    throw new PermanentError(`report ${report.reportId}: report.bucket must be the reports bucket (REPORTS_BUCKET)`);
+  }
   const stored = await hashObject(report.bucket, report.key);
   if (stored.sha256 !== report.sha256) {
     throw new PermanentError(`report ${report.reportId}: the stored object does not match the payload SHA-256 (changed after validation?): refusing to deliver`);

@@ -224,7 +224,6 @@ export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: Lo
     'report-generate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports, REPORTS_KMS_KEY_ARN: n.keys.s3 },
     'report-validate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports },
     'report-deliver': {
-      REPORTS_BUCKET: n.buckets.reports,
       ENVIRONMENT: cfg.environment, SOURCE_EMAIL: cfg.reporting.sourceEmail, SES_CONFIGURATION_SET: n.sesConfigurationSet,
       RECIPIENTS_JSON: JSON.stringify(cfg.reporting.recipients), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
     },
