@@ -10,8 +10,8 @@
  *
  * The payload's `isValid` is not trusted on its own. Before sending, the stored object is read and
  * hashed (only in REPORTS_BUCKET when that is set); the email goes out only when that SHA-256 equals
- * the payload's and the `validated-sha256` tag report-validate put on that very object version after checking it against
- * report_log. An object changed after validation (a new version has no tag, or other bytes) or a
+ * the payload's and the `validated-sha256` tag report-validate put on that very object version after
+ * checking it against report_log. An object changed after validation (a new version has no tag, or other bytes) or a
  * payload for a report that was never validated is refused with PermanentError and nothing is sent.
  * The check runs inside the send-once function: a repeat of a completed send returns ALREADY_SENT.
  */
