@@ -256,6 +256,18 @@ describe('report-generate and report-validate', () => {
     expect(rows).toEqual([{ status: 'VALIDATION_FAILED', validation_errors: JSON.stringify(v.errors) }]);
   });
 
+  test('a report with thousands of findings records and returns a bounded list with the count', async () => {
+    const values = Array.from({ length: 3000 }, (_, i) => `('MANY-${i}', 'ACC-1', 'ENTITY-MANY', 1.0000, 100, 'EUR', '2026-11-20 09:00:00.000', NULL, 'EU', 'TRANSACTION', 'r')`).join(', ');
+    await fx.db.query(`INSERT INTO \`${fx.db.database}\`.transactions (transaction_id, account_id, entity_id, amount, amount_minor, currency, \`timestamp\`, counterparty, jurisdiction, report_type, run_id) VALUES ${values}`);
+    const v = await validate(await generate(item('EU', 'ENTITY-MANY')));
+    expect(v.isValid).toBe(false);
+    expect(v.errors).toHaveLength(41);
+    expect(v.errors[40]).toBe('TRUNCATED: 2960 more finding(s) not listed (3000 in total)');
+    expect(Buffer.byteLength(JSON.stringify(v), 'utf8')).toBeLessThan(32 * 1024);
+    const [row] = await fx.db.query<Array<{ status: string; validation_errors: string }>>(`SELECT status, validation_errors FROM \`${fx.db.database}\`.report_log WHERE report_id = 'EU-TRANSACTION-ENTITY-MANY-2026-11-20'`);
+    expect(row).toEqual({ status: 'VALIDATION_FAILED', validation_errors: JSON.stringify(v.errors) });
+  });
+
   test('a report changed after generation fails validation on its SHA-256', async () => {
     const result = await generate(item('APAC', 'ENTITY-G'));
     const head = await fx.s3.send(new HeadObjectCommand({ Bucket: REPORTS_BUCKET, Key: result.key }));

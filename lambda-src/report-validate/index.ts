@@ -20,10 +20,23 @@ import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { parseGenerateResult, sqlNow, ValidationResult } from '../shared/report-payloads';
 import { putTags } from '../shared/s3-object';
+import { safeText } from '../shared/safe-text';
 
 const logger = createLogger('report-validate');
 export const REPORT_VALIDATED_TAG = 'validated-sha256';
 const MAX_REPORT_BYTES = 512 * 1024 * 1024;
+/**
+ * Findings kept per list: they are stored in a TEXT column (64 KB) and travel in the workflow's state
+ * (256 KB), so a report with a million bad rows lists the first ones and counts the rest.
+ */
+export const MAX_FINDINGS = 40;
+const MAX_FINDING_BYTES = 512;
+
+export function boundFindings(list: string[]): string[] {
+  const kept = list.slice(0, MAX_FINDINGS).map((f) => safeText(f, MAX_FINDING_BYTES) ?? '');
+  if (list.length > MAX_FINDINGS) kept.push(`TRUNCATED: ${list.length - MAX_FINDINGS} more finding(s) not listed (${list.length} in total)`);
+  return kept;
+}
 
 /** validated_at changes only when the outcome does, so a re-run with the same outcome changes nothing. */
 const UPDATE = `UPDATE report_log SET
@@ -77,8 +90,10 @@ export const handler = async (event: unknown): Promise<ValidationResult> => {
   }
   const isValid = errors.length === 0;
   const status = isValid ? 'VALIDATED' : 'VALIDATION_FAILED';
-  const errorsJson = JSON.stringify(errors);
-  const warningsJson = JSON.stringify(warnings);
+  const errorList = boundFindings(errors);
+  const warningList = boundFindings(warnings);
+  const errorsJson = JSON.stringify(errorList);
+  const warningsJson = JSON.stringify(warningList);
   await withConnection(`report-validate ${input.reportId}`, async (conn) => {
     const [res] = await conn.query(UPDATE, [status, errorsJson, warningsJson, sqlNow(), status, errorsJson, warningsJson, input.reportId]);
     if ((res as { affectedRows: number }).affectedRows === 0) {
@@ -92,5 +107,5 @@ export const handler = async (event: unknown): Promise<ValidationResult> => {
   // (`none`, not an empty tag set: one PutObjectTagging permission covers both, and it reads as revoked.)
   else if (row.s3_bucket === input.bucket && row.s3_key === input.key) await putTags(bucket, input.key, versionId, { [REPORT_VALIDATED_TAG]: 'none' });
   logger.info('report validated', { reportId: input.reportId, isValid, errors: errors.length, warnings: warnings.length });
-  return { reportId: input.reportId, isValid, errors, warnings };
+  return { reportId: input.reportId, isValid, errors: errorList, warnings: warningList };
 };
