@@ -58,7 +58,7 @@ function bucketGrant(tf: TfJson, bucketAddress: string, service: string): string
   return hit && `aws_s3_bucket_policy.${hit[0]}`;
 }
 
-function bucketOfName(tf: TfJson, value: unknown): string | undefined {
+function bucketOfName(value: unknown): string | undefined {
   const ref = resourceRef(value);
   return ref?.startsWith('aws_s3_bucket.') ? ref : undefined;
 }
@@ -83,18 +83,18 @@ describe.each(Object.entries(variants))('%s: every resource AWS validates agains
     };
     for (const [name, c] of Object.entries(tf.resource?.aws_s3_bucket_logging ?? {})) {
       const address = `aws_s3_bucket_logging.${name}`;
-      const target = bucketOfName(tf, c.target_bucket);
+      const target = bucketOfName(c.target_bucket);
       if (target) need(address, bucketGrant(tf, target, 'logging.s3.amazonaws.com'), 'target bucket policy granting logging.s3.amazonaws.com');
       else if (remoteRef(c.target_bucket)) remoteGrant(address, c.target_bucket, 'logging.s3.amazonaws.com');
       else problems.push(`${stack}:${address}: target bucket ${String(c.target_bucket)} not found`);
     }
     for (const [name, c] of Object.entries(tf.resource?.aws_cloudtrail ?? {})) {
       const address = `aws_cloudtrail.${name}`;
-      need(address, bucketGrant(tf, bucketOfName(tf, c.s3_bucket_name) ?? '', 'cloudtrail.amazonaws.com'), 'bucket policy granting cloudtrail.amazonaws.com');
+      need(address, bucketGrant(tf, bucketOfName(c.s3_bucket_name) ?? '', 'cloudtrail.amazonaws.com'), 'bucket policy granting cloudtrail.amazonaws.com');
       need(address, resourceRef(c.kms_key_id), 'KMS key (key policy)');
     }
     for (const [name, c] of Object.entries(tf.resource?.aws_config_delivery_channel ?? {})) {
-      need(`aws_config_delivery_channel.${name}`, bucketGrant(tf, bucketOfName(tf, c.s3_bucket_name) ?? '', 'config.amazonaws.com'), 'bucket policy granting config.amazonaws.com');
+      need(`aws_config_delivery_channel.${name}`, bucketGrant(tf, bucketOfName(c.s3_bucket_name) ?? '', 'config.amazonaws.com'), 'bucket policy granting config.amazonaws.com');
     }
     const queuePolicyOf = (queueArn: unknown): string | undefined => {
       const queue = resourceRef(queueArn);

@@ -3,7 +3,7 @@
  * hand-written contract-conformant workflow and on deliberately broken ones.
  */
 import { checkStateMachines } from '../../scripts/verify/asl';
-import { runWorkflowPaths } from '../../scripts/verify/workflow-paths';
+import { resultsNeeded, ROLES, runWorkflowPaths, sampleItemsForMoto } from '../../scripts/verify/workflow-paths';
 import type { Stacks } from '../../scripts/verify/stacks';
 import { goodStacks, mutate } from './fixtures';
 
@@ -104,5 +104,27 @@ describe('workflow paths on moto', () => {
     expect(m).toMatch(/Deliver: Retry must cover RetryableError/);
     expect(m).toMatch(/Deliver: no Catch/);
     expect((await runWorkflowPaths(goodStacks(), [])).findings[0].message).toMatch(/no state machine invokes the reporting handlers/);
+  });
+});
+
+describe('workflow paths at prod scale', () => {
+  const items = ['EU', 'US', 'UK', 'APAC'].flatMap((jurisdiction) => ['TRANSACTION', 'POSITION', 'COLLATERAL', 'MARGIN']
+    .flatMap((reportType) => Array.from({ length: 125 }, (_, i) => ({ jurisdiction, reportType, entityId: `ENTITY-${String(i + 1).padStart(3, '0')}` }))));
+  const definition = { StartAt: 'Build', States: { Build: { Type: 'Pass', Result: { items }, ResultPath: '$.work', Next: 'Map' }, Map: { Type: 'Map', ItemsPath: '$.work.items', End: true } } };
+
+  test('2,000 report items are executed as one per (jurisdiction, report type), every value covered', () => {
+    const sample = sampleItemsForMoto(definition);
+    expect(sample.items).toBe(2000);
+    expect(sample.executed).toBe(16);
+    const kept = (sample.definition.States.Build.Result as { items: typeof items }).items;
+    expect(new Set(kept.map((i) => `${i.jurisdiction}/${i.reportType}`)).size).toBe(16);
+    // The synthesized definition itself is untouched (ASL validation runs on it as is).
+    expect(definition.States.Build.Result.items).toHaveLength(2000);
+  });
+
+  test('a small list runs whole, and the canned results always cover every invoke', () => {
+    const small = { ...definition, States: { ...definition.States, Build: { ...definition.States.Build, Result: { items: items.slice(0, 32) } } } };
+    expect(sampleItemsForMoto(small).executed).toBe(32);
+    expect(resultsNeeded(16)).toBeGreaterThanOrEqual(16 * ROLES.length);
   });
 });

@@ -80,7 +80,7 @@ export function collectPolicies(stacks: Stacks): { docs: PolicyDoc[]; findings: 
   return { docs, findings };
 }
 
-export interface LintResult { findings: Finding[]; linted: number; suppressed: { id: string; issue: string; reason: string }[]; stale: unknown[] }
+export interface LintResult { findings: Finding[]; linted: number; suppressed: { id: string; issue: string; detail: unknown; reason: string }[]; stale: unknown[] }
 
 export function lintPolicies(stacks: Stacks, suppressions = DEFAULT_SUPPRESSIONS): LintResult {
   const { docs, findings } = collectPolicies(stacks);
