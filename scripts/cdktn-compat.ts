@@ -420,9 +420,11 @@ function npmViewJson<T>(spec: string, field: string): T | undefined {
 }
 
 function checkRegistry(): void {
-  const res = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 30000, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  const res = spawnSync('npm', ['ping', '--fetch-retries=1', '--fetch-timeout=20000'],
+    { encoding: 'utf8', timeout: 45000, env: { ...process.env, npm_config_update_notifier: 'false' } });
   if (res.status !== 0) {
-    throw new StepError(`the npm registry is not reachable (npm ping ${res.error ? res.error.message : `exit ${res.status}`}).\n`
+    const why = res.error ? (/ETIMEDOUT/.test(res.error.message) ? 'no answer within 45 s' : res.error.message) : `exit ${res.status}`;
+    throw new StepError(`the npm registry is not reachable (npm ping: ${why}).\n`
       + 'This check downloads cdktn and @cdktn/provider-aws; run it where the npm registry can be reached.\n'
       + lastLines(`${res.stdout ?? ''}\n${res.stderr ?? ''}`, 8));
   }
@@ -440,7 +442,13 @@ interface Resolved {
 
 function resolveVersions(o: Options): Resolved {
   const exists = (spec: string): void => {
-    if (!npmViewJson<string>(spec, 'version')) throw new StepError(`${spec} is not published on the npm registry`);
+    let found: string | undefined;
+    try {
+      found = npmViewJson<string>(spec, 'version');
+    } catch (e) {
+      if (!(e instanceof StepError && /E404|404 No match/.test(e.message))) throw e;
+    }
+    if (!found) throw new StepError(`${spec} is not published on the npm registry (npm view found no such version)`);
   };
   exists(`cdktn@${o.cdktn}`);
   exists(`@cdktn/provider-aws@${o.provider}`);
