@@ -5,6 +5,9 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { ROOT, resources as rawResources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { EVALUATE_ON_EXIT, imageReference } from '../../stacks/compute/job-definition';
 
+/** Every ARN the stacks build uses the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 // Synthesized Terraform JSON is untyped by nature.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -222,7 +225,7 @@ describe('compute stack: IAM', () => {
     expect(sid(p, 'SubmitToQueue')).toEqual({
       Sid: 'SubmitToQueue', Effect: 'Allow', Action: 'batch:SubmitJob',
       Resource: ['${aws_batch_job_queue.job-queue.arn}', '${aws_batch_job_definition.job-definition.arn_prefix}', '${aws_batch_job_definition.job-definition.arn_prefix}:*',
-        'arn:aws:batch:us-east-1:${data.aws_caller_identity.caller.account_id}:job/*'],
+        `arn:${PARTITION}:batch:us-east-1:\${data.aws_caller_identity.caller.account_id}:job/*`],
     });
     expect(sid(p, 'DescribeJobs')).toMatchObject({ Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' });
     expect(sid(p, 'JobStatus').Resource).toEqual([expect.stringMatching(dataRef('aws_dynamodb_table', 'job-status', 'arn')), expect.stringMatching(/arn\}\/index\/\*$/)]);

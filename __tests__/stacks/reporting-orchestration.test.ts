@@ -10,6 +10,9 @@ import {
   allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
 
+/** Every ARN the stacks build uses the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 describe('reporting stack: state machine', () => {
   const sm = findResource(rep, 'aws_sfn_state_machine');
   const sts = roleStatements(sm.role_arn);
@@ -45,7 +48,7 @@ describe('reporting stack: state machine', () => {
       'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'].sort());
     for (const s of sts) for (const a of arr(s.Action)) expect(a).not.toMatch(/(^\*$|:\*$)/);
     // Distributed Map children: only this state machine's executions and map runs.
-    const smArn = `arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
+    const smArn = `arn:${PARTITION}:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
     expect(allows(sts, 'states:StartExecution')[0].Resource).toBe(smArn);
     expect(allows(sts, 'states:StopExecution')[0].Resource).toBe(`${smArn.replace(':stateMachine:', ':execution:')}/*`);
   });
@@ -73,11 +76,11 @@ describe('reporting stack: state machine', () => {
 
 describe('reporting stack: state machine encryption', () => {
   const sm = findResource(rep, 'aws_sfn_state_machine');
-  const smArn = `arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
+  const smArn = `arn:${PARTITION}:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${name('reporting-workflow')}`;
   const stateMachineContext = { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': smArn } };
   // The state machine and its Distributed Map runs (children report under <arn>/<label>), nothing else.
   const stateMachineDataContext = { StringLike: { 'kms:EncryptionContext:aws:states:stateMachineArn': [smArn, `${smArn}/*`] } };
-  const logsContext = { StringEquals: { 'kms:EncryptionContext:SourceArn': 'arn:aws:logs:us-east-1:${data.aws_caller_identity.caller.account_id}:*' } };
+  const logsContext = { StringEquals: { 'kms:EncryptionContext:SourceArn': `arn:${PARTITION}:logs:us-east-1:\${data.aws_caller_identity.caller.account_id}:*` } };
   const keyRef = sm.encryption_configuration?.kms_key_id as string;
   const keyId = /^\$\{aws_kms_key\.([^.]+)\.arn\}$/.exec(keyRef ?? '')?.[1];
   const key = keyId ? resources(rep, 'aws_kms_key')[keyId] : undefined;
@@ -110,7 +113,7 @@ describe('reporting stack: state machine encryption', () => {
     expect(bySid('ExecutionRoleLogDeliveryKeys')).toMatchObject({ Principal: { AWS: sm.role_arn }, Action: 'kms:GenerateDataKey', Condition: logsContext });
     // Account principals (Terraform, the schedule role, operators) only through Step Functions, only this state machine.
     expect(bySid('AccountViaStepFunctions')).toMatchObject({
-      Principal: { AWS: 'arn:aws:iam::${data.aws_caller_identity.caller.account_id}:root' },
+      Principal: { AWS: `arn:${PARTITION}:iam::\${data.aws_caller_identity.caller.account_id}:root` },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Condition: {
         StringEquals: { 'kms:CallerAccount': '${data.aws_caller_identity.caller.account_id}', 'kms:ViaService': 'states.us-east-1.amazonaws.com' },
@@ -147,7 +150,7 @@ describe('reporting stack: SES', () => {
     expect(set.delivery_options).toEqual({ tls_policy: 'REQUIRE' });
     const dest = findResource(rep, 'aws_sesv2_configuration_set_event_destination');
     expect(dest.event_destination.event_bridge_destination.event_bus_arn)
-      .toBe('arn:aws:events:us-east-1:${data.aws_caller_identity.caller.account_id}:event-bus/default');
+      .toBe(`arn:${PARTITION}:events:us-east-1:\${data.aws_caller_identity.caller.account_id}:event-bus/default`);
     expect([...dest.event_destination.matching_event_types].sort()).toEqual(['BOUNCE', 'COMPLAINT', 'DELIVERY', 'REJECT']);
 
     const rule = findResource(rep, 'aws_cloudwatch_event_rule');
@@ -170,7 +173,7 @@ describe('reporting stack: SES', () => {
     expect(admitsEvents[0].queue_url).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
     const statements = JSON.parse(admitsEvents[0].policy as string).Statement;
     expect(statements.find((st: any) => st.Sid === 'EventBridgeRulesSendFailedEvents').Condition).toEqual({
-      ArnEquals: { 'aws:SourceArn': [`arn:aws:events:us-east-1:\${data.aws_caller_identity.caller.account_id}:rule/${rule.name}`] },
+      ArnEquals: { 'aws:SourceArn': [`arn:${PARTITION}:events:us-east-1:\${data.aws_caller_identity.caller.account_id}:rule/${rule.name}`] },
       StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.caller.account_id}' },
     });
     expect(statements.find((st: any) => st.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
@@ -216,7 +219,7 @@ describe('reporting stack: alarms and outputs', () => {
     const reports = alarms.filter((a) => a.metric_name === 'ExecutionsFailed' && (a.dimensions.StateMachineArn as string).endsWith(`/${label}`));
     expect(reports).toHaveLength(1);
     expect(reports[0].dimensions.StateMachineArn)
-      .toBe(`arn:aws:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${sm.name}/${label}`);
+      .toBe(`arn:${PARTITION}:states:us-east-1:\${data.aws_caller_identity.caller.account_id}:stateMachine:${sm.name}/${label}`);
     expect(reports[0]).toMatchObject({ namespace: 'AWS/States', statistic: 'Sum', threshold: 1 });
   });
 

@@ -13,6 +13,9 @@ import { AslInterpreter } from '../../scripts/local/asl-interpreter';
 import { parseItem } from '../../lambda-src/shared/report-payloads';
 import { reportDateOf } from '../../domain/reporting/report';
 
+/** The synthesized definition's optimized-integration ARNs carry the provider's partition. */
+const PARTITION = '${data.aws_partition.partition.partition}';
+
 interface AslResult { isValid: boolean; errors: unknown[]; errorsText: (separator?: string) => string }
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -119,6 +122,8 @@ function combos(cfg: PlatformConfig): string[] {
 /** Replace Terraform interpolations with concrete ARNs/names so asl-validator's ARN checks apply. */
 function concrete(raw: string): AnyState {
   return JSON.parse(raw.replace(/\$\{([^}]+)\}/g, (_, expr: string) => {
+    // The optimized integrations' ARNs carry the provider's partition: `aws` for this region.
+    if (expr === 'data.aws_partition.partition.partition') return 'aws';
     if (expr.startsWith('aws_lambda_function.')) return `arn:aws:lambda:us-east-1:111111111111:function:${expr.split('.')[1]}`;
     if (expr.includes('sns_topic')) return 'arn:aws:sns:us-east-1:111111111111:reporting-alerts';
     if (expr.includes('s3_bucket')) return 'finbatch-dev-reports-111111111111';
@@ -142,7 +147,7 @@ describe('reporting workflow (synthesized definition)', () => {
     // One failed report must not abort or hide the others.
     expect(map.ToleratedFailureCount).toBe(mapItems(definition).length);
     expect(map.ToleratedFailurePercentage ?? 100).toBe(100);
-    expect(map.ResultWriter.Resource).toBe('arn:aws:states:::s3:putObject');
+    expect(map.ResultWriter.Resource).toBe(`arn:${PARTITION}:states:::s3:putObject`);
   });
 
   it('gives every Task (parent and per-report) a Retry and a Catch-all', () => {
@@ -200,7 +205,7 @@ describe('reporting workflow (synthesized definition)', () => {
     const isFailureTask = (n: string) => item.States[n].Type === 'Task'
       && item.States[n].Resource.startsWith('${aws_lambda_function.')
       && functionNameOf(reporting, item.States[n].Resource) === 'finbatch-dev-report-failure';
-    const isNotify = (n: string) => item.States[n].Resource === 'arn:aws:states:::sns:publish';
+    const isNotify = (n: string) => item.States[n].Resource === `arn:${PARTITION}:states:::sns:publish`;
     const recordStates = new Set<string>();
     for (const p of paths) {
       const last = item.States[p[p.length - 1]];
@@ -236,7 +241,7 @@ describe('reporting workflow (synthesized definition)', () => {
       const last = definition.States[p[p.length - 1]];
       if (last.Type === 'Succeed') continue;
       expect(last.Type).toBe('Fail');
-      expect(p.some((n) => definition.States[n].Resource === 'arn:aws:states:::sns:publish')).toBe(true);
+      expect(p.some((n) => definition.States[n].Resource === `arn:${PARTITION}:states:::sns:publish`)).toBe(true);
     }
   });
 
