@@ -11,7 +11,7 @@ import { handler as generate } from '../../lambda-src/report-generate';
 import { handler as validate } from '../../lambda-src/report-validate';
 import { closeDb } from '../../lambda-src/shared/db';
 import { KMS_KEY_ARN, expectRejectsNamed } from './support';
-import { acceptedRecord, putAccepted, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { acceptedRecord, markLoaded, nightlyRun, putAccepted, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-23T01:00:00.000Z'; // a Monday: previous business day is Friday 2026-11-20
@@ -27,15 +27,17 @@ afterAll(async () => {
 
 describe('report-migrate', () => {
   test('applies the versioned schema once; a re-run applies nothing', async () => {
-    expect(await migrate()).toEqual({ applied: [1], current: 1 });
+    expect(await migrate()).toEqual({ applied: [1, 2], current: 2 });
     const before = await dump('schema_migrations');
-    expect(await migrate()).toEqual({ applied: [], current: 1 });
+    expect(await migrate()).toEqual({ applied: [], current: 2 });
     expect(await dump('schema_migrations')).toEqual(before);
     const index = await fx.db.query<Array<{ Column_name: string; Seq_in_index: string }>>(
       `SHOW INDEX FROM \`${fx.db.database}\`.transactions WHERE Key_name = 'idx_report_query'`);
     expect(index.map((r) => r.Column_name)).toEqual(['jurisdiction', 'report_type', 'entity_id', 'timestamp']);
     const fk = await fx.db.query<unknown[]>(`SELECT * FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '${fx.db.database}' AND CONSTRAINT_NAME = 'fk_delivery_report'`);
     expect(fk).toHaveLength(1);
+    const loadIndex = await fx.db.query<Array<{ Column_name: string }>>(`SHOW INDEX FROM \`${fx.db.database}\`.run_load WHERE Key_name = 'idx_run_load_date'`);
+    expect(loadIndex.map((r) => r.Column_name)).toEqual(['report_date']);
   });
 });
 
@@ -44,7 +46,7 @@ test('local override: with AWS_ENDPOINT_URL set, DB_USER + DB_PASSWORD replace t
   await closeDb();
   Object.assign(process.env, { DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist', DB_USER: fx.db.user, DB_PASSWORD: fx.db.password });
   try {
-    expect(await migrate()).toEqual({ applied: [], current: 1 });
+    expect(await migrate()).toEqual({ applied: [], current: 2 });
     await closeDb();
     delete process.env.DB_PASSWORD;
     await expectRejectsNamed(migrate(), 'PermanentError', /GetSecretValue DB_SECRET_ARN: ResourceNotFoundException/);
@@ -58,6 +60,12 @@ test('local override: with AWS_ENDPOINT_URL set, DB_USER + DB_PASSWORD replace t
 
 describe('report-loader', () => {
   const RUN = '2026-11-20';
+  // Every run loaded below is a complete nightly run without failed jobs (the loader's gate).
+  beforeAll(async () => {
+    for (const run of [RUN, 'run-bad', 'run-atomic', 'run-down', 'run-sns', 'run-uncommitted', 'run-half', 'run-sha', 'run-size', 'run-short', 'run-nosha']) {
+      await nightlyRun(run, { ok: 1 });
+    }
+  });
   const records = Array.from({ length: 1203 }, (_, i) => acceptedRecord({
     id: `TX-${String(i).padStart(5, '0')}`,
     amount: `${1 + (i % 97)}.${String(i % 100).padStart(2, '0')}`,
@@ -70,7 +78,10 @@ describe('report-loader', () => {
     await putAccepted(fx.s3, RUN, 'job-a', 'shard-0-of-2', records.slice(0, 700));
     await putAccepted(fx.s3, RUN, 'job-a', 'shard-1-of-2', records.slice(700));
     await putAccepted(fx.s3, 'other-run', 'job-z', 'shard-0-of-1', [acceptedRecord({ id: 'NOT-THIS-RUN' })]);
-    expect(await load({ runId: RUN })).toEqual({ runId: RUN, files: 2, rows: 1203, batches: 4, uncommittedShards: 0 });
+    expect(await load({ runId: RUN })).toEqual({
+      runId: RUN, files: 2, rows: 1203, batches: 4, uncommittedShards: 0, reportDate: '2026-11-19',
+      reporting: { status: 'STARTED', executionName: 'report-2026-11-19-run-2026-11-20', executionArn: expect.stringContaining(':execution:') },
+    });
     const [count] = await fx.db.query<Array<{ n: string; total: string }>>(`SELECT COUNT(*) n, SUM(amount) total FROM \`${fx.db.database}\`.transactions`);
     expect(Number(count.n)).toBe(1203);
     const expectedTotal = records.reduce((s, r) => s + BigInt(r.amountMinor), 0n);
@@ -131,7 +142,9 @@ describe('report-loader', () => {
   test('waits for the commit marker: an accepted.jsonl without summary.json is skipped, never loaded', async () => {
     await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-0-of-2', [acceptedRecord({ id: 'UNC-1' })]);
     await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-1-of-2', [acceptedRecord({ id: 'UNC-2' })], { summary: false });
-    expect(await load({ runId: 'run-uncommitted' })).toEqual({ runId: 'run-uncommitted', files: 1, rows: 1, batches: 1, uncommittedShards: 1 });
+    expect(await load({ runId: 'run-uncommitted' })).toEqual({
+      runId: 'run-uncommitted', files: 1, rows: 1, batches: 1, uncommittedShards: 1, reportDate: null, reporting: { status: 'NOT_STARTED', reason: 'NO_REPORT_DATE' },
+    });
     expect(await loadedIds('UNC-%')).toEqual(['UNC-1']);
   });
 
@@ -167,6 +180,7 @@ describe('report-loader', () => {
     ['next to another digit group', 'Bank 2026 4111 1111 1111 1111'],
   ])('a card number written with %s in a stored field refuses the run without echoing it', async (name, counterparty) => {
     const run = `run-pan-${name.replace(/ /g, '-')}`;
+    await nightlyRun(run, { ok: 1 });
     await putAccepted(fx.s3, run, 'job-p', 'shard-0-of-1', [acceptedRecord({ id: 'PANX-1' }), acceptedRecord({ id: 'PANX-2', counterparty })]);
     const err = await expectRejectsNamed(load({ runId: run }), 'PermanentError', /line 2: PAN_DETECTED \(counterparty\)/);
     expect(err.message).not.toMatch(/4111/);
@@ -182,6 +196,7 @@ describe('report-loader', () => {
 
 describe('report-generate and report-validate', () => {
   beforeAll(async () => {
+    await markLoaded(fx.db, '2026-11-20');
     const rows: Array<[string, string, string, string, string, string | null, string, string]> = [
       // id, entity, amount_minor, currency, timestamp, counterparty, jurisdiction, type
       ['G-IN-1', 'ENTITY-G', '150000', 'EUR', '2026-11-20 00:00:00.000', 'Bank A', 'EU', 'TRANSACTION'],

@@ -1,20 +1,47 @@
-/** Reporting test fixture: moto (S3, Secrets Manager, DynamoDB, SES) + a real MariaDB with the schema. */
+/**
+ * Reporting test fixture: moto (S3, Secrets Manager, DynamoDB, SES, SNS, Step Functions) + a real
+ * MariaDB with the schema. The loader's trigger needs the job-status table (run records), a reporting
+ * state machine (a one-state stand-in: the tests check which executions the loader starts and with what
+ * input) and the reporting alerts topic, read through an SQS subscriber.
+ */
 import * as crypto from 'crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { addSubmittedJobs, addTerminalJob, markRunCompleted } from '../../lambda-src/shared/run-record';
 import { startMariaDb, MariaDbServer } from '../../test-support/mariadb';
 import { MotoServer } from '../../test-support/moto-server';
-import { clients, createBucket, createTables, KMS_KEY_ARN, startLocalAws } from './support';
+import { awsQuery, clients, createBucket, createTables, KMS_KEY_ARN, startLocalAws } from './support';
 
 export const REPORTS_BUCKET = 'regulatory-reports-test';
 export const PROCESSED_BUCKET = 'processeddata-test';
 export const IDEMPOTENCY_TABLE = 'finbatch-test-idempotency';
+export const JOB_STATUS_TABLE = 'finbatch-test-job-status';
 
 export interface ReportingFixture {
   moto: MotoServer;
   db: MariaDbServer;
   s3: S3Client;
+  sfn: SFNClient;
+  stateMachineArn: string;
+  /** Messages published to the reporting alerts topic since the last call. */
+  alerts(): Promise<Array<{ Subject: string; Message: string }>>;
   stop(): Promise<void>;
+}
+
+/**
+ * A nightly run record as the orchestrator and job-events leave it: `ok` jobs succeeded and `failed`
+ * failed; complete unless `complete` is false (then one more job is still running).
+ */
+export async function nightlyRun(runId: string, jobs: { ok: number; failed?: number; complete?: boolean }): Promise<void> {
+  const ids = Array.from({ length: jobs.ok + (jobs.failed ?? 0) + (jobs.complete === false ? 1 : 0) }, (_, i) => `job-${runId}-${i}`);
+  await addSubmittedJobs(JOB_STATUS_TABLE, runId, ids, Date.parse('2026-11-01T00:00:00Z'));
+  for (let i = 0; i < jobs.ok + (jobs.failed ?? 0); i++) {
+    await addTerminalJob(JOB_STATUS_TABLE, runId, ids[i], i < jobs.ok, { processed: 1, rejected: 0 });
+  }
+  if (jobs.complete !== false) await markRunCompleted(JOB_STATUS_TABLE, runId);
 }
 
 export async function startReporting(): Promise<ReportingFixture> {
@@ -22,7 +49,22 @@ export async function startReporting(): Promise<ReportingFixture> {
   const { s3, dynamo } = clients(moto);
   await createBucket(s3, REPORTS_BUCKET);
   await createBucket(s3, PROCESSED_BUCKET);
-  await createTables(dynamo, { idempotency: IDEMPOTENCY_TABLE });
+  await createTables(dynamo, { idempotency: IDEMPOTENCY_TABLE, jobStatus: JOB_STATUS_TABLE });
+  const sfn = new SFNClient(moto.clientConfig);
+  const role = await awsQuery(moto.endpoint, 'iam', {
+    Action: 'CreateRole', Version: '2010-05-08', RoleName: 'reporting-workflow',
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+  });
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({
+    name: 'finbatch-test-reporting', roleArn: /<Arn>([^<]+)<\/Arn>/.exec(role)![1],
+    definition: JSON.stringify({ StartAt: 'Reports', States: { Reports: { Type: 'Pass', End: true } } }),
+  }));
+  const snsClient = new SNSClient(moto.clientConfig);
+  const sqs = new SQSClient(moto.clientConfig);
+  const topic = await snsClient.send(new CreateTopicCommand({ Name: 'finbatch-test-reporting-alerts' }));
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'reporting-alerts-reader' }));
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
+  await snsClient.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn }));
   const sm = new SecretsManagerClient(moto.clientConfig);
   // RDS-managed secret shape: username + password only; host/port/dbname come from env.
   const secret = await sm.send(new CreateSecretCommand({ Name: 'rds-reporting-master', SecretString: JSON.stringify({ username: db.user, password: db.password }) }));
@@ -36,6 +78,9 @@ export async function startReporting(): Promise<ReportingFixture> {
     REPORTS_KMS_KEY_ARN: KMS_KEY_ARN,
     PROCESSED_BUCKET,
     IDEMPOTENCY_TABLE,
+    JOB_STATUS_TABLE,
+    STATE_MACHINE_ARN: stateMachineArn!,
+    ALERTS_TOPIC_ARN: topic.TopicArn!,
     SOURCE_EMAIL: 'reports@example.com',
     SES_CONFIGURATION_SET: 'finbatch-test-reports',
     RECIPIENTS_JSON: JSON.stringify({ EU: 'esma-reports@example.eu', US: 'sec-reports@example.gov' }),
@@ -44,7 +89,15 @@ export async function startReporting(): Promise<ReportingFixture> {
     ENVIRONMENT: 'test',
   });
   return {
-    moto, db, s3,
+    moto, db, s3, sfn, stateMachineArn: stateMachineArn!,
+    async alerts() {
+      const out: Array<{ Subject: string; Message: string }> = [];
+      for (;;) {
+        const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (!res.Messages?.length) return out;
+        for (const m of res.Messages) out.push(JSON.parse(m.Body!));
+      }
+    },
     async stop() {
       const { closeDb } = await import('../../lambda-src/shared/db');
       await closeDb();
@@ -104,4 +157,9 @@ export async function putAccepted(s3: S3Client, runId: string, jobId: string, sh
     Bucket: PROCESSED_BUCKET, Key: `${dir}/summary.json`, Body: JSON.stringify({ schemaVersion: 1, counts: { accepted: records.length }, outputs }),
     ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN,
   }));
+}
+
+/** A committed load of `runId` feeding `reportDate`, as report-loader records it (for report-generate tests). */
+export async function markLoaded(db: MariaDbServer, reportDate: string, runId = `seed-${reportDate}`): Promise<void> {
+  await db.query(`INSERT IGNORE INTO \`${db.database}\`.run_load (run_id, report_date, row_count, shard_count, loaded_at) VALUES (?, ?, 0, 0, NOW(3))`, [runId, reportDate]);
 }

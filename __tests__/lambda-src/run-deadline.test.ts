@@ -8,8 +8,8 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MotoServer } from '../../test-support/moto-server';
 import { captureEmf, clients, createTables, startLocalAws } from './support';
-import { checkDeadline, DeadlineEnv, runIdFor } from '../../lambda-src/run-deadline';
-import { addSubmittedJobs, addTerminalJob, markRunCompleted } from '../../lambda-src/shared/run-record';
+import { checkDeadline, checkLoaded, DeadlineEnv, runIdFor } from '../../lambda-src/run-deadline';
+import { addSubmittedJobs, addTerminalJob, markRunCompleted, markRunLoaded } from '../../lambda-src/shared/run-record';
 
 jest.setTimeout(60_000);
 
@@ -110,5 +110,31 @@ describe('run-deadline', () => {
     await expect(checkDeadline({ runId: 'secret-file.csv' }, () => new Date(), env)).rejects.toThrow(/1 unexpected field\(s\)/);
     await expect(checkDeadline({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: 'yesterday' }, () => new Date(), env))
       .rejects.toMatchObject({ name: 'PermanentError' });
+  });
+
+  test('reporting check ({check: "loaded"}): a completed run not yet loaded still alerts; once the loader marks it, the check is quiet', async () => {
+    // Same UTC day as the nightly start: run 2026-12-01 (Tue) feeds report date 2026-11-30 (Mon).
+    await addSubmittedJobs(TABLE, '2026-12-01', ['job-f'], Date.parse('2026-12-01T00:00:05Z'));
+    await addTerminalJob(TABLE, '2026-12-01', 'job-f', true, { processed: 3, rejected: 0 });
+    await markRunCompleted(TABLE, '2026-12-01', Date.parse('2026-12-01T00:40:00Z'));
+    const check = () => captureEmf(() => checkLoaded({ check: 'loaded' }, () => new Date('2026-12-01T01:00:00Z'), env));
+    const before = await check();
+    expect(before.result).toEqual({
+      check: 'loaded', runId: '2026-12-01', reportDate: '2026-11-30', loaded: false, runOutcome: 'SUCCEEDED', alerted: true, checkedAt: '2026-12-01T01:00:00.000Z',
+    });
+    expect(before.emf.map((d) => d.ReportingInputMissing)).toEqual([1]);
+    expect(JSON.parse((await readAlerts())[0].Message)).toMatchObject({ event: 'REPORTING_INPUT_MISSING', runOutcome: 'SUCCEEDED', completedAt: '2026-12-01T00:40:00.000Z' });
+
+    await markRunLoaded(TABLE, '2026-12-01', { rows: 3, reportDate: '2026-11-30' }, Date.parse('2026-12-01T00:45:00Z'));
+    const after = await check();
+    expect(after.result).toMatchObject({ loaded: true, alerted: false });
+    expect(after.emf.map((d) => d.ReportingInputMissing)).toEqual([0]);
+    expect(await readAlerts()).toEqual([]);
+  });
+
+  test('the loader can only mark a completed run loaded', async () => {
+    await addSubmittedJobs(TABLE, '2026-12-02', ['job-g'], Date.parse('2026-12-02T00:00:05Z'));
+    await expect(markRunLoaded(TABLE, '2026-12-02', { rows: 1 })).rejects.toMatchObject({ name: 'PermanentError' });
+    await expect(markRunLoaded(TABLE, '2026-12-03', { rows: 1 })).rejects.toMatchObject({ name: 'PermanentError' });
   });
 });

@@ -4,6 +4,9 @@
  * `reports/<jurisdiction>/<reportDate>/<reportId>.json` with SSE-KMS and records it in report_log.
  * Deterministic: same data -> same bytes and SHA-256; a re-run with unchanged data rewrites nothing
  * (the stored object's sha256 metadata matches) and leaves report_log unchanged.
+ * Only loaded nights: the report date must have a `run_load` row (a complete, successful nightly run
+ * committed by report-loader, domain/reporting/run-dates.ts); otherwise PermanentError
+ * `RUN_NOT_LOADED` before anything is written (no object, no report_log row).
  */
 import * as crypto from 'crypto';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -11,7 +14,7 @@ import { buildReport, reportDateOf, reportIdOf, reportKeyOf, reportPeriod, Trans
 import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { requireEnv } from '../shared/env';
-import { classifyError } from '../shared/errors';
+import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
 import { GenerateResult, parseItem, sqlNow } from '../shared/report-payloads';
 
@@ -22,6 +25,9 @@ const QUERY = `SELECT transaction_id AS transactionId, amount_minor AS amountMin
   FROM transactions
   WHERE jurisdiction = ? AND report_type = ? AND entity_id = ? AND \`timestamp\` >= ? AND \`timestamp\` < ?
   ORDER BY \`timestamp\`, transaction_id`;
+
+/** A committed load of a run feeding the date (report-loader writes it with the run's rows). */
+const LOADED_SQL = 'SELECT run_id FROM run_load WHERE report_date = ? LIMIT 1';
 
 /**
  * Upsert that never moves a report backwards: a delivered/confirmed report keeps its status, and an
@@ -47,6 +53,10 @@ export const handler = async (event: unknown): Promise<GenerateResult> => {
   const period = reportPeriod(reportDate);
 
   const rows = await withConnection(`report-generate ${reportId}: query`, async (conn) => {
+    const [loads] = await conn.query(LOADED_SQL, [reportDate]);
+    if ((loads as unknown[]).length === 0) {
+      throw new PermanentError(`RUN_NOT_LOADED: no loaded nightly run feeds report date ${reportDate}; nothing generated`);
+    }
     const [result] = await conn.query(QUERY, [item.jurisdiction, item.reportType, item.entityId, period.start, period.end]);
     return (result as Array<{ transactionId: string; amountMinor: string; currency: string; ts: string; counterparty: string | null }>)
       .map((r): TransactionRow => ({

@@ -16,12 +16,25 @@
  * - Idempotent: a re-run writes the same values (run_id of the first load kept) and changes nothing.
  *   Loads of the same run are serialised with GET_LOCK.
  * - Streaming: memory is one S3 chunk, one partial line and one batch, whatever the shard's size.
+ * - Gate and trigger (reports only from complete, loaded nights): the run record in the job-status
+ *   table (shared/run-record.ts) must be complete. A run with failed jobs is not loaded: one bounded
+ *   alert, no reporting. A successful run is loaded, and inside the same transaction a `run_load` row
+ *   records it (report-generate refuses a date without one). After the commit the run record gets
+ *   `loadedAt`/`loadedRows`/`reportDate` and the reporting workflow is started for the run's report
+ *   date (domain/reporting/run-dates.ts) under a deterministic execution name, so a retry or a
+ *   duplicate notification starts nothing twice.
  */
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { FIELDS, validateTransaction, Transaction } from '../../domain/transaction';
+import { reportDateOfRun } from '../../domain/reporting/run-dates';
+import { sns } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { intEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
+import { ReportingStart, startReporting } from '../shared/reporting-start';
+import { getRunRecord, markRunLoaded, RunRecord, runStateOf } from '../shared/run-record';
+import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
 import { listAllObjects, openBody, readText } from '../shared/s3-object';
 import { CommittedShard, parseCommit, shardDirsOf, SUMMARY, verifiedLines } from '../shared/shard-outputs';
 
@@ -31,7 +44,41 @@ const COLUMNS = ['transaction_id', 'account_id', 'entity_id', 'amount', 'amount_
 const UPDATED = COLUMNS.filter((c) => c !== 'transaction_id' && c !== 'run_id');
 const LOCK_WAIT_SECONDS = 30;
 
-export interface LoadResult { runId: string; files: number; rows: number; batches: number; uncommittedShards: number }
+/** What happened to reporting for the run. */
+export type ReportingOutcome =
+  | ReportingStart
+  | { status: 'NOT_STARTED'; reason: 'RUN_FAILED' | 'NO_REPORT_DATE' };
+
+export interface LoadResult {
+  runId: string;
+  files: number;
+  rows: number;
+  batches: number;
+  uncommittedShards: number;
+  /** The report date the run feeds (null: the run id is not a date and feeds none). */
+  reportDate: string | null;
+  reporting: ReportingOutcome;
+}
+
+interface LoaderEnv {
+  bucket: string;
+  batchSize: number;
+  statusTable: string;
+  stateMachineArn: string;
+  topicArn: string;
+  environment: string;
+}
+
+function readEnv(): LoaderEnv {
+  return {
+    bucket: requireEnv('PROCESSED_BUCKET'),
+    batchSize: intEnv('LOADER_BATCH_SIZE', 500),
+    statusTable: requireEnv('JOB_STATUS_TABLE'),
+    stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
+    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
+    environment: requireEnv('ENVIRONMENT'),
+  };
+}
 
 /** One accepted record (contracts.md) -> validated Transaction; amountMinor must agree with amount. */
 export function parseAcceptedLine(where: string, n: number, text: string): Transaction | undefined {
@@ -96,10 +143,48 @@ const insertSql = (n: number) => `INSERT INTO transactions (${COLUMNS.join(', ')
   + Array.from({ length: n }, () => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')
   + ` ON DUPLICATE KEY UPDATE ${UPDATED.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
 
+const RUN_LOAD_SQL = `INSERT INTO run_load (run_id, report_date, row_count, shard_count, uncommitted_shards, run_completed_at, loaded_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON DUPLICATE KEY UPDATE report_date = VALUES(report_date), row_count = VALUES(row_count), shard_count = VALUES(shard_count),
+    uncommitted_shards = VALUES(uncommitted_shards), run_completed_at = VALUES(run_completed_at), reloaded_at = VALUES(loaded_at)`;
+
+const sqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** One bounded alert (counts only) when a completed run had failed jobs: its night is not reported. */
+async function alertRunFailed(env: LoaderEnv, runId: string, reportDate: string | null, run: RunRecord): Promise<void> {
+  const message = {
+    event: 'REPORTING_NOT_STARTED', reason: 'RUN_FAILED', runId, reportDate, environment: env.environment,
+    submittedJobs: run.submittedJobs?.size ?? 0, succeededJobs: Number(run.succeededJobs ?? 0), failedJobs: Number(run.failedJobs ?? 0),
+  };
+  try {
+    await sns().send(new PublishCommand({
+      TopicArn: env.topicArn,
+      Subject: `Reporting not started: nightly run ${runId} had ${message.failedJobs} failed job(s)`.slice(0, 100),
+      Message: boundedJson(message, MAX_MESSAGE_BYTES),
+    }));
+  } catch (err) {
+    throw classifyError(err, 'SNS Publish (reporting not started)');
+  }
+}
+
 export const handler = async (event: unknown): Promise<LoadResult> => {
   const runId = runIdOf(event);
-  const bucket = requireEnv('PROCESSED_BUCKET');
-  const batchSize = intEnv('LOADER_BATCH_SIZE', 500);
+  const env = readEnv();
+  const reportDate = reportDateOfRun(runId) ?? null;
+
+  // Only a complete run is ever loaded: a partial night must not reach the reports.
+  const run = await getRunRecord(env.statusTable, runId);
+  const state = runStateOf(run);
+  if (state === 'MISSING' || state === 'INCOMPLETE') {
+    throw new PermanentError(`RUN_NOT_COMPLETE: run ${runId} ${state === 'MISSING' ? 'has no run record' : 'has not completed'}; nothing loaded`);
+  }
+  if (state === 'FAILED') {
+    await alertRunFailed(env, runId, reportDate, run!);
+    logger.warn('run had failed jobs: not loaded, reporting not started', { runId, failedJobs: Number(run!.failedJobs ?? 0) });
+    return { runId, files: 0, rows: 0, batches: 0, uncommittedShards: 0, reportDate, reporting: { status: 'NOT_STARTED', reason: 'RUN_FAILED' } };
+  }
+
+  const { bucket, batchSize } = env;
   const prefix = `processed/${runId}/`;
   const { committed, uncommitted } = shardDirsOf((await listAllObjects(bucket, prefix)).map((o) => o.Key ?? ''));
   if (uncommitted.length) logger.warn('shards without summary.json skipped (not committed)', { runId, uncommittedShards: uncommitted.length });
@@ -108,7 +193,7 @@ export const handler = async (event: unknown): Promise<LoadResult> => {
   for (const dir of committed) shards.push(parseCommit(dir, await readText(bucket, `${dir}/${SUMMARY}`, undefined, 1024 * 1024)));
   const fullSql = insertSql(batchSize);
 
-  const result = await withConnection(`report-loader ${runId}`, async (conn) => {
+  const loaded = await withConnection(`report-loader ${runId}`, async (conn) => {
     const [lock] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [`report-loader:${runId}`, LOCK_WAIT_SECONDS]);
     if (Number((lock as Array<{ got: unknown }>)[0]?.got) !== 1) throw new RetryableError(`report-loader ${runId}: another load of this run is in progress`);
     let rows = 0;
@@ -154,6 +239,13 @@ export const handler = async (event: unknown): Promise<LoadResult> => {
         await flush(`${shard.acceptedKey} batch ${shardBatch++}`);
         files++;
       }
+      // The load record commits with the rows: report-generate sees the date as loaded exactly when they are.
+      try {
+        await conn.query(RUN_LOAD_SQL, [runId, reportDate, rows, shards.length, uncommitted.length,
+          run!.completedAt !== undefined ? sqlTime(Number(run!.completedAt)) : null, sqlTime(Date.now())]);
+      } catch (err) {
+        throw classifyError(err, `report-loader ${runId}: run_load`);
+      }
       await conn.commit();
     } catch (err) {
       await conn.rollback().catch(() => undefined);
@@ -163,6 +255,16 @@ export const handler = async (event: unknown): Promise<LoadResult> => {
     }
     return { runId, files, rows, batches, uncommittedShards: uncommitted.length };
   });
-  logger.info('run loaded', { ...result });
-  return result;
+  logger.info('run loaded', { ...loaded, reportDate });
+
+  // After the commit: mark the run loaded (idempotent), then start reporting (deterministic name).
+  // A failure in either is retried as a whole; the re-load rewrites identical rows.
+  await markRunLoaded(env.statusTable, runId, { rows: loaded.rows, ...(reportDate ? { reportDate } : {}) });
+  if (!reportDate) {
+    logger.warn('run id is not a date: it feeds no report date, reporting not started', { runId });
+    return { ...loaded, reportDate, reporting: { status: 'NOT_STARTED', reason: 'NO_REPORT_DATE' } };
+  }
+  const reporting = await startReporting(env.stateMachineArn, { reportDate, runId });
+  logger.info('reporting workflow started for the loaded run', { runId, reportDate, status: reporting.status, executionName: reporting.executionName });
+  return { ...loaded, reportDate, reporting };
 };

@@ -81,4 +81,25 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
     ],
   },
+  {
+    version: 2,
+    name: 'run_load: one row per loaded nightly run (the gate report-generate checks)',
+    statements: [
+      // Written by report-loader inside the run's load transaction, so a row exists exactly when the
+      // run's rows are committed. report_date is NULL for a run id that feeds no report date
+      // (domain/reporting/run-dates.ts). loaded_at is the first load; a re-load sets reloaded_at.
+      `CREATE TABLE IF NOT EXISTS run_load (
+        run_id VARCHAR(64) NOT NULL,
+        report_date DATE NULL,
+        row_count BIGINT NOT NULL,
+        shard_count INT NOT NULL,
+        uncommitted_shards INT NOT NULL DEFAULT 0,
+        run_completed_at DATETIME(3) NULL COMMENT 'UTC, the run record completedAt',
+        loaded_at DATETIME(3) NOT NULL COMMENT 'UTC',
+        reloaded_at DATETIME(3) NULL COMMENT 'UTC',
+        PRIMARY KEY (run_id),
+        KEY idx_run_load_date (report_date)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+    ],
+  },
 ];

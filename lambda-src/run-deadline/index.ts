@@ -9,10 +9,20 @@
  * The alert is a bounded SNS message with counts only (never file names or input content). The metric
  * (EMF, FinancialBatch / Environment) is what the nightly-run-late alarm watches, so a missed SNS
  * publish still pages.
+ *
+ * Reporting-deadline mode, `{ "check": "loaded", "time"?: "<ISO instant>" }`: fired at the reporting
+ * time (schedules.dailyReporting). Reporting itself starts when report-loader has loaded the night's
+ * run; this check only makes a night that is not loaded by then visible. It reads the run record of
+ * the reporting day's run (domain/reporting/run-dates.ts: the run started that UTC day, which feeds
+ * the previous business day) and, when `loadedAt` is missing, emits ReportingInputMissing 1 and one
+ * bounded alert naming the run, its report date and how the run stands (SUCCEEDED but not yet loaded,
+ * FAILED, LATE, MISSING); otherwise ReportingInputMissing 0 and no alert. `time` (the schedule's own
+ * time, e.g. `<aws.scheduler.scheduled-time>`) defaults to the clock.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DateFormatError, parseInstant } from '../../domain/dates';
+import { reportDateOfRun, runIdAtReportingDeadline } from '../../domain/reporting/run-dates';
 import { sns } from '../shared/clients';
 import { intEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
@@ -115,4 +125,73 @@ export async function checkDeadline(event: unknown, now: () => Date = () => new 
   return { ...result, alerted: true };
 }
 
-export const handler = (event: unknown): Promise<DeadlineResult> => checkDeadline(event);
+export interface LoadedCheckResult {
+  check: 'loaded';
+  runId: string;
+  /** The report date the run feeds (null for a run id that is not a date; not the case for scheduled runs). */
+  reportDate: string | null;
+  loaded: boolean;
+  /** How the run stands at the check (SUCCEEDED also when completed but not yet loaded). */
+  runOutcome: RunOutcome;
+  alerted: boolean;
+  /** The instant checked, ISO 8601 UTC. */
+  checkedAt: string;
+}
+
+/** `{check: "loaded", time?}`: the check instant (the event's strict `time`, else the clock). */
+export function loadedCheckTimeOf(event: Record<string, unknown>, now: () => Date): Date {
+  const extra = Object.keys(event).filter((k) => k !== 'check' && k !== 'time');
+  if (extra.length) throw new PermanentError(`unsupported run-deadline loaded check: ${extra.length} unexpected field(s); accepted fields are check and time`);
+  if (event.time === undefined) return now();
+  try {
+    return new Date(parseInstant(event.time, 'loaded check time'));
+  } catch (err) {
+    if (err instanceof DateFormatError) throw new PermanentError(err.message);
+    throw err;
+  }
+}
+
+/** Reporting deadline: is the night's run loaded into the reporting database (run record `loadedAt`)? */
+export async function checkLoaded(event: Record<string, unknown>, now: () => Date = () => new Date(), env: DeadlineEnv = readEnv()): Promise<LoadedCheckResult> {
+  const at = loadedCheckTimeOf(event, now);
+  const runId = runIdAtReportingDeadline(at.getTime());
+  const reportDate = reportDateOfRun(runId) ?? null;
+  const run = await getRunRecord(env.statusTable, runId);
+  const loaded = run?.loadedAt !== undefined;
+  const runOutcome = classify(run);
+  const metrics = createMetrics('run-deadline', env.namespace, env.environment);
+  metrics.addMetric('ReportingInputMissing', MetricUnit.Count, loaded ? 0 : 1);
+  metrics.publishStoredMetrics();
+  const result: LoadedCheckResult = { check: 'loaded', runId, reportDate, loaded, runOutcome, alerted: false, checkedAt: at.toISOString() };
+  if (loaded) {
+    logger.info('the night feeding the report date is loaded', { runId, reportDate });
+    return result;
+  }
+  const counts = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, run?.[f]?.size ?? 0]));
+  const message = {
+    event: 'REPORTING_INPUT_MISSING', runId, reportDate, runOutcome, environment: env.environment, checkedAt: result.checkedAt,
+    ...counts, failedJobs: Number(run?.failedJobs ?? 0), succeededJobs: Number(run?.succeededJobs ?? 0),
+    completedAt: run?.completedAt !== undefined ? new Date(Number(run.completedAt)).toISOString() : null,
+  };
+  try {
+    await sns().send(new PublishCommand({
+      TopicArn: env.topicArn,
+      Subject: `Reporting input missing: run ${runId} (report date ${reportDate ?? 'none'}) not loaded, run ${runOutcome}`.slice(0, 100),
+      Message: boundedJson(message, MAX_MESSAGE_BYTES),
+    }));
+  } catch (err) {
+    throw classifyError(err, 'SNS Publish (reporting input missing)');
+  }
+  logger.warn('no loaded run for the report date at the reporting deadline', { runId, reportDate, runOutcome });
+  return { ...result, alerted: true };
+}
+
+/** `{check: "loaded", ...}` -> the reporting-deadline check; anything else -> the nightly window check. */
+export const handler = (event: unknown): Promise<DeadlineResult | LoadedCheckResult> => {
+  const e = event as Record<string, unknown> | null;
+  if (e !== null && typeof e === 'object' && !Array.isArray(e) && e.check !== undefined) {
+    if (e.check !== 'loaded') return Promise.reject(new PermanentError('run-deadline check must be "loaded" (or absent for the nightly window check)'));
+    return checkLoaded(e);
+  }
+  return checkDeadline(event);
+};

@@ -6,6 +6,9 @@
  * - job-events ADDs a job to `terminalJobs` once (conditional on it not being there), with its counts.
  * - The run is complete when every submitted job is terminal; `completedAt` is set with a condition,
  *   so completion is announced exactly once whoever notices it.
+ * - report-loader, after committing a completed run without failed jobs to the reporting database,
+ *   sets `loadedAt` (first load kept), `loadedRows` and `reportDate` (absent for a run that feeds no
+ *   report date), conditional on the run being complete. run-deadline's reporting check reads `loadedAt`.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients';
@@ -23,6 +26,18 @@ export interface RunRecord {
   processedCount?: number;
   rejectedCount?: number;
   completedAt?: number;
+  loadedAt?: number;
+  loadedRows?: number;
+  reportDate?: string;
+}
+
+/** How a run stands for reporting: only SUCCEEDED (complete, no failed job) may be loaded and reported. */
+export type RunState = 'MISSING' | 'INCOMPLETE' | 'FAILED' | 'SUCCEEDED';
+
+export function runStateOf(run: RunRecord | undefined): RunState {
+  if (!run) return 'MISSING';
+  if (run.completedAt === undefined || !isRunComplete(run)) return 'INCOMPLETE';
+  return Number(run.failedJobs ?? 0) > 0 ? 'FAILED' : 'SUCCEEDED';
 }
 
 export async function addSubmittedJobs(table: string, runId: string, jobIds: string[], now = Date.now()): Promise<void> {
@@ -100,5 +115,26 @@ export async function markRunCompleted(table: string, runId: string, now = Date.
   } catch (err) {
     if (isConditionFailure(err)) return false;
     throw classifyError(err, 'UpdateItem run record (completedAt)');
+  }
+}
+
+/**
+ * Records that the run is loaded into the reporting database. Idempotent: the first `loadedAt` is
+ * kept, rows and report date are rewritten with the same values on a repeat. Conditional on the run
+ * being complete, so a load can never mark a run that is still running (or has no record).
+ */
+export async function markRunLoaded(table: string, runId: string, load: { rows: number; reportDate?: string }, now = Date.now()): Promise<RunRecord> {
+  try {
+    const res = await ddb().send(new UpdateCommand({
+      TableName: table,
+      Key: { jobId: runRecordId(runId) },
+      UpdateExpression: `SET loadedAt = if_not_exists(loadedAt, :now), loadedRows = :rows${load.reportDate ? ', reportDate = :date' : ''}`,
+      ConditionExpression: 'attribute_exists(jobId) AND attribute_exists(completedAt)',
+      ExpressionAttributeValues: { ':now': now, ':rows': load.rows, ...(load.reportDate ? { ':date': load.reportDate } : {}) },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return res.Attributes as RunRecord;
+  } catch (err) {
+    throw classifyError(err, 'UpdateItem run record (loadedAt)');
   }
 }
