@@ -17,7 +17,7 @@ import { handler as deliver } from '../../lambda-src/report-deliver';
 import { handler as confirm } from '../../lambda-src/report-confirm';
 import { handler as failure } from '../../lambda-src/report-failure';
 import { captureEmf, clients, expectRejectsNamed, KMS_KEY_ARN, sesSentCount } from './support';
-import { IDEMPOTENCY_TABLE, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { IDEMPOTENCY_TABLE, markLoaded, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // Tuesday -> report date Monday 2026-11-23
@@ -42,6 +42,8 @@ function sesEvent(detailType: string, reportId: string, messageId: string) {
 beforeAll(async () => {
   fx = await startReporting();
   await migrate();
+  // report-generate reports only dates a loaded nightly run feeds.
+  await markLoaded(fx.db, '2026-11-23');
   const ses = new SESv2Client(fx.moto.clientConfig);
   await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'reports@example.com' }));
   await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: 'finbatch-test-reports' }));
