@@ -68,7 +68,10 @@ async function ensureInput(count: number): Promise<string> {
   const file = path.join(OUT, `processor-${count}.csv`);
   if (!fs.existsSync(file)) {
     const t = Date.now();
-    await generate({ count, out: file, seed: 42, badShare: 0.03 });
+    // Generated under a private name and renamed: a benchmark started meanwhile never reads a half-written file.
+    const temp = `${file}.${process.pid}.tmp`;
+    await generate({ count, out: temp, seed: 42, badShare: 0.03 });
+    fs.renameSync(temp, file);
     console.log(`generated ${file} in ${Date.now() - t} ms`);
   }
   return file;

@@ -13,6 +13,7 @@ import { once } from 'events';
 import { createGzip } from 'zlib';
 import { pipeline } from 'stream/promises';
 import { PassThrough } from 'stream';
+import { isCalendarDate } from '../domain/dates';
 
 export const BAD_KINDS = ['amount', 'currency', 'pan', 'duplicate', 'columns', 'quote', 'timestamp', 'utf8'] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
@@ -216,6 +217,27 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
   return manifest;
 }
 
+export const GENERATE_HELP = `usage: generate --count N --out FILE [options]
+
+Writes a deterministic transaction file with a share of planted bad records, and optionally a manifest
+of what a correct processor must find (counts per kind, exact per-currency totals of the valid records).
+
+  --count N            number of records (required)
+  --out FILE           output file (required)
+  --bad-share X        share of bad records, 0..1 (default 0.03; 0 for a clean file)
+  --seed N             random seed (default 1)
+  --kinds K,...        bad kinds to plant (default all: ${BAD_KINDS.join(',')})
+  --format csv|jsonl   output format (default csv)
+  --gzip               gzip the output
+  --shuffle-header     random column order
+  --crlf               CRLF line ends
+  --bom                UTF-8 byte-order mark
+  --date YYYY-MM-DD    UTC day of the transactions (default ${DEFAULT_DATE})
+  --entities E-1,E-2   reporting entity ids to spread records over
+  --manifest FILE      write the manifest as JSON
+  -h, --help           print this help
+`;
+
 function parseArgs(argv: string[]): GenerateOptions & { manifest?: string } {
   const opts: Partial<GenerateOptions> & { manifest?: string } = {};
   for (let i = 0; i < argv.length; i++) {
@@ -245,7 +267,7 @@ function parseArgs(argv: string[]): GenerateOptions & { manifest?: string } {
   }
   if (!Number.isInteger(opts.count) || opts.count! < 0) throw new Error('--count must be a non-negative integer');
   if (!opts.out) throw new Error('--out <file> is required');
-  if (opts.date !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(opts.date) && !Number.isNaN(Date.parse(`${opts.date}T00:00:00Z`)))) {
+  if (opts.date !== undefined && !isCalendarDate(opts.date)) {
     throw new Error(`--date must be a day like 2026-11-20, got "${opts.date}"`);
   }
   if (opts.entities && !opts.entities.every((e) => /^[A-Z0-9-]{2,40}$/.test(e))) throw new Error('--entities must be a comma-separated list of [A-Z0-9-]{2,40}');
@@ -256,6 +278,10 @@ function parseArgs(argv: string[]): GenerateOptions & { manifest?: string } {
 
 if (require.main === module) {
   (async () => {
+    if (process.argv.includes('--help') || process.argv.includes('-h')) {
+      process.stdout.write(GENERATE_HELP);
+      return;
+    }
     const opts = parseArgs(process.argv.slice(2));
     const started = Date.now();
     const manifest = await generate(opts);

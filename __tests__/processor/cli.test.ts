@@ -1,6 +1,7 @@
 /** The CLI and container entry as real processes: exit codes, outputs, SIGTERM. */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
 import { tempDir } from './local-helpers';
@@ -47,15 +48,53 @@ describe('processor CLI', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ level: 'ERROR', code, exitCode: 2 });
   });
 
+  it('exits 2 with one clear line when the input is a directory', async () => {
+    const dir = tempDir();
+    const r = await runProcess('processor/src/cli.ts', [dir, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    const out = r.stdout.trim().split('\n');
+    const line = JSON.parse(out.pop()!);
+    expect(line).toMatchObject({ level: 'ERROR', code: 'INPUT_NOT_A_FILE', exitCode: 2 });
+    expect(line.error).toBe(`${dir} is a directory: give the path of one input file`);
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 2 naming the holder when another run holds the output folder', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    await generate({ count: 10, out: file, seed: 5 });
+    const shard = path.join(dir, 'out', 'shard-0-of-1');
+    fs.mkdirSync(shard, { recursive: true });
+    fs.writeFileSync(path.join(shard, '.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-11-20T00:00:00.000Z' }));
+    const r = await runProcess('processor/src/cli.ts', [file, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    const line = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(line).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
+    expect(line.error).toContain(`locked by pid ${process.pid} on host ${os.hostname()}`);
+    expect(fs.readdirSync(shard)).toEqual(['.lock']);
+  });
+
+  it.each([['--help'], ['-h']])('prints usage for %s and exits 0', async (flag) => {
+    const r = await runProcess('processor/src/cli.ts', [flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: process <file\|s3:\/\/bucket\/key>/);
+    expect(r.stdout).toContain('Exit codes:');
+  });
+
   it('exits 143 on SIGTERM and leaves no partial or published output', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'big.csv');
     await generate({ count: 400_000, out: file, seed: 9, badShare: 0 });
     const out = path.join(dir, 'out');
-    const partial = path.join(out, 'shard-0-of-1', 'accepted.jsonl.partial');
+    const shardDir = path.join(out, 'shard-0-of-1');
+    const partial = () => {
+      const name = fs.existsSync(shardDir) ? fs.readdirSync(shardDir).find((f) => f.startsWith('.accepted.jsonl.') && f.endsWith('.partial')) : undefined;
+      return name ? path.join(shardDir, name) : undefined;
+    };
     const r = await runProcess('processor/src/cli.ts', [file, '--out', out], {}, (kill) => {
       const timer = setInterval(() => {
-        if (fs.existsSync(partial) && fs.statSync(partial).size > 0) {
+        const p = partial();
+        if (p && fs.existsSync(p) && fs.statSync(p).size > 0) {
           clearInterval(timer);
           kill();
         }

@@ -144,6 +144,11 @@ describe('processor job on S3 (moto)', () => {
     const original = await (await clients.s3.send(new GetObjectCommand({ Bucket: IN, Key: 'transactions/e2e.csv' }))).Body!.transformToByteArray();
     expect(summary.input.sha256).toBe(createHash('sha256').update(original).digest('hex'));
     expect((await body(`${prefix}accepted.jsonl`)).split('\n').filter(Boolean)).toHaveLength(manifest.valid);
+    for (const [name, bytes, sha] of [['accepted.jsonl', summary.outputs.acceptedBytes, summary.outputs.acceptedSha256], ['rejects.jsonl', summary.outputs.rejectsBytes, summary.outputs.rejectsSha256]] as const) {
+      const stored = await (await clients.s3.send(new GetObjectCommand({ Bucket: OUT, Key: prefix + name }))).Body!.transformToByteArray();
+      expect(stored.length).toBe(bytes);
+      expect(sha).toBe(createHash('sha256').update(stored).digest('hex'));
+    }
 
     const head = await clients.s3.send(new HeadObjectCommand({ Bucket: OUT, Key: `${prefix}accepted.jsonl` }));
     expect(head.ServerSideEncryption).toBe('aws:kms');

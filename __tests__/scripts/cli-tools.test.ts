@@ -33,6 +33,21 @@ describe('npm run generate and the container bundle (npm run bundle:processor)',
     expect(res.stderr).toContain('--date must be a day like 2026-11-20, got "2026-13-45"');
   });
 
+  it.each([['--help'], ['-h']])('prints the generator usage for %s and exits 0', (flag) => {
+    const res = run([tsx, 'scripts/generate-transactions.ts', flag]);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/^usage: generate --count N --out FILE/);
+    expect(res.stdout).toContain('--bad-share');
+  });
+
+  it('refuses a --date outside the strict calendar (years 2000-2100, real days)', () => {
+    for (const date of ['1999-12-31', '2026-02-30', '2101-01-01']) {
+      const res = run([tsx, 'scripts/generate-transactions.ts', '--count', '5', '--out', csv + '.x', '--date', date]);
+      expect(res.status).toBe(2);
+      expect(res.stderr).toContain(`--date must be a day like 2026-11-20, got "${date}"`);
+    }
+  });
+
   it('bundles the processor into one file that runs on its own and reconciles the file', () => {
     const bundle = path.join(dir, 'bundle', 'main.js');
     const built = run(['scripts/bundle-processor.mjs', bundle]);

@@ -20,8 +20,24 @@ export interface CliArgs {
   maxAmount: string;
 }
 
+export const USAGE = 'usage: process <file|s3://bucket/key> [--out <dir|s3://bucket/prefix>] [--shard i/N] [--max-amount N]';
+
+export const HELP = `${USAGE}
+
+Validates one transaction file (CSV with header or JSON Lines, optionally gzip) and writes
+<out>/shard-<i>-of-<n>/accepted.jsonl, rejects.jsonl and summary.json (the commit marker, written last).
+
+  --out DIR|s3://bucket/prefix   output location (default: out)
+  --shard i/N                    process only the i-th of N byte ranges (default 0/1)
+  --max-amount N                 inclusive per-record amount limit in major units (default ${DEFAULT_MAX_AMOUNT})
+  -h, --help                     print this help
+
+Exit codes: 0 success, 1 internal error, 2 bad input or usage (also: output folder locked by another
+run), 3 reconciliation failed, 75 retryable infrastructure error, 143 interrupted (SIGTERM).
+`;
+
 export function parseCliArgs(argv: string[]): CliArgs {
-  const usage = 'usage: process <file|s3://bucket/key> [--out <dir|s3://bucket/prefix>] [--shard i/N] [--max-amount N]';
+  const usage = USAGE;
   let input: string | undefined;
   let out = 'out';
   let shard = { index: 0, count: 1 };
@@ -68,6 +84,10 @@ function progressLine(p: Progress): string {
 export async function runCli(argv: string[]): Promise<number> {
   const log = jsonLogger({ component: 'processor-cli' });
   const tty = Boolean(process.stderr.isTTY);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
   const controller = installSigterm(() => log.warn('SIGTERM received: aborting uploads'));
   try {
     const args = parseCliArgs(argv);

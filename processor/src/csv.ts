@@ -20,23 +20,36 @@ export function parseHeader(line: string): CsvHeader {
   if (!names.some((n) => known.has(n))) {
     throw new BadInputError('HEADER_MISSING', `the first line is not a header: it names none of the columns ${FIELDS.join(',')}`);
   }
-  const unknown = names.filter((n) => !known.has(n));
+  // Column names are never echoed (a header can hold anything, a card number included): errors name
+  // 1-based column positions and our own field names only.
+  const unknown = names.flatMap((n, i) => (known.has(n) ? [] : [i + 1]));
   if (unknown.length > 0) {
-    // Column names are echoed only when they look like names, never a possible card number.
-    const shown = unknown.map((n) => (/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(n) ? n : '<redacted>'));
-    throw new BadInputError('HEADER_UNKNOWN_COLUMN', `header has unknown column(s): ${shown.join(', ')}; allowed: ${FIELDS.join(',')}`);
+    const shown = unknown.slice(0, 10).join(', ') + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
+    throw new BadInputError('HEADER_UNKNOWN_COLUMN', `header column(s) ${shown} of ${names.length} are not known columns; allowed: ${FIELDS.join(',')}`);
   }
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) throw new BadInputError('HEADER_DUPLICATE_COLUMN', `header names column "${n}" twice`);
-    seen.add(n);
-  }
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    const first = seen.get(n);
+    if (first !== undefined) throw new BadInputError('HEADER_DUPLICATE_COLUMN', `header columns ${first} and ${i + 1} both name the ${n} column`);
+    seen.set(n, i + 1);
+  });
   const missing = REQUIRED_FIELDS.filter((f) => !seen.has(f));
   if (missing.length > 0) throw new BadInputError('HEADER_MISSING_COLUMN', `header lacks required column(s): ${missing.join(', ')}`);
   return {
     columns: names as FieldName[],
     columnToField: Int32Array.from(names.map((n) => (FIELDS as readonly string[]).indexOf(n))),
   };
+}
+
+/**
+ * A carriage return inside the first line means lone-CR line endings (the whole file would otherwise
+ * be read as one header line). `offset` is the 1-based byte position of the CR in that line.
+ */
+export function loneCrError(offset: number): BadInputError {
+  return new BadInputError(
+    'LINE_ENDINGS_CR',
+    `the first line holds a carriage return that is not followed by a line feed (byte ${offset} of the line): lone-CR line endings are not supported; use LF or CRLF`,
+  );
 }
 
 export type SplitResult = 'OK' | 'COLUMN_COUNT' | 'BROKEN_QUOTE';

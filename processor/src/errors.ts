@@ -11,10 +11,29 @@ export const EXIT_RECONCILIATION = 3;
 export const EXIT_RETRYABLE = 75;
 export const EXIT_INTERRUPTED = 143;
 
+/**
+ * Every message goes to logs, the audit table and the alert topic, so it is capped: messages name
+ * positions, counts and codes, never field content, and even an unexpected error from a library
+ * cannot copy megabytes of input into an alert.
+ */
+export const MAX_MESSAGE_BYTES = 1024;
+
+/** `message` cut to at most `max` UTF-8 bytes (on a character boundary), marked when cut. */
+export function capMessage(message: string, max = MAX_MESSAGE_BYTES): string {
+  if (message.length <= max / 4 || Buffer.byteLength(message, 'utf8') <= max) return message;
+  const suffix = ' …[truncated]';
+  const room = max - Buffer.byteLength(suffix, 'utf8');
+  let cut = Buffer.from(message, 'utf8').subarray(0, room).toString('utf8');
+  // A character split by the byte cut decodes as U+FFFD (3 bytes): drop it.
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  while (Buffer.byteLength(cut, 'utf8') > room) cut = cut.slice(0, -1);
+  return cut + suffix;
+}
+
 export abstract class ProcessorError extends Error {
   abstract readonly exitCode: number;
   constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(capMessage(message), options);
     this.name = new.target.name;
   }
 }

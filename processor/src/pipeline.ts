@@ -7,7 +7,7 @@ import { isUtf8 } from 'buffer';
 import { createHash } from 'crypto';
 import { Readable } from 'stream';
 import { createGunzip } from 'zlib';
-import { CsvHeader, parseHeader } from './csv';
+import { CsvHeader, loneCrError, parseHeader } from './csv';
 import { BadInputError, InterruptedError, ProcessorError, ReconciliationError } from './errors';
 import { coalesce, frameLines, splitBufferLines } from './lines';
 import { InputFormat, RecordProcessor } from './record-processor';
@@ -61,7 +61,8 @@ export interface ShardSummary {
   counts: { read: number; accepted: number; rejected: number; duplicates: number; byReason: Record<string, number> };
   totals: TotalsJson;
   reconciliation: ReconciliationReport;
-  outputs: { accepted: string; rejects: string; acceptedBytes: number; rejectsBytes: number };
+  /** Committed files: location, byte count and lowercase hex SHA-256 of exactly the bytes written. */
+  outputs: { accepted: string; rejects: string; acceptedBytes: number; rejectsBytes: number; acceptedSha256: string; rejectsSha256: string };
 }
 
 export const OUTPUT_NAMES = { accepted: 'accepted.jsonl', rejects: 'rejects.jsonl', summary: 'summary.json' } as const;
@@ -87,6 +88,8 @@ function formatFromHead(head: Buffer): { format: InputFormat; header?: CsvHeader
   let start = 0;
   if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) start = 3;
   const nl = head.indexOf(0x0a, start);
+  const cr = head.indexOf(0x0d, start);
+  if (cr >= 0 && (nl < 0 || cr < nl - 1)) throw loneCrError(cr - start + 1);
   if (nl < 0) throw new BadInputError('HEADER_TOO_LONG', `no line break in the first ${HEAD_BYTES} bytes: cannot read the header`);
   const line = head.subarray(start, head[nl - 1] === 0x0d ? nl - 1 : nl);
   if (!isUtf8(line)) throw new BadInputError('HEADER_INVALID_UTF8', 'the header line is not valid UTF-8');
@@ -121,13 +124,15 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   const hash = createHash('sha256');
   let hashed = 0;
   let ownedBytes = (): number => hashed;
+  // One writer per output folder: a second run into the same folder fails here, before writing.
+  const unlock = await target.lock(dir);
   const sinks: Sink[] = [];
-  const accepted = target.open(names.accepted, 'application/x-ndjson');
-  sinks.push(accepted);
-  const rejects = target.open(names.rejects, 'application/x-ndjson');
-  sinks.push(rejects);
   const started = Date.now();
   try {
+    const accepted = target.open(names.accepted, 'application/x-ndjson');
+    sinks.push(accepted);
+    const rejects = target.open(names.rejects, 'application/x-ndjson');
+    sinks.push(rejects);
     if (!skipped) {
       let blocks: AsyncIterable<Buffer>;
       if (gzip) {
@@ -179,9 +184,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     if (!reconciliation.ok) throw new ReconciliationError('RECONCILIATION_FAILED', `reconciliation failed: ${reconciliation.failures.join('; ')}`);
 
     await accepted.finish();
-    sinks.shift();
     await rejects.finish();
-    sinks.shift();
     const summary: ShardSummary = {
       schemaVersion: 1,
       input: {
@@ -206,13 +209,23 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       },
       totals: processor.totals.toJson(),
       reconciliation,
-      outputs: { accepted: target.describe(names.accepted), rejects: target.describe(names.rejects), acceptedBytes: accepted.bytes, rejectsBytes: rejects.bytes },
+      outputs: {
+        accepted: target.describe(names.accepted),
+        rejects: target.describe(names.rejects),
+        acceptedBytes: accepted.bytes,
+        rejectsBytes: rejects.bytes,
+        acceptedSha256: accepted.sha256,
+        rejectsSha256: rejects.sha256,
+      },
     };
-    await target.put(names.summary, renderSummary(summary), 'application/json');
+    await target.commit(sinks, names.summary, renderSummary(summary));
+    sinks.length = 0;
     return summary;
   } catch (err) {
     await Promise.all(sinks.map((s) => s.abort()));
     throw err;
+  } finally {
+    await unlock();
   }
 }
 

@@ -4,6 +4,7 @@
  * only the handful of strings that end up in its output line.
  */
 import { isIdentifier } from '../../domain/fields';
+import { containsPanRange } from '../../domain/pan';
 import { CURRENCIES, CURRENCY_CODES, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import {
   F_ACCOUNT_ID,
@@ -24,7 +25,7 @@ import {
 } from '../../domain/transaction';
 import { writeAcceptedFast } from './accepted-writer';
 import { ByteOut, lit, viewOf } from './byte-out';
-import { CsvHeader, parseHeader, splitLine } from './csv';
+import { CsvHeader, loneCrError, parseHeader, splitLine } from './csv';
 import { FingerprintSet } from './dedupe';
 import { BadInputError } from './errors';
 import { Accumulator, ControlTotals } from './totals';
@@ -139,6 +140,8 @@ export class RecordProcessor {
 
   private detect(text: string, start: number, end: number): void {
     if (start === end) throw new BadInputError('HEADER_MISSING', 'the first line is empty: a CSV header (or a JSON Lines record) is required');
+    const cr = text.indexOf('\r', start);
+    if (cr >= 0 && cr < end) throw loneCrError(cr - start + 1);
     if (text.charCodeAt(start) === 123 /* { */) {
       this.format = 'jsonl';
       this.lineNo--; // JSON Lines has no header: re-read this line as a record
@@ -170,6 +173,17 @@ export class RecordProcessor {
       const tid = reason !== 'PAN_DETECTED' && isIdentifier(strs[0], starts[0], ends[0], 1, 64, true, false) ? strs[0].slice(starts[0], ends[0]) : undefined;
       this.reject(reason, FIELDS[this.failed.index], tid);
       return;
+    }
+    // validateFieldView ran the card-number detector over every field as UTF-8 bytes (one char per
+    // byte). Identifiers, timestamps and codes are ASCII once valid, so for them bytes and text are the
+    // same; free text may hold non-ASCII, and the detector is written for text (a separator or digit
+    // outside ASCII is several unrelated chars as bytes), so such a field is scanned again decoded.
+    if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY] && hasNonAscii(strs[F_COUNTERPARTY], starts[F_COUNTERPARTY], ends[F_COUNTERPARTY])) {
+      const decoded = Buffer.from(strs[F_COUNTERPARTY].slice(starts[F_COUNTERPARTY], ends[F_COUNTERPARTY]), 'latin1').toString('utf8');
+      if (containsPanRange(decoded, 0, decoded.length)) {
+        this.reject('PAN_DETECTED', 'counterparty');
+        return;
+      }
     }
     if (!this.seen.add(strs[F_TRANSACTION_ID], starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
       this.duplicate(strs[F_TRANSACTION_ID].slice(starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
@@ -307,3 +321,8 @@ export class RecordProcessor {
   }
 }
 
+
+function hasNonAscii(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) > 127) return true;
+  return false;
+}

@@ -7,7 +7,7 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as fs from 'fs';
 import { Readable } from 'stream';
-import { classifyError, RetryableError } from './errors';
+import { BadInputError, classifyError, RetryableError } from './errors';
 
 export interface InputSource {
   readonly location: string;
@@ -25,7 +25,13 @@ export interface InputSource {
 export async function openLocal(path: string): Promise<InputSource> {
   let size: number;
   try {
-    size = (await fs.promises.stat(path)).size;
+    const stat = await fs.promises.stat(path);
+    if (!stat.isFile()) {
+      throw new BadInputError('INPUT_NOT_A_FILE', `${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}: give the path of one input file`);
+    }
+    size = stat.size;
+    // Open it once now, so an unreadable file fails here as bad input rather than mid-stream.
+    await (await fs.promises.open(path, 'r')).close();
   } catch (err) {
     throw classifyLocal(err, path);
   }
@@ -48,9 +54,9 @@ export async function openLocal(path: string): Promise<InputSource> {
 
 function classifyLocal(err: unknown, path: string) {
   const code = (err as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-    return classifyError({ name: code === 'ENOENT' ? 'NotFound' : 'AccessDenied', message: `${path}: ${code}` }, 'open input');
-  }
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new BadInputError('INPUT_NOT_FOUND', `open input: ${path} does not exist`);
+  if (code === 'EACCES' || code === 'EPERM') return new BadInputError('ACCESS_DENIED', `open input: ${path} is not readable (${code})`);
+  if (code === 'EISDIR') return new BadInputError('INPUT_NOT_A_FILE', `${path} is a directory: give the path of one input file`);
   return classifyError(err, 'open input');
 }
 

@@ -1,0 +1,187 @@
+/**
+ * Failure paths and commits: error messages carry no input content and stay small; one writer per
+ * output folder; a crash during the local commit never leaves a marker over other files; summary.json
+ * records each committed file's size and SHA-256 as written.
+ */
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BadInputError, capMessage, classifyError, InternalError, MAX_MESSAGE_BYTES } from '../../processor/src/errors';
+import { verifyOutputDigest } from '../../processor/src/output-digest';
+import { runShard } from '../../processor/src/pipeline';
+import { LocalTarget, LOCK_FILE, lockIsStale } from '../../processor/src/sink';
+import { openLocal } from '../../processor/src/source';
+import { HEADER, processFile, processText, row, tempDir } from './local-helpers';
+
+const lines = (...l: string[]) => l.join('\n') + '\n';
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('error messages', () => {
+  it('name unknown header columns by position, never by their text', async () => {
+    const err = await processText(lines(HEADER + ',memo,4111111111111111', 'x')).catch((e) => e);
+    expect(err).toMatchObject({ code: 'HEADER_UNKNOWN_COLUMN', exitCode: 2 });
+    expect(err.message).toContain('11, 12 of 12');
+    expect(err.message).not.toContain('memo');
+    expect(err.message).not.toContain('4111111111111111');
+  });
+
+  it('report lone-CR line endings as their own error, without echoing the file', async () => {
+    const secret = 'SECRET-COUNTERPARTY';
+    const body = [HEADER, ...Array.from({ length: 20_000 }, (_, i) => row(`T${i}`, { counterparty: secret }))].join('\r') + '\r';
+    expect(body.length).toBeGreaterThan(1_000_000);
+    const err = await processText(body).catch((e) => e);
+    expect(err).toBeInstanceOf(BadInputError);
+    expect(err).toMatchObject({ code: 'LINE_ENDINGS_CR', exitCode: 2 });
+    expect(err.message).toMatch(/lone-CR line endings/);
+    expect(err.message).not.toContain(secret);
+    expect(err.message).not.toContain('T1');
+    expect(Buffer.byteLength(err.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+  });
+
+  it('report lone-CR line endings for shards > 0 too (header read from the object head)', async () => {
+    const body = [HEADER, ...Array.from({ length: 200 }, (_, i) => row(`T${i}`))].join('\r') + '\r';
+    const err = await processText(body, 'in.csv', { index: 1, count: 2 }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'LINE_ENDINGS_CR', exitCode: 2 });
+  });
+
+  it('are capped at 1 KB whatever produced them', () => {
+    const huge = 'x'.repeat(3_000_000);
+    expect(Buffer.byteLength(new BadInputError('X', huge).message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(Buffer.byteLength(new InternalError('X', '商'.repeat(5000)).message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const wrapped = classifyError(new TypeError(huge), 'processor');
+    expect(Buffer.byteLength(wrapped.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(wrapped.message).toMatch(/truncated\]$/);
+    expect(capMessage('short')).toBe('short');
+  });
+});
+
+describe('one writer per output folder', () => {
+  it('fails a second run into a locked folder with exit 2, naming the holder', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    fs.writeFileSync(file, lines(HEADER, row('T1')));
+    const out = path.join(dir, 'out');
+    const release = await new LocalTarget(out).lock('shard-0-of-1');
+    const err = await processFile(file, undefined, out).catch((e) => e);
+    expect(err).toBeInstanceOf(BadInputError);
+    expect(err).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
+    expect(err.message).toContain(`pid ${process.pid} on host ${os.hostname()}`);
+    expect(fs.readdirSync(path.join(out, 'shard-0-of-1'))).toEqual([LOCK_FILE]);
+    await release();
+    const run = await processFile(file, undefined, out);
+    expect(run.summary.counts.accepted).toBe(1);
+    expect(fs.readdirSync(run.dir).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+  });
+
+  it('says when the lock belongs to a process that no longer runs (stale)', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const pid = Number(dead.stdout);
+    const info = { pid, host: os.hostname(), since: '2026-11-20T00:00:00.000Z' };
+    expect(lockIsStale(info)).toBe(true);
+    expect(lockIsStale({ ...info, pid: process.pid })).toBe(false);
+    expect(lockIsStale({ ...info, host: 'another-host' })).toBe(false);
+    const out = tempDir();
+    fs.mkdirSync(path.join(out, 'shard-0-of-1'));
+    fs.writeFileSync(path.join(out, 'shard-0-of-1', LOCK_FILE), JSON.stringify(info));
+    const err = await new LocalTarget(out).lock('shard-0-of-1').catch((e) => e);
+    expect(err).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
+    expect(err.message).toMatch(/no longer running \(stale lock\); delete .*\.lock and re-run/);
+  });
+
+  it('two concurrent runs into one folder: one fails fast, the other commits files that match its summary', async () => {
+    const dir = tempDir();
+    const a = path.join(dir, 'a.csv');
+    const b = path.join(dir, 'b.csv');
+    fs.writeFileSync(a, lines(HEADER, ...Array.from({ length: 30_000 }, (_, i) => row(`A${i}`))));
+    fs.writeFileSync(b, lines(HEADER, ...Array.from({ length: 3_000 }, (_, i) => row(`B${i}`))));
+    const out = path.join(dir, 'out');
+    const results = await Promise.allSettled([
+      runShard(await openLocal(a), new LocalTarget(out), { index: 0, count: 1 }),
+      runShard(await openLocal(b), new LocalTarget(out), { index: 0, count: 1 }),
+    ]);
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed).toHaveLength(1);
+    expect(failed[0].reason).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
+    const shard = path.join(out, 'shard-0-of-1');
+    expect(fs.readdirSync(shard).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+    const summary = JSON.parse(fs.readFileSync(path.join(shard, 'summary.json'), 'utf8'));
+    const accepted = fs.readFileSync(path.join(shard, 'accepted.jsonl'));
+    expect(accepted.includes(0)).toBe(false);
+    expect(summary.outputs.acceptedBytes).toBe(accepted.length);
+    expect(summary.outputs.acceptedSha256).toBe(sha256(path.join(shard, 'accepted.jsonl')));
+    expect(accepted.toString().trim().split('\n')).toHaveLength(summary.counts.accepted);
+  });
+});
+
+describe('local commit', () => {
+  it('a crash between the renames leaves no summary.json (uncommitted), never the old one over new data', async () => {
+    const dir = tempDir();
+    const first = path.join(dir, 'first.csv');
+    const second = path.join(dir, 'second.csv');
+    fs.writeFileSync(first, lines(HEADER, row('T1'), row('T2')));
+    fs.writeFileSync(second, lines(HEADER, row('T3'), row('T4'), row('T5')));
+    const out = path.join(dir, 'out');
+    await runShard(await openLocal(first), new LocalTarget(out), { index: 0, count: 1 });
+    const shard = path.join(out, 'shard-0-of-1');
+    expect(fs.existsSync(path.join(shard, 'summary.json'))).toBe(true);
+
+    const crashing = new LocalTarget(out, {
+      afterRename: (name) => {
+        if (name.endsWith('accepted.jsonl')) throw new Error('simulated crash after the first rename');
+      },
+    });
+    await expect(runShard(await openLocal(second), crashing, { index: 0, count: 1 })).rejects.toThrow('simulated crash');
+    expect(fs.readFileSync(path.join(shard, 'accepted.jsonl'), 'utf8')).toContain('"T3"');
+    expect(fs.existsSync(path.join(shard, 'summary.json'))).toBe(false);
+    expect(fs.readdirSync(shard).filter((f) => f.endsWith('.partial') || f === LOCK_FILE)).toEqual([]);
+
+    // A clean re-run commits again.
+    const run = await processFile(second, undefined, out);
+    expect(run.summary.counts.accepted).toBe(3);
+  });
+
+  it('summary.json is written last: it is the only file renamed after the data files', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    fs.writeFileSync(file, lines(HEADER, row('T1'), 'bad'));
+    const order: string[] = [];
+    await runShard(await openLocal(file), new LocalTarget(path.join(dir, 'out'), { afterRename: (n) => order.push(path.basename(n)) }), { index: 0, count: 1 });
+    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+  });
+});
+
+describe('summary.json outputs', () => {
+  it('records byte count and SHA-256 (lowercase hex) of each committed file', async () => {
+    const run = await processText(lines(HEADER, row('T1'), row('T2', { counterparty: 'Müller' }), 'broken', row('T1')));
+    const { outputs } = run.summary;
+    for (const [name, bytes, hash] of [
+      ['accepted.jsonl', outputs.acceptedBytes, outputs.acceptedSha256],
+      ['rejects.jsonl', outputs.rejectsBytes, outputs.rejectsSha256],
+    ] as const) {
+      const file = path.join(run.dir, name);
+      expect(bytes).toBe(fs.statSync(file).size);
+      expect(hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(hash).toBe(sha256(file));
+    }
+    const onDisk = JSON.parse(fs.readFileSync(path.join(run.dir, 'summary.json'), 'utf8'));
+    expect(onDisk.outputs).toEqual(outputs);
+  });
+
+  it('verifyOutputDigest accepts the committed bytes and refuses truncated or altered ones', async () => {
+    const run = await processText(lines(HEADER, row('T1'), row('T2')));
+    const data = fs.readFileSync(path.join(run.dir, 'accepted.jsonl'));
+    const expected = { bytes: run.summary.outputs.acceptedBytes, sha256: run.summary.outputs.acceptedSha256 };
+    expect((await verifyOutputDigest(expected, fs.createReadStream(path.join(run.dir, 'accepted.jsonl')))).ok).toBe(true);
+    expect(await verifyOutputDigest(expected, [data.subarray(0, 10)])).toMatchObject({ ok: false, problem: expect.stringMatching(/^size 10 bytes/) });
+    const altered = Buffer.from(data);
+    altered[5] ^= 1;
+    expect(await verifyOutputDigest(expected, [altered])).toMatchObject({ ok: false, problem: expect.stringMatching(/^SHA-256/) });
+  });
+
+  it('hashes an empty output too', async () => {
+    const run = await processText(lines(HEADER));
+    expect(run.summary.outputs.acceptedSha256).toBe(createHash('sha256').digest('hex'));
+  });
+});
