@@ -108,6 +108,23 @@ async function localLeg(bundle: string, count: number): Promise<void> {
   console.log(`ratio processor / baseline:         ${(local.wallMs / baseline.wallMs).toFixed(2)}x`);
   console.log(`counts: ${JSON.stringify({ read: done.counts.read, accepted: done.counts.accepted, rejected: done.counts.rejected, duplicates: done.counts.duplicates })}`);
 
+  // A header and then 120 MB without a newline: the line is rejected as it streams (LINE_TOO_LONG),
+  // never buffered, so peak RSS should stay near the process's baseline.
+  const noNewline = path.join(OUT, 'processor-no-newline.csv');
+  if (!fs.existsSync(noNewline)) {
+    const fd = fs.openSync(`${noNewline}.${process.pid}.tmp`, 'w');
+    fs.writeSync(fd, 'transactionId,accountId,entityId,amount,currency,timestamp,counterparty,jurisdiction,type,cardLast4\n');
+    const block = Buffer.alloc(1 << 20, 0x78);
+    for (let i = 0; i < 120; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    fs.renameSync(`${noNewline}.${process.pid}.tmp`, noNewline);
+  }
+  const longOut = path.join(OUT, 'processor-no-newline-out');
+  fs.rmSync(longOut, { recursive: true, force: true });
+  const long = await measure('node', [bundle, noNewline, '--out', longOut]);
+  const longDone = long.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
+  console.log(`header + 120 MB without a newline:  ${fmt(long.wallMs)}  peak RSS ${mb(long.maxRssMb)}  exit ${long.code}  byReason ${JSON.stringify(longDone?.counts?.byReason ?? {})}`);
+
 }
 
 /**

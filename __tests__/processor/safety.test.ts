@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BadInputError, capMessage, classifyError, InternalError, MAX_MESSAGE_BYTES } from '../../processor/src/errors';
+import { frameLines, LongLine, MAX_LINE_BYTES } from '../../processor/src/lines';
 import { verifyOutputDigest } from '../../processor/src/output-digest';
 import { runShard } from '../../processor/src/pipeline';
 import { LocalTarget, LOCK_FILE, lockIsStale } from '../../processor/src/sink';
@@ -183,5 +184,51 @@ describe('summary.json outputs', () => {
   it('hashes an empty output too', async () => {
     const run = await processText(lines(HEADER));
     expect(run.summary.outputs.acceptedSha256).toBe(createHash('sha256').digest('hex'));
+  });
+});
+
+describe('bounded lines', () => {
+  const long = (n: number) => row('TL', { counterparty: 'x'.repeat(n) });
+
+  it.each([
+    ['inside one read chunk', 70_000, 0],
+    ['spanning read chunks', 3_000_000, 0],
+    ['after 1 MiB of good lines (starts mid-chunk)', 200_000, 12_000],
+  ])('rejects a line longer than 64 KB %s as LINE_TOO_LONG with its line number', async (_name, size, before) => {
+    const head = Array.from({ length: before }, (_, i) => row(`P${i}`));
+    const run = await processText(lines(HEADER, ...head, row('T1'), long(size), row('T2'), long(65_536 - long(0).length), row('T3')));
+    // A line of exactly 64 KB is parsed (and fails on its 65 KB counterparty), one byte more is not.
+    expect(run.rejects).toEqual([
+      { line: before + 3, reason: 'LINE_TOO_LONG' },
+      { line: before + 5, reason: 'COUNTERPARTY_INVALID', field: 'counterparty', transactionId: 'TL' },
+    ]);
+    expect(run.summary.counts).toMatchObject({ read: before + 5, accepted: before + 3, rejected: 2 });
+    expect(run.rejectsRaw).not.toContain('xxxx');
+  });
+
+  it('treats a last line without a newline the same way', async () => {
+    const run = await processText(lines(HEADER, row('T1')) + long(2_000_000));
+    expect(run.rejects).toEqual([{ line: 3, reason: 'LINE_TOO_LONG' }]);
+  });
+
+  it('fails a first line longer than 64 KB as HEADER_TOO_LONG (exit 2), in shard 0 and in shards > 0', async () => {
+    const body = lines('x'.repeat(5_000_000), row('T1'));
+    await expect(processText(body)).rejects.toMatchObject({ code: 'HEADER_TOO_LONG', exitCode: 2 });
+    await expect(processText(body, 'in.csv', { index: 1, count: 2 })).rejects.toMatchObject({ code: 'HEADER_TOO_LONG', exitCode: 2 });
+  });
+
+  it('frames a newline-free stream without holding more than one line limit of it', async () => {
+    async function* chunks() {
+      for (let i = 0; i < 50; i++) yield Buffer.alloc(1 << 20, 0x41);
+      yield Buffer.from('\nnext\n');
+    }
+    const framed = frameLines(chunks(), { start: 0, end: Infinity, ownsFirstLine: true });
+    const out: (Buffer | LongLine)[] = [];
+    for await (const b of framed.blocks) out.push(b);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toBeInstanceOf(LongLine);
+    expect((out[0] as LongLine).head.length).toBe(MAX_LINE_BYTES);
+    expect(out[1].toString()).toBe('next\n');
+    expect(framed.bytes()).toBe(50 * (1 << 20) + 6);
   });
 });

@@ -21,22 +21,48 @@ export interface ShardWindow {
   ownsFirstLine: boolean;
 }
 
+/**
+ * Longest line accepted, in bytes before its LF. A longer line is a counted reject (LINE_TOO_LONG);
+ * it is never buffered: once a line that spans chunks passes this length, its bytes are hashed and
+ * dropped up to the next LF, so memory stays bounded on any input (a 120 MB file without a newline
+ * costs one read chunk, not 120 MB).
+ */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * Stands for one overlong line in the block stream, in its place. `head` holds its first
+ * MAX_LINE_BYTES bytes (copied) so the first line can still be diagnosed (lone CR, header too long).
+ */
+export class LongLine {
+  constructor(readonly head: Buffer) {}
+}
+
 export interface FramedInput {
-  blocks: AsyncGenerator<Buffer>;
+  /** Blocks of whole lines, with a LongLine in place of each line longer than MAX_LINE_BYTES that spans blocks. */
+  blocks: AsyncGenerator<Buffer | LongLine>;
   /** Hash of the owned bytes; final once `blocks` is exhausted. */
   hash: Hash;
   /** Owned bytes so far. */
   bytes(): number;
 }
 
-export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, hash: Hash = createHash('sha256')): FramedInput {
+export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, hash: Hash = createHash('sha256'), maxLine = MAX_LINE_BYTES): FramedInput {
   let owned = 0;
-  async function* run(): AsyncGenerator<Buffer> {
+  async function* run(): AsyncGenerator<Buffer | LongLine> {
     let pos = window.start;
     let skipping = !window.ownsFirstLine;
     let atStart = window.start === 0;
+    /** Start of the current line when it spans chunks (at most maxLine bytes). */
     let carry: Buffer | undefined;
+    /** Inside an overlong line: drop bytes up to the next LF. */
+    let dropping = false;
     let done = false;
+    const longLine = (a: Buffer | undefined, b: Buffer): LongLine => {
+      const head = Buffer.allocUnsafe(Math.min(maxLine, (a?.length ?? 0) + b.length));
+      const n = a ? a.copy(head, 0, 0, Math.min(a.length, head.length)) : 0;
+      if (n < head.length) b.copy(head, n, 0, head.length - n);
+      return new LongLine(head);
+    };
     for await (let chunk of chunks) {
       if (skipping) {
         const k = chunk.indexOf(NL);
@@ -69,19 +95,40 @@ export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, h
       hash.update(chunk);
       owned += chunk.length;
       pos += chunk.length;
+      if (dropping) {
+        const k = chunk.indexOf(NL);
+        if (k < 0) {
+          if (done) break;
+          continue;
+        }
+        dropping = false;
+        chunk = chunk.subarray(k + 1);
+      }
       const last = chunk.lastIndexOf(NL);
       if (last < 0) {
-        carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+        if ((carry?.length ?? 0) + chunk.length > maxLine) {
+          yield longLine(carry, chunk);
+          carry = undefined;
+          dropping = true;
+        } else {
+          carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+        }
       } else {
         if (carry) {
           const first = chunk.indexOf(NL);
-          yield Buffer.concat([carry, chunk.subarray(0, first + 1)]);
+          if (carry.length + first > maxLine) yield longLine(carry, chunk);
+          else yield Buffer.concat([carry, chunk.subarray(0, first + 1)]);
           carry = undefined;
           if (first < last) yield chunk.subarray(first + 1, last + 1);
         } else {
           yield chunk.subarray(0, last + 1);
         }
-        if (last + 1 < chunk.length) carry = chunk.subarray(last + 1);
+        if (chunk.length - (last + 1) > maxLine) {
+          yield longLine(undefined, chunk.subarray(last + 1));
+          dropping = true;
+        } else if (last + 1 < chunk.length) {
+          carry = chunk.subarray(last + 1);
+        }
       }
       if (done) break;
     }

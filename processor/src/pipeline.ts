@@ -9,7 +9,7 @@ import { Readable } from 'stream';
 import { createGunzip } from 'zlib';
 import { CsvHeader, loneCrError, parseHeader } from './csv';
 import { BadInputError, InterruptedError, ProcessorError, ReconciliationError } from './errors';
-import { coalesce, frameLines, splitBufferLines } from './lines';
+import { coalesce, frameLines, LongLine, MAX_LINE_BYTES, splitBufferLines } from './lines';
 import { InputFormat, RecordProcessor } from './record-processor';
 import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
@@ -69,7 +69,8 @@ export const OUTPUT_NAMES = { accepted: 'accepted.jsonl', rejects: 'rejects.json
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
-const HEAD_BYTES = 1 << 20;
+// Enough to see the end of the longest allowed first line (after a BOM).
+const HEAD_BYTES = MAX_LINE_BYTES + 8;
 const FLUSH_AT = 1 << 20;
 
 export function shardDir(shard: ShardSpec): string {
@@ -90,7 +91,9 @@ function formatFromHead(head: Buffer): { format: InputFormat; header?: CsvHeader
   const nl = head.indexOf(0x0a, start);
   const cr = head.indexOf(0x0d, start);
   if (cr >= 0 && (nl < 0 || cr < nl - 1)) throw loneCrError(cr - start + 1);
-  if (nl < 0) throw new BadInputError('HEADER_TOO_LONG', `no line break in the first ${HEAD_BYTES} bytes: cannot read the header`);
+  if (nl < 0 || nl - start > MAX_LINE_BYTES) {
+    throw new BadInputError('HEADER_TOO_LONG', `the first line is longer than ${MAX_LINE_BYTES} bytes: it is not a header or a JSON Lines record`);
+  }
   const line = head.subarray(start, head[nl - 1] === 0x0d ? nl - 1 : nl);
   if (!isUtf8(line)) throw new BadInputError('HEADER_INVALID_UTF8', 'the header line is not valid UTF-8');
   if (line[0] === 0x7b) return { format: 'jsonl' };
@@ -134,7 +137,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     const rejects = target.open(names.rejects, 'application/x-ndjson');
     sinks.push(rejects);
     if (!skipped) {
-      let blocks: AsyncIterable<Buffer>;
+      let blocks: AsyncIterable<Buffer | LongLine>;
       if (gzip) {
         const raw = source.read(0);
         const hashing = async function* () {
@@ -158,6 +161,10 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       }
       for await (const block of blocks) {
         if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+        if (block instanceof LongLine) {
+          processor.rejectLongLine(block.head);
+          continue;
+        }
         // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
         // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
         // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.

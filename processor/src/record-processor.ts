@@ -27,13 +27,18 @@ import { writeAcceptedFast } from './accepted-writer';
 import { ByteOut, lit, viewOf } from './byte-out';
 import { CsvHeader, loneCrError, parseHeader, splitLine } from './csv';
 import { FingerprintSet } from './dedupe';
+import { MAX_LINE_BYTES } from './lines';
 import { BadInputError } from './errors';
 import { Accumulator, ControlTotals } from './totals';
 
 export type InputFormat = 'csv' | 'jsonl';
 
 /** Reasons produced by parsing (in addition to the domain's ValidationReason). */
-export type ParseReason = 'COLUMN_COUNT' | 'BROKEN_QUOTE' | 'INVALID_UTF8' | 'BLANK_LINE' | 'JSON_INVALID' | 'DUPLICATE';
+export type ParseReason = 'COLUMN_COUNT' | 'BROKEN_QUOTE' | 'INVALID_UTF8' | 'BLANK_LINE' | 'JSON_INVALID' | 'DUPLICATE' | 'LINE_TOO_LONG';
+
+function headerTooLong(): BadInputError {
+  return new BadInputError('HEADER_TOO_LONG', `the first line is longer than ${MAX_LINE_BYTES} bytes: it is not a header or a JSON Lines record`);
+}
 
 export interface RecordProcessorOptions {
   maxAmount?: string;
@@ -119,6 +124,8 @@ export class RecordProcessor {
       this.lineNo++;
       if (this.format === undefined) {
         this.detect(text, pos, end);
+      } else if (nl - pos > MAX_LINE_BYTES) {
+        this.reject('LINE_TOO_LONG');
       } else if (end === pos) {
         this.reject('BLANK_LINE');
       } else if (this.format === 'csv') {
@@ -129,6 +136,20 @@ export class RecordProcessor {
       }
       pos = nl + 1;
     }
+  }
+
+  /**
+   * A line longer than MAX_LINE_BYTES that the framing dropped as it streamed (`head`: its first bytes,
+   * used only to diagnose a first line). Counted, never decoded or echoed.
+   */
+  rejectLongLine(head: Buffer): void {
+    this.lineNo++;
+    if (this.format === undefined) {
+      const cr = head.indexOf(0x0d);
+      if (cr >= 0 && cr < head.length - 1) throw loneCrError(cr + 1);
+      throw headerTooLong();
+    }
+    this.reject('LINE_TOO_LONG');
   }
 
   /** A line that is not valid UTF-8: counted, never decoded or echoed. */
@@ -142,6 +163,7 @@ export class RecordProcessor {
     if (start === end) throw new BadInputError('HEADER_MISSING', 'the first line is empty: a CSV header (or a JSON Lines record) is required');
     const cr = text.indexOf('\r', start);
     if (cr >= 0 && cr < end) throw loneCrError(cr - start + 1);
+    if (end - start > MAX_LINE_BYTES) throw headerTooLong();
     if (text.charCodeAt(start) === 123 /* { */) {
       this.format = 'jsonl';
       this.lineNo--; // JSON Lines has no header: re-read this line as a record
