@@ -70,6 +70,14 @@ describe('npm run local arguments', () => {
     expect(() => parseArgs(['--run-id', '23/11/2026'])).toThrow(/--run-id must be a date YYYY-MM-DD/);
   });
 
+  it('--night is on-time by default, takes late or missing, and refuses anything else', () => {
+    expect(parseArgs([]).night).toBe('on-time');
+    expect(parseArgs(['--night', 'late']).night).toBe('late');
+    expect(parseArgs(['--night', 'missing']).night).toBe('missing');
+    expect(() => parseArgs(['--night', 'early'])).toThrow(/--night must be one of on-time, late, missing, got "early" \(see --help\)/);
+    expect(() => parseArgs(['--night'])).toThrow(/--night needs a value/);
+  });
+
   it.each([['1'], ['2026-02-30'], ['+20261-11-23'], ['1999-12-31'], ['2026-11-23T00:00:00Z']])('refuses --run-id %p (strict calendar date)', (runId) => {
     expect(() => parseArgs(['--run-id', runId])).toThrow(/--run-id must be a date YYYY-MM-DD \(a real calendar day, years 2000-2100\)/);
   });

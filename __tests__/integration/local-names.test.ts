@@ -56,5 +56,7 @@ describe('local resources match the stacks', () => {
     expect(all('aws_batch_compute_environment').map((c) => c.name ?? c.compute_environment_name)).toContain(names.batch.computeEnvironment);
     expect(all('aws_sesv2_configuration_set').map((c) => c.configuration_set_name)).toContain(names.sesConfigurationSet);
     expect(all('aws_iam_role').map((r) => r.name)).toEqual(expect.arrayContaining([names.batch.executionRole, names.batch.jobRole]));
+    // The loader's STATE_MACHINE_ARN locally names the stack's reporting state machine.
+    expect(all('aws_sfn_state_machine').map((m) => m.name)).toContain(names.stateMachine.name);
   });
 });

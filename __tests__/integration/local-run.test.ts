@@ -2,7 +2,10 @@
  * End to end: `npm run local` in small (20,000 transactions, 2 shards, a reduced reporting set), as an
  * operator runs it, checked against the generator's own manifest (regenerated here with the same
  * seed) and against what the platform recorded: report objects in S3, report_log rows, emails in
- * moto's SES. Also: no server or shard process outlives the run, on success and on Ctrl-C.
+ * moto's SES. Reporting starts only from the loader (its StartExecution in moto); `--night late` and
+ * `--night missing` show the reporting-time check alerting, reporting starting later from the load,
+ * and report-generate refusing a date no loaded run feeds. Also: no server or shard process outlives
+ * the run, on success and on Ctrl-C.
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -10,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
 import type { RunReport } from '../../scripts/local/run';
+import { reportDateOfRun } from '../../domain/reporting/run-dates';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 jest.setTimeout(180_000);
@@ -93,12 +97,52 @@ describe('npm run local (small)', () => {
     expect(o.emails.deliveryAttempts).toBe(planned);
     expect(o.workflow).toEqual(expect.objectContaining({ total: planned, succeeded: planned, failed: 0 }));
     expect(o.metrics.NightlyRunCompleted).toBeGreaterThanOrEqual(1);
+    // Reporting was started by the loader's StartExecution for the run's report date, and the
+    // reporting-time check after the load was quiet.
+    const runId = (o.night.executionInput as { runId: string }).runId; // the default run id: the day the run started (UTC)
+    const reportDate = reportDateOfRun(runId);
+    expect(reportDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(o.night).toEqual(expect.objectContaining({
+      mode: 'on-time', reportDate, deadlineLoaded: true, deadlineAlerted: false, reportingStarted: true,
+      executionName: `report-${reportDate}-run-${runId}`, executionInput: { reportDate, runId },
+    }));
+    expect(o.metrics.ReportingInputMissing).toBe(0);
+    expect(o.coverage.reportDates).toEqual([reportDate]);
     expect(run.output()).toMatch(/Time per stage \(against the 4-hour window/);
     expect(fs.existsSync(report.logFile)).toBe(true);
     expect(code).toBe(0);
 
     expect(serverProcesses(report.servers.motoPort, report.servers.dbPort)).toEqual([]);
     expect(shardsOf(report.servers.motoPort!)).toEqual([]);
+  });
+
+  it.each([
+    ['late', { deadlineLoaded: false, deadlineAlerted: true, deadlineRunOutcome: 'LATE', deadlineWhen: 'before-load', reportingStarted: true }],
+    ['missing', { deadlineLoaded: false, deadlineAlerted: true, deadlineRunOutcome: 'MISSING', deadlineWhen: 'no-run', reportingStarted: false }],
+  ])('--night %s: the reporting-time check alerts; reporting starts only from a load', async (night, expected) => {
+    const summaryFile = path.join(dir, `summary-${night}.json`);
+    const run = startRun([
+      '--night', night, '--count', '2000', '--shards', '2', '--summary-json', summaryFile, '--work-dir', path.join(dir, night),
+      '--jurisdictions', 'EU', '--report-types', 'TRANSACTION', '--entities', 'ENTITY-001',
+    ]);
+    const code = await run.exited;
+    const report = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as RunReport;
+    if (report.error) throw new Error(`local run failed: ${report.error}\n${run.output()}`);
+    const o = report.outcome!;
+    expect(o.night).toEqual(expect.objectContaining({ mode: night, ...expected }));
+    expect(o.metrics.ReportingInputMissing).toBe(1);
+    if (night === 'late') {
+      expect(o.reports.byStatus).toEqual({ CONFIRMED: 1 });
+      expect(o.loadedRows).toBe(o.records.accepted);
+    } else {
+      expect(o.night.generateRefusal).toMatch(/^PermanentError: RUN_NOT_LOADED/);
+      expect(o.loadedRows).toBe(0);
+      expect(o.reports.generated).toBe(0);
+      expect(o.reports.objects).toBe(0);
+    }
+    expect(run.output()).toMatch(new RegExp(`night\\s+${night}`));
+    expect(code).toBe(0);
+    expect(serverProcesses(report.servers.motoPort, report.servers.dbPort)).toEqual([]);
   });
 
   it('stops the shards and both servers on Ctrl-C (SIGINT) and exits 130', async () => {

@@ -6,7 +6,11 @@
 import * as os from 'os';
 import { isCalendarDate } from '../../domain/dates';
 
+export type Night = 'on-time' | 'late' | 'missing';
+export const NIGHTS: readonly Night[] = ['on-time', 'late', 'missing'];
+
 export interface LocalRunArgs {
+  night: Night;
   count: number;
   shards: number;
   badShare: number;
@@ -22,7 +26,7 @@ export interface LocalRunArgs {
 
 export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-share 0.03] [--seed N] [--keep]
          [--run-id YYYY-MM-DD] [--jurisdictions EU,US] [--report-types TRANSACTION,...] [--entities A,B]
-         [--summary-json file] [--work-dir dir]
+         [--summary-json file] [--work-dir dir] [--night on-time|late|missing]
   --count          transactions to generate (default 1,000,000)
   --shards         processor shards run in parallel processes (default: CPU count)
   --bad-share      share of bad records, 0..1 (default 0.03)
@@ -32,6 +36,10 @@ export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-sh
   --run-id         the run's id and date, a real calendar date YYYY-MM-DD in 2000-2100 (default: today, UTC)
   --summary-json   also write the outcome as JSON (used by the end-to-end test)
   --work-dir       where the generated file and logs go (default: a new temporary directory)
+  --night          on-time (default): the run loads, the loader starts reporting, the reporting-time
+                   check is quiet; late: the reporting-time check fires while the run is still
+                   processing (alert), reporting starts when the run is loaded; missing: no nightly
+                   run at all (alert, and report-generate refuses the report date)
   -h, --help       print this help and exit`;
 
 /** A command-line problem: `help` for --help (exit 0), otherwise a one-line usage error (exit 2). */
@@ -47,7 +55,7 @@ const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}â€
 
 export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
   const args: LocalRunArgs = {
-    count: 1_000_000, shards: Math.max(1, os.cpus().length), badShare: 0.03, seed: 42, keep: false, runId: today.toISOString().slice(0, 10),
+    night: 'on-time', count: 1_000_000, shards: Math.max(1, os.cpus().length), badShare: 0.03, seed: 42, keep: false, runId: today.toISOString().slice(0, 10),
   };
   if (argv.includes('--help') || argv.includes('-h')) throw new ArgsError(USAGE, true);
   const fail = (msg: string): never => { throw new ArgsError(`${msg} (see --help)`); };
@@ -87,6 +95,12 @@ export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
       case '--entities': args.entities = list(); break;
       case '--summary-json': args.summaryJson = value(); break;
       case '--work-dir': args.workDir = value(); break;
+      case '--night': {
+        const v = value();
+        if (!(NIGHTS as readonly string[]).includes(v)) fail(`--night must be one of ${NIGHTS.join(', ')}, got ${shown(v)}`);
+        args.night = v as Night;
+        break;
+      }
       default: fail(`unknown option ${a.length > 40 ? `${a.slice(0, 40)}â€¦` : a}`);
     }
   }

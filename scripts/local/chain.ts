@@ -3,6 +3,15 @@
  * shards -> job events -> schema + loader -> reporting workflow -> SES delivery events. Every stage
  * drives the real code; this module only plays the AWS parts moto cannot (running Batch containers,
  * EventBridge delivery, the Step Functions engine).
+ *
+ * Reporting starts as in AWS: the loader, after loading the completed run, calls StartExecution on the
+ * reporting state machine in moto (created here with the real definition; moto records the execution
+ * without running it). The chain reads that execution back (name, input) and interprets the real
+ * definition with exactly that input. No execution, no reporting.
+ * `--night` plays the reporting deadline (run-deadline `{check: "loaded"}` at the configured reporting
+ * time of the run's day): on-time (checked after the load: quiet), late (checked while the run is
+ * still processing: alert; reporting starts later, from the load), missing (no nightly run at all:
+ * alert, and report-generate refuses the report date).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,21 +21,25 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { PlatformConfig } from '../../stacks/config';
 import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { buildWorkflowDefinition } from '../../stacks/reporting/workflow-definition';
 import { generate, Manifest } from '../generate-transactions';
-import { previousBusinessDay } from '../../domain/reporting/report';
+import { reportDateOfRun } from '../../domain/reporting/run-dates';
 import { parseCommit, shardDirsOf, SUMMARY, verifyAccepted } from '../../lambda-src/shared/shard-outputs';
 import { AslInterpreter } from './asl-interpreter';
+import { awsQuery, xmlValue } from './aws-raw';
 import type { Json } from './asl-paths';
 import { batchJobEvents, SentReport, sesDeliveredEvent } from './events';
 import type { LambdaRuntime } from './handlers';
 import { ChildRun, runJobs, SubmittedJob } from './processor-pool';
 import type { Provisioned } from './resources';
 import type { Progress } from './progress';
+import type { Night } from './args';
 
 export interface ChainOptions {
+  night: Night;
   count: number;
   shards: number;
   badShare: number;
@@ -57,7 +70,13 @@ export interface ChainResult {
   jobItems: Record<string, unknown>[];
   runRecord?: Record<string, unknown>;
   shardSummaries: { counts: { read: number; accepted: number; rejected: number; duplicates: number }; totals: { byCurrency: Record<string, { amountMinor: string }> } }[];
-  loaded?: unknown;
+  loaded?: { rows?: number; reportDate?: string | null; reporting?: { status: string; executionName?: string; executionArn?: string; reason?: string } };
+  /** run-deadline's reporting check, as the schedule fires it. */
+  deadline?: { loaded: boolean; alerted: boolean; runOutcome: string; reportDate: string | null; checkedAt: string; when: 'before-load' | 'after-load' | 'no-run' };
+  /** The execution the loader started in moto (absent: the loader started none). */
+  execution?: { name: string; input: unknown };
+  /** A missing night: what report-generate answered for the expected report date. */
+  refusal?: string;
   reporting?: { status: string; error?: string; total: number; succeeded: number; failed: number };
   sent: SentReport[];
   confirmations: { reportId: string; status: string }[];
@@ -108,7 +127,74 @@ async function submittedJobs(ddb: DynamoDBDocumentClient, batch: BatchClient, ta
   return { items, run, jobs };
 }
 
+
+/** `cron(M H ...)` -> that time on `day` (UTC); the reporting deadline of the run's day. */
+export function reportingDeadlineOn(day: string, schedule: string): string {
+  const m = /^cron\((\d{1,2}) (\d{1,2}) /.exec(schedule);
+  const hh = String(m ? Number(m[2]) : 1).padStart(2, '0');
+  const mm = String(m ? Number(m[1]) : 0).padStart(2, '0');
+  return `${day}T${hh}:${mm}:00Z`;
+}
+
+async function deadlineCheck(o: ChainOptions, c: ChainContext, when: NonNullable<ChainResult['deadline']>['when']): Promise<NonNullable<ChainResult['deadline']>> {
+  const time = reportingDeadlineOn(o.runId, o.cfg.schedules.dailyReporting);
+  return c.progress.stage('deadline', `run-deadline {check: "loaded"} at ${time} (schedules.dailyReporting)`, async () => {
+    const out = (await c.lambdas.invoke('run-deadline', { check: 'loaded', time })) as Omit<NonNullable<ChainResult['deadline']>, 'when'>;
+    return { value: { ...out, when }, detail: `${out.loaded ? 'loaded' : `NOT loaded (run ${out.runOutcome})`}, ${out.alerted ? 'alert published' : 'no alert'}` };
+  });
+}
+
+/**
+ * The reporting state machine in moto, with the real definition, so the loader's StartExecution is a
+ * real call. moto only records executions here (execute_state_machine off): it cannot invoke the
+ * local handlers; the chain interprets the execution it recorded.
+ */
+async function createStateMachine(o: ChainOptions, c: ChainContext): Promise<ReturnType<typeof buildWorkflowDefinition>> {
+  const n = c.provisioned.names;
+  const arns = {
+    generate: n.functionArn('report-generate'), validate: n.functionArn('report-validate'), deliver: n.functionArn('report-deliver'),
+    confirm: n.functionArn('report-confirm'), failure: n.functionArn('report-failure'),
+  };
+  const definition = buildWorkflowDefinition({ reporting: o.reporting, functions: arns, topicArn: n.topics.reportingAlerts, resultsBucket: n.buckets.reports });
+  const res = await fetch(`${c.endpoint}/moto-api/config`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ batch: { use_docker: false }, lambda: { use_docker: false }, stepfunctions: { execute_state_machine: false } }),
+  });
+  if (!res.ok) throw new Error(`moto config failed: ${res.status}`);
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const role = xmlValue(await awsQuery(c.endpoint, 'iam', { Action: 'CreateRole', Version: '2010-05-08', RoleName: n.stateMachine.roleName, AssumeRolePolicyDocument: policy }), 'Arn')!;
+  const sm = await new SFNClient(c.clientConfig).send(new CreateStateMachineCommand({ name: n.stateMachine.name, roleArn: role, definition: JSON.stringify(definition) }));
+  if (sm.stateMachineArn !== n.stateMachine.arn) throw new Error(`state machine ARN ${sm.stateMachineArn} differs from the loader's STATE_MACHINE_ARN ${n.stateMachine.arn}`);
+  return definition;
+}
+
+const NO_MANIFEST: Manifest = { count: 0, valid: 0, bad: {}, totalsMinor: {}, acceptedCount: 0, columns: [] };
+
+/** A night whose run never started: the deadline alerts and report-generate refuses the report date. */
+async function missingNight(o: ChainOptions, c: ChainContext): Promise<ChainResult> {
+  const result: ChainResult = { manifest: NO_MANIFEST, inputKey: '', inputBytes: 0, jobs: [], children: [], jobItems: [], shardSummaries: [], sent: [], confirmations: [] };
+  await c.progress.stage('migrate', 'report-migrate handler', async () => {
+    const out = await c.lambdas.invoke('report-migrate', {});
+    return { value: out, detail: JSON.stringify(out) };
+  });
+  await createStateMachine(o, c);
+  result.deadline = await deadlineCheck(o, c, 'no-run');
+  const reportDate = reportDateOfRun(o.runId)!;
+  result.refusal = await c.progress.stage('refusal', `report-generate for ${reportDate} (a backfill of the missing night)`, async () => {
+    const item = { jurisdiction: o.reporting.jurisdictions[0], reportType: o.reporting.reportTypes[0], entityId: o.reporting.entities[0], runStartedAt: new Date().toISOString(), reportDate };
+    try {
+      await c.lambdas.invoke('report-generate', item);
+    } catch (err) {
+      const text = `${(err as Error).name}: ${(err as Error).message}`;
+      return { value: text, detail: text };
+    }
+    throw new Error(`report-generate produced a report for ${reportDate}, which no loaded run feeds`);
+  });
+  return result;
+}
+
 export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainResult> {
+  if (o.night === 'missing') return missingNight(o, c);
   const { provisioned: p, progress } = c;
   const n = p.names;
   const s3 = new S3Client({ ...c.clientConfig, forcePathStyle: true });
@@ -118,11 +204,11 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
   // 1. A night of transactions, with the generator's own record of what a correct processor must find.
   const file = path.join(o.workDir, `transactions-${o.runId}.csv`);
   const manifest = await progress.stage('generate', `${o.count.toLocaleString('en-US')} records, bad share ${o.badShare}`, async () => {
-    // Dated on the day the reporting workflow will report (previous business day of now) and spread over
-    // the configured entities, so the reports carry the night's transactions.
+    // Dated on the day the run feeds (domain/reporting/run-dates.ts) and spread over the configured
+    // entities, so the reports carry the night's transactions.
     const m = await generate({
       count: o.count, out: file, badShare: o.badShare, seed: o.seed,
-      date: previousBusinessDay(new Date().toISOString()), entities: o.reporting.entities,
+      date: reportDateOfRun(o.runId), entities: o.reporting.entities,
     });
     return { value: m, detail: `${m.valid.toLocaleString('en-US')} valid, bad ${JSON.stringify(m.bad)}`, count: m.count };
   });
@@ -146,6 +232,9 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
     const shards = found.jobs.reduce((s, j) => s + Math.max(1, j.arraySize), 0);
     return { value: { ...found, out }, detail: `${found.jobs.length} job(s), ${shards} shard(s)` };
   });
+
+  // A late night: the reporting deadline fires while the shards are still to run.
+  const lateCheck = o.night === 'late' ? await deadlineCheck(o, c, 'before-load') : undefined;
 
   // 3. The processor: one process per array child, Batch's retry strategy on the exit codes.
   const totalShards = orchestrated.jobs.reduce((s, j) => s + Math.max(1, j.arraySize), 0);
@@ -203,26 +292,31 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
     const note = uncommitted.length ? `; ${uncommitted.length} shard(s) without summary.json ignored` : '';
     return { value: summaries, detail: `${committed.length} shard(s) verified, ${lines.toLocaleString('en-US')} accepted line(s)${note}`, count: lines };
   });
-  const result: ChainResult = { manifest, inputKey, inputBytes, jobs: orchestrated.jobs, children, jobItems: after.items, runRecord: after.run, shardSummaries, sent: [], confirmations: [] };
+  const result: ChainResult = {
+    manifest, inputKey, inputBytes, jobs: orchestrated.jobs, children, jobItems: after.items, runRecord: after.run, shardSummaries, sent: [], confirmations: [], deadline: lateCheck,
+  };
 
   // 5. Reporting database: schema, then the run's accepted records.
   await progress.stage('migrate', 'report-migrate handler', async () => {
     const out = await c.lambdas.invoke('report-migrate', {});
     return { value: out, detail: JSON.stringify(out) };
   });
-  result.loaded = await progress.stage('load', 'report-loader handler -> transactions table', async () => {
-    const out = (await c.lambdas.invoke('report-loader', { runId: o.runId })) as { rows?: number };
-    return { value: out, detail: JSON.stringify(out), count: out?.rows };
+  const definition = await createStateMachine(o, c);
+  result.loaded = await progress.stage('load', 'report-loader handler -> transactions table, then StartExecution (moto)', async () => {
+    const out = (await c.lambdas.invoke('report-loader', { runId: o.runId })) as NonNullable<ChainResult['loaded']>;
+    return { value: out, detail: `${out?.rows ?? 0} row(s) for report date ${out?.reportDate ?? '-'}; reporting ${out?.reporting?.status}`, count: out?.rows };
   });
+  if (o.night === 'on-time') result.deadline = await deadlineCheck(o, c, 'after-load');
+  const executionArn = result.loaded?.reporting?.executionArn;
+  if (!executionArn) return result;
 
-  // 6. The reporting workflow: the REAL definition, interpreted locally with the real handlers.
-  const arns = {
-    generate: n.functionArn('report-generate'), validate: n.functionArn('report-validate'), deliver: n.functionArn('report-deliver'),
-    confirm: n.functionArn('report-confirm'), failure: n.functionArn('report-failure'),
-  };
-  const definition = buildWorkflowDefinition({ reporting: o.reporting, functions: arns, topicArn: n.topics.reportingAlerts, resultsBucket: n.buckets.reports });
+  // 6. The reporting workflow the loader started: the REAL definition, interpreted locally with the
+  // real handlers, on the input of the execution recorded in moto.
+  const sfn = new SFNClient(c.clientConfig);
+  const recorded = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  result.execution = { name: recorded.name!, input: JSON.parse(recorded.input ?? '{}') };
   const sns = new SNSClient(c.clientConfig);
-  result.reporting = await progress.stage('reporting', `${o.reporting.jurisdictions.length * o.reporting.reportTypes.length * o.reporting.entities.length} report(s) through the workflow`, async () => {
+  result.reporting = await progress.stage('reporting', `${o.reporting.jurisdictions.length * o.reporting.reportTypes.length * o.reporting.entities.length} report(s) through the workflow (execution ${recorded.name})`, async () => {
     let finished = 0;
     const interpreter = new AslInterpreter({
       invoke: async (resource, payload) => {
@@ -252,7 +346,7 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
         if (e.state === 'ReportDelivered' || e.state === 'ReportFailed') progress.tick(`${++finished} report(s) finished`, finished);
       },
     });
-    const exec = await interpreter.execute(definition, {}, `local-${o.runId}`);
+    const exec = await interpreter.execute(definition, result.execution!.input as Json, result.execution!.name);
     const runs = [...interpreter.mapRuns.values()];
     const summary = {
       status: exec.status, error: exec.error,

@@ -34,6 +34,8 @@ export interface LocalNames {
   keys: Record<'s3' | 'dynamodb' | 'messaging' | 'logs' | 'workload' | 'reporting', string>;
   batch: { computeEnvironment: string; jobQueue: string; jobDefinition: string; executionRole: string; jobRole: string; repository: string; logGroup: string };
   functionArn: (entry: string) => string;
+  /** The reporting state machine (stacks/reporting/workflow.ts REPORTING_WORKFLOW), created by the chain. */
+  stateMachine: { name: string; arn: string; roleName: string };
   dbSecretName: string;
   sesConfigurationSet: string;
 }
@@ -61,6 +63,11 @@ export function localNames(cfg: PlatformConfig, account = LOCAL_ACCOUNT): LocalN
       logGroup: `/aws/batch/${name('transaction-processor')}`,
     },
     functionArn: (entry: string) => `arn:aws:lambda:${region}:${account}:function:${name(entry)}`,
+    stateMachine: {
+      name: name('reporting-workflow'),
+      arn: `arn:aws:states:${region}:${account}:stateMachine:${name('reporting-workflow')}`,
+      roleName: `${name('reporting-workflow')}-role`,
+    },
     dbSecretName: `${name('reporting-db')}-master`,
     sesConfigurationSet: name('reports'),
   };
@@ -230,7 +237,15 @@ export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: Lo
     'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv, METRICS_NAMESPACE: REPORTING_METRICS_NAMESPACE },
     'report-failure': { ENVIRONMENT: cfg.environment, ...dbEnv },
     'report-migrate': { ENVIRONMENT: cfg.environment, ...dbEnv },
-    'report-loader': { ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed },
+    'report-loader': {
+      ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed,
+      // The trigger: run records to gate on and mark, the workflow to start, where a failed night is reported.
+      JOB_STATUS_TABLE: n.tables.jobStatus, STATE_MACHINE_ARN: n.stateMachine.arn, ALERTS_TOPIC_ARN: n.topics.reportingAlerts,
+    },
+    'run-deadline': {
+      JOB_STATUS_TABLE: n.tables.jobStatus, ALERTS_TOPIC_ARN: n.topics.batchAlerts, METRICS_NAMESPACE: BATCH_METRICS_NAMESPACE,
+      BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
+    },
   };
   // Set by the NodejsFunction construct on every function.
   for (const [entry, vars] of Object.entries(env)) vars.POWERTOOLS_SERVICE_NAME = entry;

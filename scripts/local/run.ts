@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, PlatformConfig } from '../../stacks/config';
 import { DATABASE_NAME } from '../../stacks/reporting/aurora';
+import { reportDateOfRun } from '../../domain/reporting/run-dates';
 import { startMariaDb } from '../../test-support/mariadb';
 import { startMoto } from '../../test-support/moto-server';
 import { LocalRunArgs } from './args';
@@ -64,6 +65,21 @@ function reportingSet(cfg: PlatformConfig, args: LocalRunArgs): PlatformConfig['
   };
 }
 
+/**
+ * Exit 0 only when the night went as its mode requires. on-time and late: everything reconciles, every
+ * planned report is confirmed, reporting was started by the loader; on time the reporting-time check
+ * was quiet, late it alerted. missing: the check alerted, report-generate refused the date
+ * (RUN_NOT_LOADED), nothing was loaded or reported.
+ */
+export function nightOk(o: Outcome): boolean {
+  const n = o.night;
+  if (n.mode === 'missing') {
+    return n.deadlineAlerted === true && /RUN_NOT_LOADED/.test(n.generateRefusal ?? '') && !n.reportingStarted && o.loadedRows === 0 && o.reports.generated === 0;
+  }
+  const chainOk = o.reconciliationOk && o.loadedRows === o.records.accepted && o.reports.confirmed === o.reports.planned && n.reportingStarted;
+  return chainOk && n.deadlineAlerted === (n.mode === 'late');
+}
+
 export async function runLocal(args: LocalRunArgs, write: (text: string) => void, tty: boolean): Promise<RunReport> {
   const cfg = loadConfig();
   const reporting = reportingSet(cfg, args);
@@ -98,7 +114,7 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
   process.on('SIGTERM', onSignal);
 
   try {
-    progress.line(`local nightly run ${args.runId}: ${args.count.toLocaleString('en-US')} transactions, ${args.shards} shard process(es), config ${cfg.project}-${cfg.environment}; log ${logFile}`);
+    progress.line(`local nightly run ${args.runId} (${args.night} night): ${args.night === 'missing' ? 'no run' : `${args.count.toLocaleString('en-US')} transactions`}, ${args.shards} shard process(es), config ${cfg.project}-${cfg.environment}; log ${logFile}`);
     const [moto, db] = await progress.stage('servers', 'moto server + MariaDB on loopback', async () => {
       const m = await startMoto();
       cleanup.add('moto', () => m.stop());
@@ -135,7 +151,7 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
     let chain: ChainResult;
     try {
       chain = await runChain({
-        count: args.count, shards: args.shards, badShare: args.badShare, seed: args.seed, runId: args.runId, workDir, cfg, reporting,
+        night: args.night, count: args.count, shards: args.shards, badShare: args.badShare, seed: args.seed, runId: args.runId, workDir, cfg, reporting,
       }, { endpoint: moto.endpoint, clientConfig: moto.clientConfig, provisioned, lambdas, awsEnv, log, progress });
     } finally {
       process.stdout.write = original.out;
@@ -160,12 +176,14 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
       },
       reportLog: () => db.query(`SELECT status, COUNT(*) AS n, SUM(sha256 IS NOT NULL) AS generated, COALESCE(SUM(transaction_count), 0) AS txs FROM \`${DATABASE_NAME}\`.report_log GROUP BY status`),
       plannedReports: reporting.jurisdictions.length * reporting.reportTypes.length * reporting.entities.length,
+      night: args.night,
+      reportDate: reportDateOfRun(args.runId) ?? null,
       logText: fs.readFileSync(logFile, 'utf8'),
       stages: progress.timings,
       windowHours: cfg.batch.windowHours,
     });
     report.outcome = outcome;
-    report.ok = outcome.reconciliationOk && outcome.loadedRows === outcome.records.accepted && outcome.reports.confirmed === outcome.reports.planned;
+    report.ok = nightOk(outcome);
     write(renderSummary(outcome));
     if (args.keep) {
       write(`\n--keep: servers stay up (moto ${moto.endpoint}, mariadb 127.0.0.1:${db.port} user ${db.user} password ${db.password}, database ${db.database}); work dir ${workDir}. Ctrl-C stops them.\n`);

@@ -24,6 +24,20 @@ export interface Outcome {
   alerts: { batch: number; reporting: number };
   metrics: Record<string, number>;
   workflow?: ChainResult['reporting'];
+  /** The night's mode and how reporting was gated: the reporting-time check and who started reporting. */
+  night: {
+    mode: string;
+    reportDate: string | null;
+    deadlineLoaded?: boolean;
+    deadlineAlerted?: boolean;
+    deadlineRunOutcome?: string;
+    deadlineWhen?: string;
+    /** The loader started an execution (the only way reporting starts). */
+    reportingStarted: boolean;
+    executionName?: string;
+    executionInput?: unknown;
+    generateRefusal?: string;
+  };
   stages: StageTiming[];
   windowHours: number;
 }
@@ -80,6 +94,8 @@ export async function collectOutcome(args: {
   coverage: () => Promise<Outcome['coverage']>;
   reportLog: () => Promise<{ status: string; n: number | string; generated: number | string; txs: number | string }[]>;
   plannedReports: number;
+  night: string;
+  reportDate: string | null;
   logText: string;
   stages: StageTiming[];
   windowHours: number;
@@ -142,6 +158,18 @@ export async function collectOutcome(args: {
     alerts: { batch: await drain(args.sqs, args.alertTaps.batch), reporting: await drain(args.sqs, args.alertTaps.reporting) },
     metrics: emfTotals(args.logText),
     workflow: chain.reporting,
+    night: {
+      mode: args.night,
+      reportDate: args.reportDate,
+      deadlineLoaded: chain.deadline?.loaded,
+      deadlineAlerted: chain.deadline?.alerted,
+      deadlineRunOutcome: chain.deadline?.runOutcome,
+      deadlineWhen: chain.deadline?.when,
+      reportingStarted: chain.execution !== undefined,
+      executionName: chain.execution?.name,
+      executionInput: chain.execution?.input,
+      generateRefusal: chain.refusal,
+    },
     stages: args.stages,
     windowHours: args.windowHours,
   };
@@ -171,6 +199,15 @@ export function renderSummary(o: Outcome): string {
   rows.push(['reports failed', fmt(o.reports.failed), JSON.stringify(o.reports.byStatus)]);
   rows.push(['alerts published', `batch ${o.alerts.batch}, reporting ${o.alerts.reporting}`, '']);
   if (o.metrics.NightlyRunCompleted !== undefined) rows.push(['NightlyRunCompleted', String(o.metrics.NightlyRunCompleted), '']);
+  const n = o.night;
+  rows.push(['night', n.mode, `report date ${n.reportDate ?? '-'}`]);
+  if (n.deadlineWhen) {
+    rows.push(['reporting-time check', n.deadlineLoaded ? 'loaded' : 'NOT loaded',
+      `${n.deadlineAlerted ? 'alert published' : 'no alert'}; run ${n.deadlineRunOutcome} (${n.deadlineWhen})`]);
+  }
+  rows.push(['reporting started by', n.reportingStarted ? 'loader' : 'nobody', n.executionName ? `execution ${n.executionName} ${JSON.stringify(n.executionInput)}` : '']);
+  if (n.generateRefusal) rows.push(['generate for the date', 'refused', n.generateRefusal.slice(0, 120)]);
+  if (o.metrics.ReportingInputMissing !== undefined) rows.push(['ReportingInputMissing', String(o.metrics.ReportingInputMissing), '']);
   const notes: string[] = [];
   if (o.reports.transactions === 0 && o.loadedRows > 0) {
     const c = o.coverage;
