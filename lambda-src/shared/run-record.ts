@@ -123,17 +123,16 @@ export async function markRunCompleted(table: string, runId: string, now = Date.
  * kept, rows and report date are rewritten with the same values on a repeat. Conditional on the run
  * being complete, so a load can never mark a run that is still running (or has no record).
  */
-export async function markRunLoaded(table: string, runId: string, load: { rows: number; reportDate?: string }, now = Date.now()): Promise<RunRecord> {
+export async function markRunLoaded(table: string, runId: string, load: { rows: number; reportDate?: string }, now = Date.now()): Promise<void> {
   try {
-    const res = await ddb().send(new UpdateCommand({
+    // No ReturnValues: the role can then be limited to these attributes (dynamodb:Attributes).
+    await ddb().send(new UpdateCommand({
       TableName: table,
       Key: { jobId: runRecordId(runId) },
       UpdateExpression: `SET loadedAt = if_not_exists(loadedAt, :now), loadedRows = :rows${load.reportDate ? ', reportDate = :date' : ''}`,
       ConditionExpression: 'attribute_exists(jobId) AND attribute_exists(completedAt)',
       ExpressionAttributeValues: { ':now': now, ':rows': load.rows, ...(load.reportDate ? { ':date': load.reportDate } : {}) },
-      ReturnValues: 'ALL_NEW',
     }));
-    return res.Attributes as RunRecord;
   } catch (err) {
     throw classifyError(err, 'UpdateItem run record (loadedAt)');
   }
