@@ -16,13 +16,21 @@ import { handler as validate } from '../../lambda-src/report-validate';
 import { handler as deliver } from '../../lambda-src/report-deliver';
 import { handler as confirm } from '../../lambda-src/report-confirm';
 import { handler as failure } from '../../lambda-src/report-failure';
-import { captureEmf, clients, expectRejectsNamed, KMS_KEY_ARN, sesSentCount } from './support';
+import { captureEmf, clients, expectRejectsNamed, KMS_KEY_ARN } from './support';
 import { IDEMPOTENCY_TABLE, markLoaded, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // Tuesday -> report date Monday 2026-11-23
 const item = (jurisdiction: string, entityId: string) => ({ jurisdiction, reportType: 'TRANSACTION', entityId, runStartedAt: RUN_STARTED });
 const lambdaContext = { getRemainingTimeInMillis: () => 60_000 };
+/**
+ * Messages moto's SES accepted (simple and raw). Not GetSendQuota's SentLast24Hours: moto counts a raw
+ * message once per address it finds in the header and in the destination, i.e. twice.
+ */
+async function sentCount(): Promise<number> {
+  const data = await (await fetch(`${fx.moto.endpoint}/moto-api/data.json`)).json() as { ses?: { RawMessage?: unknown[]; Message?: unknown[] } };
+  return (data.ses?.RawMessage ?? []).length + (data.ses?.Message ?? []).length;
+}
 const dump = (table: string) => fx.db.query<Array<Record<string, unknown>>>(`SELECT * FROM \`${fx.db.database}\`.${table} ORDER BY 1`);
 
 
@@ -56,13 +64,16 @@ describe('report-deliver', () => {
   test('sends a valid report once to the configured recipient; a repeat is ALREADY_SENT with the same message id', async () => {
     const { report, validation } = await generated('EU', 'ENTITY-D');
     expect(validation.isValid).toBe(true);
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     const first = await deliver({ report, validation }, lambdaContext);
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
-    expect(first).toEqual({ reportId: report.reportId, messageId: expect.any(String), recipient: 'esma-reports@example.eu', status: 'SENT' });
+    expect(await sentCount()).toBe(sentBefore + 1);
+    expect(first).toEqual({
+      reportId: report.reportId, messageId: expect.any(String), recipient: 'esma-reports@example.eu', status: 'SENT',
+      deliveries: [{ recipient: 'esma-reports@example.eu', mode: 'attachment', requestedMode: 'attachment', messageId: first.messageId, sha256: report.sha256, status: 'SENT' }],
+    });
     const again = await deliver({ report, validation }, lambdaContext);
-    expect(again).toEqual({ ...first, status: 'ALREADY_SENT' });
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
+    expect(again).toEqual({ ...first, status: 'ALREADY_SENT', deliveries: [{ ...first.deliveries[0], status: 'ALREADY_SENT' }] });
+    expect(await sentCount()).toBe(sentBefore + 1);
     const records = await clients(fx.moto).dynamo.send(new ScanCommand({ TableName: IDEMPOTENCY_TABLE }));
     expect(records.Items).toHaveLength(1);
     expect(records.Items![0].status.S).toBe('COMPLETED');
@@ -70,7 +81,7 @@ describe('report-deliver', () => {
 
   test('a corrected report (same id, new content) is delivered again as a resubmission; the original is not', async () => {
     const { report, validation } = await generated('EU', 'ENTITY-R');
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'SENT' });
     // Late data: the report is regenerated (new content, new object version) and validated again.
     await fx.db.query(`INSERT INTO \`${fx.db.database}\`.transactions (transaction_id, account_id, entity_id, amount, amount_minor, currency, \`timestamp\`, counterparty, jurisdiction, report_type, run_id)
@@ -80,7 +91,7 @@ describe('report-deliver', () => {
     expect(await deliver(corrected, lambdaContext)).toMatchObject({ status: 'SENT', reportId: report.reportId });
     expect(await deliver(corrected, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
     expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'ALREADY_SENT' });
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 2);
+    expect(await sentCount()).toBe(sentBefore + 2);
   });
 
   test('tampered: an object changed after validation is not sent', async () => {
@@ -88,12 +99,12 @@ describe('report-deliver', () => {
     const original = await fx.s3.send(new GetObjectCommand({ Bucket: report.bucket, Key: report.key }));
     const text = (await original.Body!.transformToString()).replace('"totalTransactions":', '"totalTransactions": ');
     await fx.s3.send(new PutObjectCommand({ Bucket: report.bucket, Key: report.key, Body: text, Metadata: original.Metadata }));
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /does not match the payload SHA-256/);
     // The payload rewritten to the new bytes' hash: the new version carries no permit.
     const sha256 = crypto.createHash('sha256').update(text).digest('hex');
     await expectRejectsNamed(deliver({ report: { ...report, sha256 }, validation }, lambdaContext), 'PermanentError', /no validation permit/);
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    expect(await sentCount()).toBe(sentBefore);
     const records = await clients(fx.moto).dynamo.send(new ScanCommand({ TableName: IDEMPOTENCY_TABLE }));
     expect(records.Items!.filter((i) => i.id.S!.includes(report.reportId))).toEqual([]);
   });
@@ -107,14 +118,14 @@ describe('report-deliver', () => {
       bucket: REPORTS_BUCKET, key, sha256: crypto.createHash('sha256').update(body).digest('hex'), transactionCount: 0,
     };
     const validation = { reportId: report.reportId, isValid: true, errors: [], warnings: [] };
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /no validation permit/);
     // validate refuses it too: no report_log row, no permit written.
     await expectRejectsNamed(validate(report), 'PermanentError', /report_log has no row/);
     await expectRejectsNamed(deliver({ report, validation }, lambdaContext), 'PermanentError', /no validation permit/);
     // A report in another bucket is never read.
     await expectRejectsNamed(deliver({ report: { ...report, bucket: 'someone-elses-bucket' }, validation }, lambdaContext), 'PermanentError', /reports bucket/);
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    expect(await sentCount()).toBe(sentBefore);
   });
 
   test('a report that fails validation after a valid one loses its permit', async () => {
@@ -133,17 +144,17 @@ describe('report-deliver', () => {
 
   test('refuses an invalid report with PermanentError and sends nothing', async () => {
     const { report } = await generated('UK', 'ENTITY-X');
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     const invalid = { reportId: report.reportId, isValid: false, errors: ['MISSING_COUNTERPARTY: T1'], warnings: [] };
     await expectRejectsNamed(deliver({ report, validation: invalid }), 'PermanentError', /failed validation/);
     await expectRejectsNamed(deliver({ report, validation: { ...invalid, isValid: true, reportId: 'OTHER' } }), 'PermanentError', /does not match/);
     await expectRejectsNamed(deliver({ report }), 'PermanentError', /validation must be a JSON object/);
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    expect(await sentCount()).toBe(sentBefore);
   });
 
   test('SES throttling is RetryableError and leaves no send-once record; the retry sends', async () => {
     const { report, validation } = await generated('US', 'ENTITY-T');
-    const sentBefore = await sesSentCount(fx.moto.endpoint);
+    const sentBefore = await sentCount();
     const sesMock = mockClient(SESv2Client);
     try {
       sesMock.on(SendEmailCommand).rejects(Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
@@ -153,9 +164,9 @@ describe('report-deliver', () => {
     } finally {
       sesMock.restore();
     }
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore);
+    expect(await sentCount()).toBe(sentBefore);
     expect(await deliver({ report, validation }, lambdaContext)).toMatchObject({ status: 'SENT', recipient: 'sec-reports@example.gov' });
-    expect(await sesSentCount(fx.moto.endpoint)).toBe(sentBefore + 1);
+    expect(await sentCount()).toBe(sentBefore + 1);
   });
 });
 

@@ -1,30 +1,47 @@
 /**
- * report-deliver: emails a VALIDATED report once. Runs outside the VPC (SES has no VPC API endpoint).
- * Send-once: Powertools idempotency on the DynamoDB IDEMPOTENCY_TABLE keyed by (reportId, content
- * SHA-256): the same report is never sent twice, while a corrected report (same id, regenerated after
- * late data) is delivered as a resubmission. The record is
- * written (INPROGRESS) before SES is called and completed with the message id after; a failed send
- * deletes it so a retry can send, a repeat after success returns ALREADY_SENT with the first message
- * id. Invalid reports are refused with PermanentError. Recipients come from configuration
- * (RECIPIENTS_JSON per jurisdiction, DEFAULT_RECIPIENT otherwise), never from code.
+ * report-deliver: e-mails a VALIDATED report once to each recipient of its jurisdiction. Runs outside
+ * the VPC (SES has no VPC API endpoint).
  *
- * The payload's `isValid` is not trusted on its own. Before sending, the stored object is read and
- * hashed (only in REPORTS_BUCKET when that is set); the email goes out only when that SHA-256 equals
- * the payload's and the `validated-sha256` tag report-validate put on that very object version after
- * checking it against report_log. An object changed after validation (a new version has no tag, or other bytes) or a
- * payload for a report that was never validated is refused with PermanentError and nothing is sent.
- * The check runs inside the send-once function: a repeat of a completed send returns ALREADY_SENT.
+ * Recipients come from configuration, never from code: RECIPIENTS_JSON (per jurisdiction a list of
+ * `{email, mode, principalArn?}`, domain/reporting/recipients.ts; the older single-address form is
+ * still read), DEFAULT_RECIPIENT (optional: one attachment-mode recipient for a jurisdiction without
+ * a list). Per recipient the mode is chosen (`chooseDelivery`): `attachment` carries the report in the
+ * message (SES v2 Content.Raw) when it is at most ATTACHMENT_MAX_BYTES, otherwise the recipient gets
+ * the `s3-access` e-mail naming bucket, key, version and SHA-256, saying why (fallback); `s3-access`
+ * recipients read `reports/<jurisdiction>/*` with their own AWS principal (the bucket and key policies
+ * grant exactly that, stacks/data/report-access.ts). Messages are built by modes.ts.
+ *
+ * Send-once per (reportId, content SHA-256, recipient): Powertools idempotency on the DynamoDB
+ * IDEMPOTENCY_TABLE. A record is written (INPROGRESS) before SES is called and completed with the
+ * message id after; a failed send deletes it so a retry can send, a repeat after success returns the
+ * first delivery. Recipients are sent one after the other: when one fails, the ones before it stay
+ * sent and a retry of the invocation sends only what is missing. A corrected report (same id, new
+ * content) is delivered again as a resubmission.
+ *
+ * The payload's `isValid` is not trusted on its own. Before the first send of an invocation the
+ * stored object is read and hashed (only in REPORTS_BUCKET when that is set); anything goes out only
+ * when that SHA-256 equals the payload's and the `validated-sha256` tag report-validate put on that very
+ * object version after checking it against report_log. An attachment is read from that version and its
+ * bytes are hashed again before they are attached. An object changed after validation (a new version
+ * has no tag, or other bytes) or a payload for a report that was never validated is refused with
+ * PermanentError and nothing is sent. The check runs inside the send-once function: a repeat of a
+ * completed send returns ALREADY_SENT without reading the object.
  */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { dynamo, ses } from '../shared/clients';
-import { jsonEnv, optionalEnv, requireEnv } from '../shared/env';
+import {
+  DeliveryMode, normalizeRecipients, parseAttachmentMaxBytes, Recipient, RecipientConfigError, recipientsFor,
+} from '../../domain/reporting/recipients';
+import type { ReportJurisdiction } from '../../domain/reporting/frameworks';
+import { dynamo, s3, ses } from '../shared/clients';
+import { optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger } from '../shared/powertools';
-import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation, ValidationResult } from '../shared/report-payloads';
+import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation } from '../shared/report-payloads';
 import { getTags, hashObject } from '../shared/s3-object';
-import { bodyOf, subjectOf } from './email';
+import { deliveryEmail, needsReportBytes, StoredReport } from './modes';
 
 /** Written by report-validate (lambda-src/report-validate: REPORT_VALIDATED_TAG), read here. */
 const VALIDATED_TAG = 'validated-sha256';
@@ -33,51 +50,95 @@ const logger = createLogger('report-deliver');
 /** Idempotency records outlive any redelivery: a report date is never emailed twice within ~13 months. */
 const SEND_ONCE_SECONDS = 400 * 24 * 3600;
 
-interface Sent { messageId: string; recipient: string }
-
-export function recipientFor(jurisdiction: string): string {
-  const recipients = jsonEnv<Record<string, unknown>>('RECIPIENTS_JSON');
-  const r = recipients[jurisdiction];
-  if (r !== undefined && typeof r !== 'string') throw new Error(`RECIPIENTS_JSON.${jurisdiction} must be an email address`);
-  return r ?? requireEnv('DEFAULT_RECIPIENT');
+/** One recipient's delivery, as recorded by the send-once store and returned to the workflow. */
+export interface Delivery {
+  recipient: string;
+  /** The mode used. */
+  mode: DeliveryMode;
+  /** The recipient's configured mode. */
+  requestedMode: DeliveryMode;
+  /** Set when mode differs from requestedMode. */
+  fallbackReason?: string;
+  messageId: string;
+  /** SHA-256 of the report the message carried (attachment) or named (s3-access). */
+  sha256: string;
+  /** SENT by this invocation, ALREADY_SENT by an earlier one. */
+  status: 'SENT' | 'ALREADY_SENT';
 }
 
-let idempotent: { config: IdempotencyConfig; send: (input: { reportId: string; report: GenerateResult; validation: ValidationResult }) => Promise<Sent> } | undefined;
-let executed = false;
+/** The workflow's delivery result: the first delivery at top level (as before), every delivery in `deliveries`. */
+export interface MultiDeliveryResult extends DeliveryResult {
+  deliveries: Delivery[];
+}
+
+type Sent = Omit<Delivery, 'status'>;
+
+interface SendInput {
+  reportId: string;
+  report: GenerateResult;
+  recipient: Recipient;
+  recipientCount: number;
+}
+
+/** The recipients of a jurisdiction's report from RECIPIENTS_JSON and DEFAULT_RECIPIENT. */
+export function recipientsOf(jurisdiction: ReportJurisdiction): Recipient[] {
+  const raw = requireEnv('RECIPIENTS_JSON');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new PermanentError('environment variable RECIPIENTS_JSON must be valid JSON');
+  }
+  try {
+    const list = recipientsFor(normalizeRecipients(parsed, 'RECIPIENTS_JSON'), jurisdiction, optionalEnv('DEFAULT_RECIPIENT'));
+    if (!list.length) throw new PermanentError(`no recipient configured for ${jurisdiction} (RECIPIENTS_JSON.${jurisdiction} or DEFAULT_RECIPIENT)`);
+    return list;
+  } catch (err) {
+    if (err instanceof RecipientConfigError) throw new PermanentError(`recipient configuration: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The stored report as checked by the permit, with its bytes when an attachment needs them. One per
+ * invocation (memoised by the caller): every send of the invocation is of this checked version.
+ */
+interface Permitted { object: StoredReport }
+
+let idempotent: { config: IdempotencyConfig; send: (input: SendInput) => Promise<Sent> } | undefined;
+/** Per invocation: the permit (checked at most once) and which recipients this invocation sent to. */
+let invocation: { permitted?: Promise<Permitted>; recipients: Recipient[]; sentNow: Set<string> } = { recipients: [], sentNow: new Set() };
 
 function sendOnce() {
   if (idempotent) return idempotent;
-  const config = new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256]', expiresAfterSeconds: SEND_ONCE_SECONDS });
+  const config = new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256, recipient.email]', expiresAfterSeconds: SEND_ONCE_SECONDS });
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() });
-  const send = makeIdempotent(async (input: { reportId: string; report: GenerateResult; validation: ValidationResult }): Promise<Sent> => {
-    executed = true;
-    const { report, validation } = input;
-    await requireDeliveryPermit(report);
-    const recipient = recipientFor(report.jurisdiction);
-    const body = bodyOf(report, validation);
+  const send = makeIdempotent(async (input: SendInput): Promise<Sent> => {
+    const { report, recipient } = input;
+    invocation.permitted ??= permittedReport(report, invocation.recipients);
+    const { object } = await invocation.permitted;
+    const email = deliveryEmail({
+      report,
+      object,
+      recipient,
+      attachmentMaxBytes: parseAttachmentMaxBytes(optionalEnv('ATTACHMENT_MAX_BYTES')),
+      sourceEmail: requireEnv('SOURCE_EMAIL'),
+      configurationSetName: requireEnv('SES_CONFIGURATION_SET'),
+      date: new Date(),
+      region: optionalEnv('AWS_REGION'),
+      recipientCount: input.recipientCount,
+    });
+    let messageId: string | undefined;
     try {
-      const res = await ses().send(new SendEmailCommand({
-        FromEmailAddress: requireEnv('SOURCE_EMAIL'),
-        Destination: { ToAddresses: [recipient] },
-        ConfigurationSetName: requireEnv('SES_CONFIGURATION_SET'),
-        // Tags come back on the SES delivery events: report-confirm matches them to the report.
-        EmailTags: [
-          { Name: 'reportId', Value: report.reportId },
-          { Name: 'jurisdiction', Value: report.jurisdiction },
-          { Name: 'reportType', Value: report.reportType },
-        ],
-        Content: {
-          Simple: {
-            Subject: { Data: subjectOf(report), Charset: 'UTF-8' },
-            Body: { Text: { Data: body.text, Charset: 'UTF-8' }, Html: { Data: body.html, Charset: 'UTF-8' } },
-          },
-        },
-      }));
-      if (!res.MessageId) throw new RetryableError('SES SendEmail returned no MessageId');
-      return { messageId: res.MessageId, recipient };
+      messageId = (await ses().send(new SendEmailCommand(email.input))).MessageId;
     } catch (err) {
       throw classifyError(err, `SES SendEmail ${report.reportId}`);
     }
+    if (!messageId) throw new RetryableError('SES SendEmail returned no MessageId');
+    invocation.sentNow.add(recipient.email);
+    const sent: Sent = { recipient: recipient.email, mode: email.mode, requestedMode: email.requestedMode, messageId, sha256: email.sha256 };
+    if (email.fallbackReason) sent.fallbackReason = email.fallbackReason;
+    return sent;
   }, { persistenceStore, config });
   idempotent = { config, send };
   return idempotent;
@@ -86,10 +147,11 @@ function sendOnce() {
 /**
  * Sends only what validation checked: the object's current bytes must hash to the payload's SHA-256
  * and to the permit report-validate tagged on that version after comparing it with report_log.
+ * Returns the version checked and its size.
  */
-export async function requireDeliveryPermit(report: GenerateResult): Promise<void> {
-  // Defence in depth: the role can read only the reports bucket and only validate can tag there; with
-  // REPORTS_BUCKET set, another bucket is refused before any read.
+export async function requireDeliveryPermit(report: GenerateResult): Promise<{ sha256: string; bytes: number; versionId?: string }> {
+  // Defence in depth: the role can read only reports/* of the reports bucket and only validate can tag
+  // there; with REPORTS_BUCKET set, another bucket is refused before any read.
   const reportsBucket = optionalEnv('REPORTS_BUCKET');
   if (reportsBucket !== undefined && report.bucket !== reportsBucket) {
     throw new PermanentError(`report ${report.reportId}: report.bucket must be the reports bucket (REPORTS_BUCKET)`);
@@ -102,29 +164,60 @@ export async function requireDeliveryPermit(report: GenerateResult): Promise<voi
   if (permit !== stored.sha256) {
     throw new PermanentError(`report ${report.reportId}: the stored object carries no validation permit for its content: refusing to deliver`);
   }
+  return stored;
 }
 
-export const handler = async (event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<DeliveryResult> => {
+/** The permit, then (only when some recipient gets an attachment) the bytes of exactly that version. */
+async function permittedReport(report: GenerateResult, recipients: Recipient[]): Promise<Permitted> {
+  const stored = await requireDeliveryPermit(report);
+  const object: StoredReport = { size: stored.bytes, versionId: stored.versionId };
+  if (needsReportBytes(recipients, stored.bytes, parseAttachmentMaxBytes(optionalEnv('ATTACHMENT_MAX_BYTES')))) {
+    object.bytes = await readVersion(report, stored.versionId);
+    // deliveryEmail checks these bytes against the size and SHA-256 again before attaching them.
+  }
+  return { object };
+}
+
+async function readVersion(report: GenerateResult, versionId: string | undefined): Promise<Uint8Array> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: report.bucket, Key: report.key, VersionId: versionId }));
+    return await res.Body!.transformToByteArray();
+  } catch (err) {
+    throw classifyError(err, `GetObject s3://${report.bucket}/${report.key}`);
+  }
+}
+
+export const handler = async (event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<MultiDeliveryResult> => {
   const e = (event ?? {}) as { report?: unknown; validation?: unknown };
   const report = parseGenerateResult(e.report, 'report');
   const validation = parseValidation(e.validation, 'validation');
   if (validation.reportId !== report.reportId) throw new PermanentError('validation.reportId does not match report.reportId');
   if (!validation.isValid) throw new PermanentError(`report ${report.reportId} failed validation: refusing to deliver`);
+  const recipients = recipientsOf(report.jurisdiction as ReportJurisdiction);
   const once = sendOnce();
   // With the Lambda context an INPROGRESS record left by a crashed attempt expires with that attempt.
   if (context && typeof context.getRemainingTimeInMillis === 'function') once.config.registerLambdaContext(context as never);
-  executed = false;
-  let sent: Sent;
-  try {
-    sent = await once.send({ reportId: report.reportId, report, validation });
-  } catch (err) {
-    if (err instanceof IdempotencyAlreadyInProgressError) {
-      throw new RetryableError(`report ${report.reportId}: another delivery attempt is in progress`, { cause: err });
+  invocation = { recipients, sentNow: new Set() };
+  const deliveries: Delivery[] = [];
+  for (const recipient of recipients) {
+    let sent: Sent;
+    try {
+      sent = await once.send({ reportId: report.reportId, report, recipient, recipientCount: recipients.length });
+    } catch (err) {
+      const done = deliveries.map((d) => d.recipient);
+      if (done.length) logger.warn('delivery stopped part-way; a retry sends only what is missing', { reportId: report.reportId, delivered: done.length, of: recipients.length });
+      if (err instanceof IdempotencyAlreadyInProgressError) {
+        throw new RetryableError(`report ${report.reportId}: another delivery attempt is in progress`, { cause: err });
+      }
+      if (err instanceof RetryableError || err instanceof PermanentError) throw err;
+      throw classifyError(err, `deliver ${report.reportId}`);
     }
-    if (err instanceof RetryableError || err instanceof PermanentError) throw err;
-    throw classifyError(err, `deliver ${report.reportId}`);
+    deliveries.push({ ...sent, status: invocation.sentNow.has(recipient.email) ? 'SENT' : 'ALREADY_SENT' });
   }
-  const status = executed ? 'SENT' : 'ALREADY_SENT';
-  logger.info('report delivery', { reportId: report.reportId, status, messageId: sent.messageId });
-  return { reportId: report.reportId, messageId: sent.messageId, recipient: sent.recipient, status };
+  const status = deliveries.some((d) => d.status === 'SENT') ? 'SENT' : 'ALREADY_SENT';
+  for (const d of deliveries) {
+    logger.info('report delivery', { reportId: report.reportId, status: d.status, mode: d.mode, requestedMode: d.requestedMode, messageId: d.messageId });
+  }
+  const first = deliveries[0];
+  return { reportId: report.reportId, messageId: first.messageId, recipient: first.recipient, status, deliveries };
 };

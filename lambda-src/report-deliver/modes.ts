@@ -45,6 +45,12 @@ export interface DeliveryEmailArgs {
   region?: string;
   /** MIME boundary (tests); default derived from the content. */
   boundary?: string;
+  /**
+   * How many recipients this report (this SHA-256) goes to. When set, the message also carries the tags
+   * `sha256` and `recipientCount`, so report-confirm can tell from the SES events alone when every
+   * recipient has the report.
+   */
+  recipientCount?: number;
 }
 
 export interface DeliveryEmail {
@@ -88,14 +94,24 @@ function shellWord(s: string): string {
   return /^[A-Za-z0-9._/:=@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function tags(report: GenerateResult, mode: DeliveryMode) {
-  // Tags come back on the SES delivery events: report-confirm matches them to the report.
-  return [
+function tags(report: GenerateResult, mode: DeliveryMode, requestedMode: DeliveryMode, recipientCount?: number) {
+  // Tags come back on the SES delivery events: report-confirm matches them to the report. SES tag
+  // values allow only letters, digits, _ and -: ids, modes, hex digests and counts all qualify.
+  const out = [
     { Name: 'reportId', Value: report.reportId },
     { Name: 'jurisdiction', Value: report.jurisdiction },
     { Name: 'reportType', Value: report.reportType },
     { Name: 'deliveryMode', Value: mode },
   ];
+  if (recipientCount !== undefined) {
+    if (!Number.isSafeInteger(recipientCount) || recipientCount < 1) throw new RangeError('recipientCount must be a whole number >= 1');
+    out.push(
+      { Name: 'requestedMode', Value: requestedMode },
+      { Name: 'sha256', Value: report.sha256 },
+      { Name: 'recipientCount', Value: String(recipientCount) },
+    );
+  }
+  return out;
 }
 
 function location(report: GenerateResult, object: StoredReport): string {
@@ -174,7 +190,7 @@ export function deliveryEmail(args: DeliveryEmailArgs): DeliveryEmail {
     FromEmailAddress: args.sourceEmail,
     Destination: { ToAddresses: [recipient.email] },
     ConfigurationSetName: args.configurationSetName,
-    EmailTags: tags(report, decision.mode),
+    EmailTags: tags(report, decision.mode, decision.requestedMode, args.recipientCount),
   };
   if (decision.mode === 'attachment') {
     if (object.bytes === undefined) throw new PermanentError(`report ${report.reportId}: attachment delivery needs the report bytes`);

@@ -102,4 +102,30 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
     ],
   },
+  {
+    version: 3,
+    name: 'delivery_log: delivery mode, requested mode and the SHA-256 sent',
+    // One row per SES message and event as before; report-deliver sends one message per recipient, so
+    // recipient + message_id + sha256 + mode say who got which content how. NULL in rows written before.
+    statements: [
+      ...addColumnIfMissing('delivery_log', 'mode', "VARCHAR(16) NULL COMMENT 'attachment or s3-access: how the report was delivered'"),
+      ...addColumnIfMissing('delivery_log', 'requested_mode', "VARCHAR(16) NULL COMMENT 'the recipient''s configured mode (differs after a fallback)'"),
+      ...addColumnIfMissing('delivery_log', 'sha256', "CHAR(64) NULL COMMENT 'SHA-256 of the report content the message carried or named'"),
+    ],
+  },
 ];
+
+/**
+ * `ALTER TABLE ... ADD COLUMN` that is safe to re-run on both engines (Aurora MySQL 8.0 has no
+ * `ADD COLUMN IF NOT EXISTS`): the statement is chosen from information_schema and run as a prepared
+ * statement on the migration's one connection. Its output is part of released checksums: never change it.
+ */
+function addColumnIfMissing(table: string, column: string, definition: string): string[] {
+  return [
+    `SET @ddl = (SELECT IF(COUNT(*) = 0, 'ALTER TABLE ${table} ADD COLUMN ${column} ${definition.replace(/'/g, "''")}', 'DO 0')
+      FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '${table}' AND column_name = '${column}')`,
+    'PREPARE ddl_statement FROM @ddl',
+    'EXECUTE ddl_statement',
+    'DEALLOCATE PREPARE ddl_statement',
+  ];
+}
