@@ -73,7 +73,7 @@ describe('one writer per output folder', () => {
     await release();
     const run = await processFile(file, undefined, out);
     expect(run.summary.counts.accepted).toBe(1);
-    expect(fs.readdirSync(run.dir).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+    expect(fs.readdirSync(run.dir).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
   });
 
   it('says when the lock belongs to a process that no longer runs (stale)', async () => {
@@ -106,7 +106,7 @@ describe('one writer per output folder', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0].reason).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
     const shard = path.join(out, 'shard-0-of-1');
-    expect(fs.readdirSync(shard).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+    expect(fs.readdirSync(shard).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
     const summary = JSON.parse(fs.readFileSync(path.join(shard, 'summary.json'), 'utf8'));
     const accepted = fs.readFileSync(path.join(shard, 'accepted.jsonl'));
     expect(accepted.includes(0)).toBe(false);
@@ -149,7 +149,7 @@ describe('local commit', () => {
     fs.writeFileSync(file, lines(HEADER, row('T1'), 'bad'));
     const order: string[] = [];
     await runShard(await openLocal(file), new LocalTarget(path.join(dir, 'out'), { afterRename: (n) => order.push(path.basename(n)) }), { index: 0, count: 1 });
-    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json']);
+    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'totals-by-account.jsonl', 'summary.json']);
   });
 });
 
@@ -230,5 +230,31 @@ describe('bounded lines', () => {
     expect((out[0] as LongLine).head.length).toBe(MAX_LINE_BYTES);
     expect(out[1].toString()).toBe('next\n');
     expect(framed.bytes()).toBe(50 * (1 << 20) + 6);
+  });
+});
+
+describe('per-account totals file', () => {
+  it('keeps summary.json small and commits the per-account breakdown as its own verified file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const accounts = 20_000;
+    fs.writeFileSync(file, lines(HEADER, ...Array.from({ length: 2 * accounts }, (_, i) => row(`T${i}`, { accountId: `ACC-${i >> 1}`, currency: i % 2 ? 'EUR' : 'JPY', amount: i % 2 ? '1.25' : '7' }))));
+    const run = await processFile(file);
+    const summaryBytes = fs.statSync(path.join(run.dir, 'summary.json')).size;
+    expect(summaryBytes).toBeLessThan(4096);
+    expect(run.summary.totals).not.toHaveProperty('byAccount');
+    const accountsFile = path.join(run.dir, 'totals-by-account.jsonl');
+    const rows = fs.readFileSync(accountsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(2 * accounts);
+    expect(rows.slice(0, 2)).toEqual([
+      { accountId: 'ACC-0', currency: 'EUR', count: 1, amount: '1.25', amountMinor: '125' },
+      { accountId: 'ACC-0', currency: 'JPY', count: 1, amount: '7', amountMinor: '7' },
+    ]);
+    expect(rows.map((r) => r.accountId)).toEqual([...rows.map((r) => r.accountId)].sort());
+    const sum = (c: string) => rows.filter((r) => r.currency === c).reduce((s, r) => s + BigInt(r.amountMinor), 0n).toString();
+    expect(sum('EUR')).toBe(run.summary.totals.byCurrency.EUR.amountMinor);
+    expect(sum('JPY')).toBe(run.summary.totals.byCurrency.JPY.amountMinor);
+    expect(run.summary.outputs.totalsByAccountBytes).toBe(fs.statSync(accountsFile).size);
+    expect(run.summary.outputs.totalsByAccountSha256).toBe(sha256(accountsFile));
   });
 });

@@ -14,7 +14,7 @@ import { InputFormat, RecordProcessor } from './record-processor';
 import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
-import { TotalsJson } from './totals';
+import { AccountTotalRow, TotalsJson } from './totals';
 
 export interface ShardSpec {
   index: number;
@@ -59,13 +59,30 @@ export interface ShardSummary {
     skipped?: string;
   };
   counts: { read: number; accepted: number; rejected: number; duplicates: number; byReason: Record<string, number> };
-  totals: TotalsJson;
+  /** Small totals only; the per-account breakdown is its own committed file (outputs.totalsByAccount). */
+  totals: Omit<TotalsJson, 'byAccount'>;
   reconciliation: ReconciliationReport;
   /** Committed files: location, byte count and lowercase hex SHA-256 of exactly the bytes written. */
-  outputs: { accepted: string; rejects: string; acceptedBytes: number; rejectsBytes: number; acceptedSha256: string; rejectsSha256: string };
+  outputs: {
+    accepted: string;
+    rejects: string;
+    acceptedBytes: number;
+    rejectsBytes: number;
+    acceptedSha256: string;
+    rejectsSha256: string;
+    /** JSON Lines, one line per account and currency: {accountId, currency, count, amount, amountMinor}, sorted. */
+    totalsByAccount: string;
+    totalsByAccountBytes: number;
+    totalsByAccountSha256: string;
+  };
 }
 
-export const OUTPUT_NAMES = { accepted: 'accepted.jsonl', rejects: 'rejects.jsonl', summary: 'summary.json' } as const;
+export const OUTPUT_NAMES = {
+  accepted: 'accepted.jsonl',
+  rejects: 'rejects.jsonl',
+  totalsByAccount: 'totals-by-account.jsonl',
+  summary: 'summary.json',
+} as const;
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -109,7 +126,12 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   const head = await source.head(shard.index === 0 ? 2 : HEAD_BYTES);
   const gzip = head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
   const dir = shardDir(shard);
-  const names = { accepted: `${dir}/${OUTPUT_NAMES.accepted}`, rejects: `${dir}/${OUTPUT_NAMES.rejects}`, summary: `${dir}/${OUTPUT_NAMES.summary}` };
+  const names = {
+    accepted: `${dir}/${OUTPUT_NAMES.accepted}`,
+    rejects: `${dir}/${OUTPUT_NAMES.rejects}`,
+    totalsByAccount: `${dir}/${OUTPUT_NAMES.totalsByAccount}`,
+    summary: `${dir}/${OUTPUT_NAMES.summary}`,
+  };
   const range = shard.count === 1 ? { start: 0, end: source.size } : byteRange(source.size, shard);
 
   // A gzip stream can only be decoded from its first byte, so shard 0 does the whole object and the
@@ -192,6 +214,12 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
 
     await accepted.finish();
     await rejects.finish();
+    const { byCurrency, byJurisdiction } = processor.totals.toJson();
+    const totals = { byCurrency, byJurisdiction };
+    const accounts = target.open(names.totalsByAccount, 'application/x-ndjson');
+    sinks.push(accounts);
+    await writeAccountTotals(processor.totals.accountRows(), accounts);
+    await accounts.finish();
     const summary: ShardSummary = {
       schemaVersion: 1,
       input: {
@@ -214,7 +242,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         duplicates: processor.duplicates,
         byReason: Object.fromEntries(Object.entries(processor.byReason).sort(([a], [b]) => a.localeCompare(b))),
       },
-      totals: processor.totals.toJson(),
+      totals,
       reconciliation,
       outputs: {
         accepted: target.describe(names.accepted),
@@ -223,6 +251,9 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         rejectsBytes: rejects.bytes,
         acceptedSha256: accepted.sha256,
         rejectsSha256: rejects.sha256,
+        totalsByAccount: target.describe(names.totalsByAccount),
+        totalsByAccountBytes: accounts.bytes,
+        totalsByAccountSha256: accounts.sha256,
       },
     };
     await target.commit(sinks, names.summary, renderSummary(summary));
@@ -236,13 +267,22 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   }
 }
 
-/** Indented JSON, except one line per account: a night can have 100k accounts. */
+/** summary.json: indented JSON, small whatever the input (the per-account breakdown is its own file). */
 export function renderSummary(summary: ShardSummary): string {
-  const placeholder = '__BY_ACCOUNT__';
-  const { byAccount } = summary.totals;
-  const text = JSON.stringify({ ...summary, totals: { ...summary.totals, byAccount: placeholder } }, null, 2);
-  const entries = Object.entries(byAccount).map(([id, row]) => `    ${JSON.stringify(id)}: ${JSON.stringify(row)}`);
-  return text.replace(`"${placeholder}"`, entries.length ? `{\n${entries.join(',\n')}\n  }` : '{}') + '\n';
+  return JSON.stringify(summary, null, 2) + '\n';
+}
+
+/** totals-by-account.jsonl: one line per account and currency (accounts in code-unit order). */
+async function writeAccountTotals(rows: Iterable<AccountTotalRow>, sink: Sink): Promise<void> {
+  let chunk = '';
+  for (const r of rows) {
+    chunk += JSON.stringify(r) + '\n';
+    if (chunk.length >= FLUSH_AT) {
+      await sink.write(Buffer.from(chunk, 'utf8'));
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) await sink.write(Buffer.from(chunk, 'utf8'));
 }
 
 /** Hands the accepted bytes to the sink as the writer's own block views (no concatenation copy). */

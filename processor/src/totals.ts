@@ -133,6 +133,11 @@ export interface TotalEntry {
   amountMinor: string;
 }
 
+export interface AccountTotalRow extends TotalEntry {
+  accountId: string;
+  currency: string;
+}
+
 export type TotalsJson = {
   byCurrency: Record<string, TotalEntry>;
   byJurisdiction: Record<string, Record<string, TotalEntry>>;
@@ -197,15 +202,24 @@ export class ControlTotals {
       });
     });
     const byAccount: TotalsJson['byAccount'] = {};
-    const order = this.accounts.keys.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [key, a] of order) {
-      const row: Record<string, TotalEntry> = {};
-      CURRENCY_CODES.forEach((code, c) => {
-        if (this.account.count(a * NC + c) > 0) row[code] = entry(this.account, a * NC + c, c);
-      });
-      byAccount[key] = row;
-    }
+    for (const r of this.accountRows()) (byAccount[r.accountId] ??= {})[r.currency] = { count: r.count, amount: r.amount, amountMinor: r.amountMinor };
     return { byCurrency, byJurisdiction, byAccount };
+  }
+
+  /**
+   * One row per account and currency, accounts in code-unit order and currencies in CURRENCY_CODES
+   * order (an array, not an object: integer-like keys would reorder an object).
+   */
+  *accountRows(): Generator<AccountTotalRow> {
+    const order = this.accounts.keys.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [accountId, a] of order) {
+      for (let c = 0; c < NC; c++) {
+        const slot = a * NC + c;
+        if (this.account.count(slot) === 0) continue;
+        const total = this.account.total(slot);
+        yield { accountId, currency: CURRENCY_CODES[c], count: this.account.count(slot), amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
+      }
+    }
   }
 }
 
