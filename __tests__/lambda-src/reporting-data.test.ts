@@ -27,9 +27,9 @@ afterAll(async () => {
 
 describe('report-migrate', () => {
   test('applies the versioned schema once; a re-run applies nothing', async () => {
-    expect(await migrate()).toEqual({ applied: [1, 2], current: 2 });
+    expect(await migrate()).toEqual({ applied: [1, 2, 3], current: 3 });
     const before = await dump('schema_migrations');
-    expect(await migrate()).toEqual({ applied: [], current: 2 });
+    expect(await migrate()).toEqual({ applied: [], current: 3 });
     expect(await dump('schema_migrations')).toEqual(before);
     const index = await fx.db.query<Array<{ Column_name: string; Seq_in_index: string }>>(
       `SHOW INDEX FROM \`${fx.db.database}\`.transactions WHERE Key_name = 'idx_report_query'`);
@@ -46,7 +46,7 @@ test('local override: with AWS_ENDPOINT_URL set, DB_USER + DB_PASSWORD replace t
   await closeDb();
   Object.assign(process.env, { DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist', DB_USER: fx.db.user, DB_PASSWORD: fx.db.password });
   try {
-    expect(await migrate()).toEqual({ applied: [], current: 2 });
+    expect(await migrate()).toEqual({ applied: [], current: 3 });
     await closeDb();
     delete process.env.DB_PASSWORD;
     await expectRejectsNamed(migrate(), 'PermanentError', /GetSecretValue DB_SECRET_ARN: ResourceNotFoundException/);
