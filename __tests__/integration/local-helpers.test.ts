@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { parseArgs } from '../../scripts/local/args';
+import { lambdaRuntime } from '../../scripts/local/handlers';
 import { batchJobEvents, sesDeliveredEvent } from '../../scripts/local/events';
 import { ChildRun, retryAction, SubmittedJob } from '../../scripts/local/processor-pool';
 import { emfTotals } from '../../scripts/local/summary';
@@ -55,6 +56,28 @@ describe('run log', () => {
   it('sums EMF metrics by name, also behind a log prefix, and ignores other lines', () => {
     const emf = (v: number) => JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'FinancialBatch', Dimensions: [['Environment']], Metrics: [{ Name: 'RecordsRead', Unit: 'Count' }] }] }, Environment: 'dev', RecordsRead: v });
     expect(emfTotals([emf(3), `[tx:1#1] ${emf(4)}`, '{"level":"INFO","msg":"x"}', 'plain'].join('\n'))).toEqual({ RecordsRead: 7 });
+  });
+});
+
+describe('local Lambda runtime', () => {
+  it('runs one event at a time per function, like one Lambda container, and different functions side by side', async () => {
+    const log: string[] = [];
+    const handler = (name: string) => async (event: unknown) => {
+      log.push(`${name} start ${String(event)}`);
+      await new Promise((r) => setTimeout(r, 20));
+      log.push(`${name} end ${String(event)}`);
+      if (event === 'bad') throw new Error('boom');
+      return event;
+    };
+    const rt = lambdaRuntime({
+      environments: { a: {}, b: {} }, functionArn: (e) => `arn:${e}`, functionName: (e) => e,
+      load: async (entry) => handler(entry),
+    });
+    const results = await Promise.allSettled([rt.invoke('a', 'bad'), rt.invoke('a', 2), rt.invoke('b', 3)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    // a's second event starts only after its first ended (even though that one failed); b did not wait.
+    expect(log.indexOf('a start 2')).toBeGreaterThan(log.indexOf('a end bad'));
+    expect(log.indexOf('b start 3')).toBeLessThan(log.indexOf('a end bad'));
   });
 });
 

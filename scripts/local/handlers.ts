@@ -2,6 +2,9 @@
  * Runs the real Lambda handlers (lambda-src/<entry>/index.ts) in this process, each with the
  * environment its stack gives it, as Lambda would: one event, a context, the handler's own errors.
  * Handler output (Powertools JSON logs, EMF metric lines) goes to the run log, not the terminal.
+ * One container per function: like a Lambda execution environment, a function handles one event at a
+ * time (concurrent invocations of the same function queue), so module-level state a handler keeps for
+ * its current invocation is never shared between two events. Different functions run concurrently.
  */
 import { randomUUID } from 'crypto';
 import * as path from 'path';
@@ -12,6 +15,8 @@ export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 export interface LambdaRuntime {
   invoke(entry: string, event: unknown): Promise<unknown>;
+  /** Runs the handler now, without waiting for the function's current event (invoke queues). */
+  invokeNow(entry: string, event: unknown): Promise<unknown>;
   /** Function ARN -> entry (the ASL interpreter resolves Task resources with it). */
   entryForArn(arn: string): string | undefined;
   invocations: Record<string, number>;
@@ -53,7 +58,8 @@ export function lambdaRuntime(options: {
     return handler;
   });
   const invocations: Record<string, number> = {};
-  return {
+  const busy = new Map<string, Promise<unknown>>();
+  const runtime: LambdaRuntime = {
     invocations,
     setEnv: (entry, name, value) => {
       if (!options.environments[entry]) throw new Error(`no environment for function ${entry}`);
@@ -61,6 +67,17 @@ export function lambdaRuntime(options: {
     },
     entryForArn: (arn) => byArn.get(arn),
     async invoke(entry, event) {
+      if (!options.environments[entry]) throw new Error(`no environment for function ${entry}`);
+      const previous = busy.get(entry) ?? Promise.resolve();
+      const run = previous.catch(() => undefined).then(() => runtime.invokeNow(entry, event));
+      busy.set(entry, run);
+      try {
+        return await run;
+      } finally {
+        if (busy.get(entry) === run) busy.delete(entry);
+      }
+    },
+    async invokeNow(entry, event) {
       const env = options.environments[entry];
       if (!env) throw new Error(`no environment for function ${entry}`);
       // Env first: handlers read it when their module loads. Values that two functions share are equal;
@@ -73,4 +90,5 @@ export function lambdaRuntime(options: {
       return handler(event, lambdaContext(entry, options.functionName(entry), options.timeoutSeconds ?? 900));
     },
   };
+  return runtime;
 }
