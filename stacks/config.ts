@@ -23,6 +23,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
+import { attachmentMaxBytesSchema, normalizeRecipients, partitionProblems, recipientsSchema } from '../domain/reporting/recipients';
 
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
 export const CLOUDWATCH_RETENTION_DAYS = [
@@ -131,7 +132,15 @@ export const configSchema = z.object({
       message: 'must be a domain like reports.example.com or an email address',
     }),
     sourceEmail: email,
-    recipients: z.record(jurisdiction, email),
+    /**
+     * Per jurisdiction one address (an attachment-mode recipient) or a list of
+     * {email, mode: 'attachment' | 's3-access', principalArn?} (domain/reporting/recipients.ts). An
+     * s3-access principal (account id, account root or role ARN) is granted read of exactly
+     * reports/<jurisdiction>/* in the reports bucket and decrypt through S3 only.
+     */
+    recipients: recipientsSchema(z),
+    /** Largest report (bytes) sent as an attachment; larger ones go by S3 access. Default 10 MiB. */
+    attachmentMaxBytes: attachmentMaxBytesSchema(z),
     defaultRecipient: email,
     auroraMinAcu: z.number().min(0.5).max(256),
     auroraMaxAcu: z.number().min(1).max(256),
@@ -192,6 +201,23 @@ export const configSchema = z.object({
     if (c.tags.Environment !== c.environment) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tags', 'Environment'], message: `must equal environment "${c.environment}"` });
     }
+    // A principal of another partition could never be granted access in this one.
+    // (Recipients the schema already refused are reported there, not again.)
+    let recipients: ReturnType<typeof normalizeRecipients> | undefined;
+    try {
+      recipients = normalizeRecipients(c.reporting.recipients);
+    } catch {
+      recipients = undefined;
+    }
+    if (recipients && JSON.stringify(recipients).length > MAX_RECIPIENTS_JSON) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['reporting', 'recipients'],
+        message: `is ${JSON.stringify(recipients).length} characters as report-deliver's RECIPIENTS_JSON; at most ${MAX_RECIPIENTS_JSON} fit `
+          + 'the 4 KB Lambda environment with the other variables' });
+    }
+    for (const line of recipients ? partitionProblems(recipients, partitionOfRegion(c.region), 'reporting.recipients') : []) {
+      const at = line.indexOf(': ');
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: line.slice(0, at).split('.'), message: line.slice(at + 2) });
+    }
     if (new Set(c.reporting.entities).size !== c.reporting.entities.length) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['reporting', 'entities'], message: 'must not contain duplicates' });
     }
@@ -199,6 +225,21 @@ export const configSchema = z.object({
 
 
 // ---- values that validate syntactically but cannot be built --------------------------------------
+
+/** Longest RECIPIENTS_JSON (normalized recipients) report-deliver's 4 KB environment leaves room for. */
+export const MAX_RECIPIENTS_JSON = 3000;
+
+/** report-deliver's RECIPIENTS_JSON: the configured recipients as lists (either config form accepted). */
+export function deliverRecipientsJson(cfg: PlatformConfig): string {
+  return JSON.stringify(normalizeRecipients(cfg.reporting.recipients, 'reporting.recipients'));
+}
+
+/** The AWS partition a region belongs to (what data.aws_partition reports when deployed there). */
+export function partitionOfRegion(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
 
 /** Dotted IPv4 + prefix as numbers; undefined when not an IPv4 CIDR. */
 function parseCidr(cidr: string): { base: number; prefix: number } | undefined {

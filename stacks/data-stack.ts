@@ -7,11 +7,13 @@ import { PlatformStack } from './platform-stack';
 import { KmsKey } from './constructs/kms-key';
 import { SecureBucket } from './constructs/secure-bucket';
 import { createDataKeys } from './data/keys';
-import { createDataBuckets } from './data/buckets';
+import { createDataBuckets, dataBucketName } from './data/buckets';
 import { createDataTables } from './data/tables';
 import { AlertTopic } from './constructs/alert-topic';
 import type { NetworkStack } from './network-stack';
 import { REPORTING_WORKFLOW, workflowRoleName } from './reporting/workflow';
+import { functionRoleName } from './constructs/nodejs-function';
+import { configuredRecipients, readerKeyStatements, reportReaders } from './data/report-access';
 
 export { yearsToDays } from './data/buckets';
 
@@ -49,7 +51,16 @@ export class DataStack extends PlatformStack {
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: DataStackProps) {
     super(scope, id, cfg);
     const name = (purpose: string) => this.name(purpose);
-    const keys = createDataKeys(this, { accountId: this.accountId, region: this.region, name });
+    // Built from names: the reporting stack (functions, workflow) depends on this one.
+    const roleArn = (roleName: string) => `arn:${this.partition}:iam::${this.accountId}:role/${roleName}`;
+    const reportsBucketName = dataBucketName(name, 'reports', this.accountId);
+    const readers = reportReaders(configuredRecipients(cfg), this.partition);
+    const keys = createDataKeys(this, {
+      accountId: this.accountId,
+      region: this.region,
+      name,
+      s3KeyStatements: readerKeyStatements(`arn:${this.partition}:s3:::${reportsBucketName}`, readers, this.region),
+    });
     this.s3Key = keys.s3Key;
     this.dynamoKey = keys.dynamoKey;
     this.messagingKey = keys.messagingKey;
@@ -66,8 +77,10 @@ export class DataStack extends PlatformStack {
       objectLock: cfg.security.objectLock,
       sourceVpceId: cfg.security.pinBucketsToVpcEndpoint ? props.network.s3GatewayEndpointId : undefined,
       producerRoleArns: cfg.security.producerRoleArns,
-      // Built from the name: the reporting stack depends on this one.
-      resultWriterRoleArn: `arn:${this.partition}:iam::${this.accountId}:role/${workflowRoleName(this.name(REPORTING_WORKFLOW))}`,
+      resultWriterRoleArn: roleArn(workflowRoleName(this.name(REPORTING_WORKFLOW))),
+      reportDeliverRoleArn: roleArn(functionRoleName(this.name('report-deliver'))),
+      reportTaggerRoleArn: roleArn(functionRoleName(this.name('report-validate'))),
+      reportReaders: readers,
     });
     this.inputBucket = buckets.inputBucket;
     this.processedBucket = buckets.processedBucket;

@@ -80,6 +80,8 @@ export const GOVCLOUD_OVERRIDES = {
   region: 'us-gov-west-1',
   network: { mode: 'create', cidr: '10.0.0.0/16', azCount: 3, zoneNames: ['us-gov-west-1a', 'us-gov-west-1b', 'us-gov-west-1c'] },
   security: { producerRoleArns: ['arn:aws-us-gov:iam::111111111111:role/upstream/example-producer'] },
+  // Principals must be in the deployment's partition (config load refuses others).
+  reporting: { recipients: { US: [{ email: 'sec-reports@example.gov', mode: 's3-access', principalArn: 'arn:aws-us-gov:iam::444444444444:role/REPLACE-ME-sec-report-reader' }] } },
 } as const;
 
 /** A validated GovCloud config (dev with GOVCLOUD_OVERRIDES). */

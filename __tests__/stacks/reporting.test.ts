@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { synthPlatform, testConfig } from '../../test-support/config-fixture';
+import { normalizeRecipients } from '../../domain/reporting/recipients';
 import { databaseWindows, AURORA_ENGINE_VERSION } from '../../stacks/reporting/aurora';
 import { migrationSet } from '../../stacks/reporting/migrations';
 import {
@@ -177,7 +178,10 @@ describe('reporting stack: Lambdas', () => {
       DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient,
       ENVIRONMENT: 'dev',
     });
-    expect(JSON.parse(deliver.RECIPIENTS_JSON)).toEqual(cfg.reporting.recipients);
+    // The normalized lists (the config may still use the single-address form).
+    expect(JSON.parse(deliver.RECIPIENTS_JSON)).toEqual(normalizeRecipients(cfg.reporting.recipients));
+    expect(deliver.ATTACHMENT_MAX_BYTES).toBe(String(cfg.reporting.attachmentMaxBytes));
+    expectUpstream(deliver.REPORTS_BUCKET, platform.data, platform.data.reportsBucket.name);
     expect(deliver.SES_CONFIGURATION_SET).toContain('aws_sesv2_configuration_set.');
     expectUpstream(deliver.IDEMPOTENCY_TABLE, platform.data, platform.data.idempotencyTable.name);
   });
@@ -202,8 +206,8 @@ describe('reporting stack: Lambdas', () => {
     }
     expect(allows(fnStatements(name('report-deliver')), 'secretsmanager:GetSecretValue')).toEqual([]);
 
-    // Only generate writes reports, under reports/; validate reads them, and generate reads its own
-    // earlier output (a re-run writes no new version of identical content); nobody else touches the bucket.
+    // Only generate writes reports, under reports/; validate and deliver read them, and generate reads its
+    // own earlier output (a re-run writes no new version of identical content); nobody else touches the bucket.
     const reportsArn = resolveIn(platform.data, platform.data.reportsBucket.arn) as string;
     const onReports = (s: Statement) => arr(s.Resource).some((r) => upstreamOrSelf(r).startsWith(reportsArn));
     for (const f of functions) {
@@ -211,14 +215,31 @@ describe('reporting stack: Lambdas', () => {
       const puts = allows(sts, 's3:PutObject').filter(onReports);
       const gets = allows(sts, 's3:GetObject').filter(onReports);
       expect(puts.length).toBe(f.function_name === name('report-generate') ? 1 : 0);
-      expect(gets.length).toBe([name('report-validate'), name('report-generate')].includes(f.function_name) ? 1 : 0);
+      expect(gets.length).toBe([name('report-validate'), name('report-generate'), name('report-deliver')].includes(f.function_name) ? 1 : 0);
+      // Only validate tags (the delivery permit); the bucket policy denies tagging to everyone else too.
+      expect(allows(sts, 's3:PutObjectTagging').length).toBe(f.function_name === name('report-validate') ? 1 : 0);
     }
+    const tagging = allows(fnStatements(name('report-validate')), 's3:PutObjectTagging')[0];
+    expect(arr(tagging.Action).sort()).toEqual(['s3:PutObjectTagging', 's3:PutObjectVersionTagging']);
+    expect(arr(tagging.Resource).map(upstreamOrSelf)).toEqual([`${reportsArn}/reports/*`]);
+    // deliver: the permit (bytes, version, tag) and the attachment, under reports/ only, no listing;
+    // decrypt only through S3.
+    const read = allows(fnStatements(name('report-deliver')), 's3:GetObject')[0];
+    expect(arr(read.Action).sort()).toEqual(['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionTagging']);
+    expect(arr(read.Resource).map(upstreamOrSelf)).toEqual([`${reportsArn}/reports/*`]);
+    expect(allows(fnStatements(name('report-deliver')), 's3:ListBucket')).toEqual([]);
+    const decrypt = allows(fnStatements(name('report-deliver')), 'kms:Decrypt').filter((s) => arr(s.Resource).some((r) => upstreamOrSelf(r) === resolveIn(platform.data, platform.data.s3Key.arn)));
+    expect(decrypt).toHaveLength(1);
+    expect(arr(decrypt[0].Action)).toEqual(['kms:Decrypt']);
+    expect(decrypt[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': `s3.${cfg.region}.amazonaws.com` } });
     const put = allows(fnStatements(name('report-generate')), 's3:PutObject')[0];
     expect(arr(put.Resource).map(upstreamOrSelf)).toEqual([`${reportsArn}/reports/*`]);
 
     const deliver = fnStatements(name('report-deliver'));
     const send = allows(deliver, 'ses:SendEmail');
     expect(send).toHaveLength(1);
+    // SES v2 SendEmail with Content.Raw (attachments) is authorized as ses:SendRawEmail as well.
+    expect(arr(send[0].Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     const identity = Object.keys(resources(rep, 'aws_sesv2_email_identity'))[0];
     const configSet = Object.keys(resources(rep, 'aws_sesv2_configuration_set'))[0];
     expect(arr(send[0].Resource).sort()).toEqual([

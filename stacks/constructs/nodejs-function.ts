@@ -81,7 +81,7 @@ export class NodejsFunction extends Construct {
     });
 
     this.role = new IamRole(this, 'role', {
-      name: `${props.functionName}-role`,
+      name: functionRoleName(props.functionName),
       assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
     });
     const base: PolicyStatement[] = [
@@ -147,4 +147,9 @@ export class NodejsFunction extends Construct {
   invokeStatement(sid: string): PolicyStatement {
     return { Sid: sid, Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [this.arn, `${this.arn}:*`] };
   }
+}
+
+/** The execution role's name of a function (other stacks build its ARN from the name, avoiding cycles). */
+export function functionRoleName(functionName: string): string {
+  return `${functionName}-role`;
 }

@@ -15,6 +15,8 @@ export interface PolicyStatement {
   Principal?: Principal;
   Action: string | string[];
   Resource?: string | string[];
+  /** Only in Deny statements (an Allow with NotResource would grant everything else). */
+  NotResource?: string | string[];
   Condition?: ConditionBlock;
 }
 
@@ -28,6 +30,9 @@ export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
   const dup = sids.find((s, i) => sids.indexOf(s) !== i);
   if (dup) throw new Error(`policy has duplicate Sid "${dup}"`);
   for (const s of statements) {
+    if (s.NotResource !== undefined && (s.Effect !== 'Deny' || s.Resource !== undefined)) {
+      throw new Error(`policy statement ${s.Sid ?? ''}: NotResource only in a Deny, and not together with Resource`);
+    }
     if (s.Sid !== undefined && !/^[A-Za-z0-9]+$/.test(s.Sid)) {
       throw new Error(`policy Sid "${s.Sid}" must be alphanumeric`);
     }

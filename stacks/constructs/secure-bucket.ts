@@ -55,6 +55,15 @@ export interface SecureBucketProps {
    * S3 with the execution role, not as a service and not through the VPC). Reads and deletes stay pinned.
    */
   readonly outsideVpceWriters?: string[];
+  /**
+   * Principals that may still read (GetObject, GetObjectVersion) objects under `prefix` from outside the
+   * endpoint when `sourceVpceId` is set: functions that run outside the VPC and external readers in
+   * other accounts. Role ARNs are matched on aws:PrincipalArn, account ids on aws:PrincipalAccount
+   * (every principal of that account). Only the endpoint check is lifted: each reader still needs an
+   * Allow (its IAM policy, or this bucket's policy for another account). Everything outside `prefix`,
+   * and every delete, stays pinned.
+   */
+  readonly outsideVpceReaders?: { prefix: string; principalArns: string[]; accountIds: string[] };
   /** Send object events to EventBridge (native, no custom resource). */
   readonly eventBridge?: boolean;
   /** Extra bucket-policy statements, e.g. CloudTrail's ACL check and write. */
@@ -192,14 +201,58 @@ export class SecureBucket extends Construct {
         BoolIfExists: { 'aws:ViaAWSService': 'false' },
       };
       const writers = props.outsideVpceWriters ?? [];
+      const readers = props.outsideVpceReaders;
+      if (readers && !readers.principalArns.length && !readers.accountIds.length) {
+        throw new Error(`SecureBucket ${id}: outsideVpceReaders needs at least one principal ARN or account id`);
+      }
+      if (readers && !/^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*\/$/.test(readers.prefix)) {
+        throw new Error(`SecureBucket ${id}: outsideVpceReaders.prefix must be a key prefix ending in / (got "${readers.prefix}")`);
+      }
+      const reads = ['s3:GetObject', 's3:GetObjectVersion'];
+      const deletes = ['s3:DeleteObject', 's3:DeleteObjectVersion'];
+      if (!readers) {
+        statements.push({
+          Sid: 'DenyDataAccessOutsideVpce',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: [...reads, ...deletes],
+          Resource: `${this.arn}/*`,
+          Condition: outsideVpce,
+        });
+      } else {
+        const exempt: PolicyStatement['Condition'] = {
+          ...outsideVpce,
+          StringNotEquals: {
+            ...outsideVpce.StringNotEquals,
+            ...(readers.accountIds.length ? { 'aws:PrincipalAccount': readers.accountIds } : {}),
+          },
+          ...(readers.principalArns.length ? { ArnNotEquals: { 'aws:PrincipalArn': readers.principalArns } } : {}),
+        };
+        statements.push({
+          Sid: 'DenyDataAccessOutsideVpce',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: deletes,
+          Resource: `${this.arn}/*`,
+          Condition: outsideVpce,
+        }, {
+          Sid: 'DenyReadsOutsideVpce',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: reads,
+          NotResource: `${this.arn}/${readers.prefix}*`,
+          Condition: outsideVpce,
+        }, {
+          // Conditions are ANDed: denied unless through the endpoint, or by a service, or by a named reader.
+          Sid: 'DenyPrefixReadsOutsideVpceExceptReaders',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: reads,
+          Resource: `${this.arn}/${readers.prefix}*`,
+          Condition: exempt,
+        });
+      }
       statements.push({
-        Sid: 'DenyDataAccessOutsideVpce',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-        Resource: `${this.arn}/*`,
-        Condition: outsideVpce,
-      }, {
         Sid: 'DenyWritesOutsideVpce',
         Effect: 'Deny',
         Principal: '*',

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { SecureBucket } from '../constructs/secure-bucket';
+import type { PolicyStatement } from '../constructs/policy';
+import { readerBucketStatements, REPORT_OBJECTS_PREFIX, ReportReader } from './report-access';
 
 /** Days in N years including leap days (7 -> 2556, 10 -> 3652). */
 export function yearsToDays(years: number): number {
@@ -34,6 +36,39 @@ export interface DataBucketsProps {
   readonly producerRoleArns: string[];
   /** The reporting workflow's execution role: its Distributed Map ResultWriter writes to the reports bucket. */
   readonly resultWriterRoleArn: string;
+  /** report-deliver's role: runs outside the VPC and reads reports/* (exempt from the endpoint pin there). */
+  readonly reportDeliverRoleArn: string;
+  /** report-validate's role: the only principal that may tag objects of the reports bucket (the delivery permit). */
+  readonly reportTaggerRoleArn: string;
+  /** External principals (s3-access recipients) and the jurisdiction prefix each may read. */
+  readonly reportReaders: ReportReader[];
+}
+
+/** `${project}-${env}-${purpose}-${account}`: the name of a data bucket (also used to build its ARN before it exists). */
+export function dataBucketName(name: (purpose: string) => string, purpose: string, accountId: string): string {
+  return `${name(purpose)}-${accountId}`;
+}
+
+/** Actions that set or remove object tags (PutObject with tags also needs s3:PutObjectTagging). */
+export const OBJECT_TAGGING_ACTIONS = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'];
+
+/**
+ * The reports bucket's own statements: nobody but report-validate may tag its objects (the
+ * `validated-sha256` tag is the delivery permit), and each external reader may get objects of its
+ * jurisdiction's prefix.
+ */
+export function reportsBucketStatements(bucketArn: string, p: Pick<DataBucketsProps, 'reportTaggerRoleArn' | 'reportReaders'>): PolicyStatement[] {
+  return [
+    {
+      Sid: 'DenyTaggingExceptReportValidate',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: OBJECT_TAGGING_ACTIONS,
+      Resource: `${bucketArn}/*`,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': p.reportTaggerRoleArn } },
+    },
+    ...readerBucketStatements(bucketArn, p.reportReaders),
+  ];
 }
 
 /**
@@ -47,7 +82,7 @@ export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBu
   const reportDays = yearsToDays(p.reportYears);
   const bucket = (id: string, purpose: string, extra: Partial<ConstructorParameters<typeof SecureBucket>[2]> &
     Pick<ConstructorParameters<typeof SecureBucket>[2], 'lifecycleRules'>) => new SecureBucket(scope, id, {
-    bucketName: `${p.name(purpose)}-${p.accountId}`,
+    bucketName: dataBucketName(p.name, purpose, p.accountId),
     encryption: { kmsKeyArn: p.kmsKeyArn },
     accessLogBucket: p.accessLogBucket,
     sourceVpceId: p.sourceVpceId,
@@ -83,6 +118,13 @@ export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBu
   });
   const reportsBucket = bucket('reports', 'reports', {
     outsideVpceWriters: [p.resultWriterRoleArn],
+    // report-deliver runs outside the VPC (SES has no VPC endpoint); regulators read from their accounts.
+    outsideVpceReaders: {
+      prefix: REPORT_OBJECTS_PREFIX,
+      principalArns: [p.reportDeliverRoleArn, ...new Set(p.reportReaders.flatMap((r) => (r.roleArn ? [r.roleArn] : [])))],
+      accountIds: [...new Set(p.reportReaders.filter((r) => !r.roleArn).map((r) => r.accountId))],
+    },
+    extraStatements: (arn) => reportsBucketStatements(arn, p),
     // Compliance mode: nobody, root included, can shorten or remove retention of a filed report.
     objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: reportDays } : undefined,
     lifecycleRules: [{

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { partitionOf } from '../platform-stack';
 import { cloudWatchLogsStatement, KmsKey, serviceUseStatement, viaServiceStatements } from '../constructs/kms-key';
+import type { PolicyStatement } from '../constructs/policy';
 
 export interface DataKeys {
   readonly s3Key: KmsKey;
@@ -15,6 +16,8 @@ export interface DataKeysProps {
   readonly region: string;
   /** `${project}-${env}-${purpose}`. */
   readonly name: (purpose: string) => string;
+  /** Extra key-policy statements of the S3 data key (external readers of reports, through S3 only). */
+  readonly s3KeyStatements?: PolicyStatement[];
 }
 
 /**
@@ -31,7 +34,7 @@ export interface DataKeysProps {
  */
 export function createDataKeys(scope: Construct, p: DataKeysProps): DataKeys {
   const partition = partitionOf(scope);
-  const key = (id: string, purpose: string, description: string, statements: ReturnType<typeof viaServiceStatements>) =>
+  const key = (id: string, purpose: string, description: string, statements: PolicyStatement[]) =>
     new KmsKey(scope, id, {
       alias: p.name(purpose),
       description,
@@ -42,7 +45,7 @@ export function createDataKeys(scope: Construct, p: DataKeysProps): DataKeys {
   const sourceAccount = { StringEquals: { 'aws:SourceAccount': p.accountId } };
   return {
     s3Key: key('s3-key', 'data-s3', 'S3 data buckets (input, processed, payment files, reports)',
-      viaServiceStatements('S3', p.accountId, p.region, ['s3'], partition)),
+      [...viaServiceStatements('S3', p.accountId, p.region, ['s3'], partition), ...(p.s3KeyStatements ?? [])]),
     dynamoKey: key('dynamodb-key', 'data-dynamodb', 'DynamoDB tables (job status, audit log, transactions, idempotency)',
       viaServiceStatements('DynamoDb', p.accountId, p.region, ['dynamodb'], partition)),
     messagingKey: key('messaging-key', 'messaging', 'SNS alert topics and SQS dead-letter queues', [

@@ -7,6 +7,7 @@ import { NodejsFunction } from '../constructs/nodejs-function';
 import type { PolicyStatement } from '../constructs/policy';
 import type { SecureBucket } from '../constructs/secure-bucket';
 import type { PlatformConfig } from '../config';
+import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import type { ReportingEmail } from './ses';
 
@@ -117,6 +118,13 @@ export class ReportingFunctions extends Construct {
       environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name },
       statements: [
         ...props.reportsBucket.readStatements('Reports', REPORTS_PREFIX),
+        // The delivery permit (validated-sha256 tag). The reports bucket denies tagging to every other principal.
+        {
+          Sid: 'ReportPermitTags',
+          Effect: 'Allow',
+          Action: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+          Resource: props.reportsBucket.objectsArn(REPORTS_PREFIX),
+        },
         s3Key('ReportsKey', ['kms:Decrypt']),
         ...database.secretReadStatements('Database'),
       ],
@@ -125,16 +133,33 @@ export class ReportingFunctions extends Construct {
     });
     // Outside the VPC: SES has no VPC endpoint for its API (only SMTP), and the private subnets have no
     // internet route. Nothing here touches the database; send-once comes from the idempotency table.
+    // It reads the report (the permit: bytes, version, validated-sha256 tag; the attachment) from
+    // reports/* only; the reports bucket exempts this role from the VPC-endpoint pin for reports/* reads.
     this.deliver = fn('report-deliver', {
       environment: {
         SOURCE_EMAIL: cfg.reporting.sourceEmail,
         SES_CONFIGURATION_SET: props.email.configurationSetName,
-        RECIPIENTS_JSON: JSON.stringify(cfg.reporting.recipients),
+        RECIPIENTS_JSON: deliverRecipientsJson(cfg),
+        ATTACHMENT_MAX_BYTES: String(cfg.reporting.attachmentMaxBytes),
         DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient,
         IDEMPOTENCY_TABLE: props.idempotencyTable.name,
+        REPORTS_BUCKET: props.reportsBucket.name,
       },
       statements: [
         props.email.sendStatement('SendReportEmail', cfg.reporting.sourceEmail),
+        {
+          Sid: 'ReportObjects',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+          Resource: props.reportsBucket.objectsArn(REPORTS_PREFIX),
+        },
+        {
+          Sid: 'ReportsKeyViaS3',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: props.s3KeyArn,
+          Condition: { StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` } },
+        },
         {
           Sid: 'IdempotencyRecords',
           Effect: 'Allow',

@@ -70,12 +70,16 @@ export class ReportingEmail extends Construct {
     });
   }
 
-  /** Statement letting a sender use this identity through this configuration set, from the configured address. */
+  /**
+   * Statement letting a sender use this identity through this configuration set, from the configured
+   * address. SES v2 SendEmail is authorized as ses:SendEmail, and as ses:SendRawEmail when it sends
+   * Content.Raw (the attachment delivery), so both are granted with the same resources and condition.
+   */
   sendStatement(sid: string, sourceEmail: string): PolicyStatement {
     return {
       Sid: sid,
       Effect: 'Allow',
-      Action: ['ses:SendEmail'],
+      Action: ['ses:SendEmail', 'ses:SendRawEmail'],
       Resource: [this.identityArn, this.configurationSetArn],
       Condition: { StringEquals: { 'ses:FromAddress': sourceEmail } },
     };
