@@ -35,7 +35,7 @@ describe('processor CLI', () => {
     expect(r.code).toBe(0);
     const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
     expect(done.counts.accepted).toBe(manifest.valid);
-    expect(fs.readdirSync(path.join(dir, 'out', 'shard-0-of-1')).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
+    expect(fs.readdirSync(path.join(dir, 'out', 'shard-0-of-1')).sort()).toEqual(['accepted.jsonl', 'fingerprints.tsv', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
   });
 
   it.each([

@@ -109,3 +109,43 @@ describe('fingerprints.tsv lines', () => {
     expect(() => parseFingerprintLine('0000000000abcdef\t1\tEUR\t1.5\tEU\tA')).toThrow('amountMinor must be a non-negative integer');
   });
 });
+
+describe('processor shards + merge', () => {
+  it('fingerprints.tsv of each shard lets the merge correct the run totals to the unsharded ones exactly', async () => {
+    const fs = await import('fs');
+    const path = await import('path');
+    const { HEADER, processFile, row, tempDir } = await import('./local-helpers');
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    // 3000 records; ids repeat across the whole file so that most repeats land in a different shard.
+    const rows = Array.from({ length: 3000 }, (_, i) => row(`T${i % 2500}`, { amount: `${(i % 97) + 1}.05`, currency: i % 3 ? 'EUR' : 'USD', jurisdiction: i % 3 ? 'EU' : 'US', accountId: `ACC-${i % 13}` }));
+    fs.writeFileSync(file, [HEADER, ...rows].join('\n') + '\n');
+    const whole = await processFile(file);
+    const n = 3;
+    const shards = [];
+    for (let i = 0; i < n; i++) shards.push(await processFile(file, { index: i, count: n }));
+    const streams = shards.map((s) => parseFingerprintLines(fs.readFileSync(path.join(s.dir, 'fingerprints.tsv'), 'utf8').split('\n')));
+    const c = emptyCorrections();
+    let found = 0;
+    for await (const d of mergeShardFingerprints(streams)) {
+      addCorrection(c, d);
+      found++;
+      const kept = shards[d.first.shard].accepted[d.first.line - 1];
+      const dup = shards[d.duplicate.shard].accepted[d.duplicate.line - 1];
+      expect(dup.transactionId).toBe(kept.transactionId);
+      expect(dup.amountMinor).toBe(d.duplicate.amountMinor);
+    }
+    expect(found).toBeGreaterThan(0);
+    const shardAccepted = shards.reduce((s, x) => s + x.summary.counts.accepted, 0);
+    expect(shardAccepted - found).toBe(whole.summary.counts.accepted);
+    for (const [cur, t] of Object.entries(whole.summary.totals.byCurrency)) {
+      const sum = shards.reduce((s, x) => s + BigInt(x.summary.totals.byCurrency[cur]?.amountMinor ?? '0'), 0n);
+      expect((sum - (c.byCurrency.get(cur)?.amountMinor ?? 0n)).toString()).toBe(t.amountMinor);
+    }
+    // Sorted, one line per accepted record.
+    const lines = fs.readFileSync(path.join(shards[1].dir, 'fingerprints.tsv'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(shards[1].summary.counts.accepted);
+    const keys = lines.map((l) => l.slice(0, 16));
+    expect(keys).toEqual([...keys].sort());
+  });
+});

@@ -135,7 +135,7 @@ describe('processor job on S3 (moto)', () => {
   it('processes an s3:// input end to end and publishes outputs, status, audit, metrics and a notification', async () => {
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(0);
-    expect(await keys('processed/2026-11-23/job-e2e/')).toEqual([`${prefix}accepted.jsonl`, `${prefix}rejects.jsonl`, `${prefix}summary.json`, `${prefix}totals-by-account.jsonl`]);
+    expect(await keys('processed/2026-11-23/job-e2e/')).toEqual([`${prefix}accepted.jsonl`, `${prefix}fingerprints.tsv`, `${prefix}rejects.jsonl`, `${prefix}summary.json`, `${prefix}totals-by-account.jsonl`]);
     const summary = JSON.parse(await body(`${prefix}summary.json`)) as ShardSummary;
     expect(summary.counts.read).toBe(manifest.count);
     expect(summary.counts.accepted).toBe(manifest.valid);
@@ -167,10 +167,10 @@ describe('processor job on S3 (moto)', () => {
   });
 
   it('re-run: identical objects, no double counts, no second notification', async () => {
-    const before = await Promise.all(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl'].map((n) => body(prefix + n)));
+    const before = await Promise.all(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl', 'fingerprints.tsv'].map((n) => body(prefix + n)));
     const again = await run(config('transactions/e2e.csv', 'job-e2e', { attempt: 2 }));
     expect(again.exitCode).toBe(0);
-    const after = await Promise.all(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl'].map((n) => body(prefix + n)));
+    const after = await Promise.all(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl', 'fingerprints.tsv'].map((n) => body(prefix + n)));
     expect(after).toEqual(before);
     expect(await status('job-e2e')).toMatchObject({ status: 'SUCCEEDED', processedCount: manifest.valid });
     expect(await messages()).toEqual([]);
@@ -196,7 +196,7 @@ describe('sharded job (array of 3) on S3', () => {
       expect(summaries.reduce((s, x) => s + BigInt(x.totals.byCurrency[currency].amountMinor), 0n).toString()).toBe(total);
     }
     expect(await status('job-sharded')).toMatchObject({ processedCount: manifest.valid, readCount: manifest.count, completedShards: new Set(['0', '1', '2']) });
-    expect(await keys('processed/2026-11-23/job-sharded/')).toHaveLength(12);
+    expect(await keys('processed/2026-11-23/job-sharded/')).toHaveLength(15);
   });
 });
 

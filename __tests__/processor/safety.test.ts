@@ -73,7 +73,7 @@ describe('one writer per output folder', () => {
     await release();
     const run = await processFile(file, undefined, out);
     expect(run.summary.counts.accepted).toBe(1);
-    expect(fs.readdirSync(run.dir).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
+    expect(fs.readdirSync(run.dir).sort()).toEqual(['accepted.jsonl', 'fingerprints.tsv', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
   });
 
   it('says when the lock belongs to a process that no longer runs (stale)', async () => {
@@ -106,7 +106,7 @@ describe('one writer per output folder', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0].reason).toMatchObject({ code: 'OUTPUT_LOCKED', exitCode: 2 });
     const shard = path.join(out, 'shard-0-of-1');
-    expect(fs.readdirSync(shard).sort()).toEqual(['accepted.jsonl', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
+    expect(fs.readdirSync(shard).sort()).toEqual(['accepted.jsonl', 'fingerprints.tsv', 'rejects.jsonl', 'summary.json', 'totals-by-account.jsonl']);
     const summary = JSON.parse(fs.readFileSync(path.join(shard, 'summary.json'), 'utf8'));
     const accepted = fs.readFileSync(path.join(shard, 'accepted.jsonl'));
     expect(accepted.includes(0)).toBe(false);
@@ -149,7 +149,7 @@ describe('local commit', () => {
     fs.writeFileSync(file, lines(HEADER, row('T1'), 'bad'));
     const order: string[] = [];
     await runShard(await openLocal(file), new LocalTarget(path.join(dir, 'out'), { afterRename: (n) => order.push(path.basename(n)) }), { index: 0, count: 1 });
-    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'totals-by-account.jsonl', 'summary.json']);
+    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'totals-by-account.jsonl', 'fingerprints.tsv', 'summary.json']);
   });
 });
 

@@ -12,6 +12,9 @@ export class FingerprintSet {
   private slots: Uint32Array;
   private mask: number;
   private count = 0;
+  /** Fingerprint of the id given to the last `add` (high and low 32 bits). */
+  lastHi = 0;
+  lastLo = 0;
 
   /** Pre-sized for `expected` ids at the 0.7 maximum load, so a correctly sized run never rehashes. */
   constructor(expected = 1 << 16) {
@@ -45,7 +48,9 @@ export class FingerprintSet {
     h1 ^= h1 >>> 13;
     h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
     h2 ^= h2 >>> 16;
-    return this.insert(h1 >>> 0, h2 >>> 0);
+    this.lastHi = h1 >>> 0;
+    this.lastLo = h2 >>> 0;
+    return this.insert(this.lastHi, this.lastLo);
   }
 
   private insert(hi: number, lo: number): boolean {

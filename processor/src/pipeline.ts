@@ -70,6 +70,10 @@ export interface ShardSummary {
     rejectsBytes: number;
     acceptedSha256: string;
     rejectsSha256: string;
+    /** Sorted transactionId fingerprints of accepted records (format: domain/run-dedupe.ts), for run-level dedupe. */
+    fingerprints: string;
+    fingerprintsBytes: number;
+    fingerprintsSha256: string;
     /** JSON Lines, one line per account and currency: {accountId, currency, count, amount, amountMinor}, sorted. */
     totalsByAccount: string;
     totalsByAccountBytes: number;
@@ -81,6 +85,7 @@ export const OUTPUT_NAMES = {
   accepted: 'accepted.jsonl',
   rejects: 'rejects.jsonl',
   totalsByAccount: 'totals-by-account.jsonl',
+  fingerprints: 'fingerprints.tsv',
   summary: 'summary.json',
 } as const;
 
@@ -130,6 +135,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     accepted: `${dir}/${OUTPUT_NAMES.accepted}`,
     rejects: `${dir}/${OUTPUT_NAMES.rejects}`,
     totalsByAccount: `${dir}/${OUTPUT_NAMES.totalsByAccount}`,
+    fingerprints: `${dir}/${OUTPUT_NAMES.fingerprints}`,
     summary: `${dir}/${OUTPUT_NAMES.summary}`,
   };
   const range = shard.count === 1 ? { start: 0, end: source.size } : byteRange(source.size, shard);
@@ -220,6 +226,10 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     sinks.push(accounts);
     await writeAccountTotals(processor.totals.accountRows(), accounts);
     await accounts.finish();
+    const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values');
+    sinks.push(fingerprints);
+    for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a))) await fingerprints.write(chunk);
+    await fingerprints.finish();
     const summary: ShardSummary = {
       schemaVersion: 1,
       input: {
@@ -254,6 +264,9 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         totalsByAccount: target.describe(names.totalsByAccount),
         totalsByAccountBytes: accounts.bytes,
         totalsByAccountSha256: accounts.sha256,
+        fingerprints: target.describe(names.fingerprints),
+        fingerprintsBytes: fingerprints.bytes,
+        fingerprintsSha256: fingerprints.sha256,
       },
     };
     await target.commit(sinks, names.summary, renderSummary(summary));

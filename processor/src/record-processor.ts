@@ -27,6 +27,7 @@ import { writeAcceptedFast } from './accepted-writer';
 import { ByteOut, lit, viewOf } from './byte-out';
 import { CsvHeader, loneCrError, parseHeader, splitLine } from './csv';
 import { FingerprintSet } from './dedupe';
+import { AcceptedIndex } from './fingerprints';
 import { MAX_LINE_BYTES } from './lines';
 import { BadInputError } from './errors';
 import { Accumulator, ControlTotals } from './totals';
@@ -76,6 +77,8 @@ export class RecordProcessor {
   duplicates = 0;
   readonly byReason: Record<string, number> = {};
   readonly totals = new ControlTotals();
+  /** Every accepted record's fingerprint, amount and groups, in accepted-line order (fingerprints.tsv). */
+  readonly index: AcceptedIndex;
   /** Independent per-currency sum of what was written to accepted output, for reconciliation. */
   readonly acceptedSums = CURRENCY_CODES.map(() => new Accumulator());
   /** Accepted output not yet handed to the sink (bytes). */
@@ -99,6 +102,7 @@ export class RecordProcessor {
     this.format = options.format;
     this.header = options.header;
     this.seen = new FingerprintSet(options.expectedRecords ?? 1 << 16);
+    this.index = new AcceptedIndex(options.expectedRecords ?? 1 << 16);
   }
 
   get dedupeBytes(): number {
@@ -321,7 +325,8 @@ export class RecordProcessor {
     this.read++;
     this.accepted++;
     this.acceptedSums[currency].add(minor);
-    this.totals.add(account, start, end, currency, jurisdiction, minor);
+    const a = this.totals.add(account, start, end, currency, jurisdiction, minor);
+    this.index.add(this.seen.lastHi, this.seen.lastLo, currency, jurisdiction, minor, a);
   }
 
   private duplicate(transactionId: string): void {

@@ -150,13 +150,19 @@ export class ControlTotals {
   private readonly accounts = new KeyIndex();
   private account = new SlotSums(NC * 1024);
 
-  /** Adds one accepted amount; the account id is `s[start, end)`. */
-  add(s: string, start: number, end: number, currency: number, jurisdiction: number, minor: number): void {
+  /** Adds one accepted amount; the account id is `s[start, end)`. Returns the account's index. */
+  add(s: string, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
     this.currency.add(currency, minor);
     this.jurisdiction.add(currency * NJ + jurisdiction, minor);
     const a = this.accounts.indexOf(s, start, end);
     if ((a + 1) * NC > this.account.slots) this.account.grow(this.account.slots * 2);
     this.account.add(a * NC + currency, minor);
+    return a;
+  }
+
+  /** The account id of index `a` (as returned by `add`). */
+  accountKey(a: number): string {
+    return this.accounts.keys[a];
   }
 
   get accountCount(): number {
