@@ -133,12 +133,27 @@ function fillLines(buf: Buffer, limit: number, s: Uint32Array, n: number, k: num
   return { next: k, bytes: p };
 }
 
+/** Two lowercase hex digits per byte value, as one 16-bit little-endian word. */
+const HEX_PAIRS = new Uint16Array(256);
+for (let v = 0; v < 256; v++) {
+  const d = (x: number) => (x < 10 ? 48 + x : 87 + x);
+  HEX_PAIRS[v] = d(v >> 4) | (d(v & 15) << 8);
+}
+
 function hex8(b: Buffer, p: number, v: number): number {
-  for (let s = 28; s >= 0; s -= 4) {
-    const d = (v >>> s) & 15;
-    b[p++] = d < 10 ? 48 + d : 87 + d;
-  }
-  return p;
+  let w = HEX_PAIRS[v >>> 24];
+  b[p] = w & 255;
+  b[p + 1] = w >> 8;
+  w = HEX_PAIRS[(v >>> 16) & 255];
+  b[p + 2] = w & 255;
+  b[p + 3] = w >> 8;
+  w = HEX_PAIRS[(v >>> 8) & 255];
+  b[p + 4] = w & 255;
+  b[p + 5] = w >> 8;
+  w = HEX_PAIRS[v & 255];
+  b[p + 6] = w & 255;
+  b[p + 7] = w >> 8;
+  return p + 8;
 }
 
 function decimal(b: Buffer, p: number, v: number): number {
