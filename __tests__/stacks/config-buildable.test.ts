@@ -108,7 +108,8 @@ describe('placeholders', () => {
     expect(found).toEqual(expect.arrayContaining([
       'allowedAccountIds.0: "333333333333" uses placeholder account id 333333333333 (rule: replace with the real AWS account id)',
       expect.stringMatching(/^notificationEmail: "batch-ops@example\.com" is a placeholder example\.\* address/),
-      expect.stringMatching(/^reporting\.recipients\.EU: "esma-reports@example\.eu" is a placeholder/),
+      expect.stringMatching(/^reporting\.recipients\.EU\.0\.email: "esma-reports@example\.eu" is a placeholder/),
+      expect.stringMatching(/^reporting\.recipients\.US\.0\.principalArn: "arn:aws:iam::999999999999:role\/REPLACE-ME-.*" uses placeholder account id 999999999999/),
       expect.stringMatching(/^security\.producerRoleArns\.0: "arn:aws:iam::333333333333:role\/.*" uses placeholder account id 333333333333/),
       'backend.organization: "example-bank" is a placeholder organisation name (rule: set the real Terraform Cloud organization or PLATFORM_TFC_ORG)',
     ]));
