@@ -1,6 +1,9 @@
 /**
  * Processor throughput benchmark (prints figures, asserts nothing):
  *   npx tsx bench/processor.ts [--count 1000000] [--s3-count 200000] [--skip-s3] [--skip-local] [--stage]
+ *        [--skip-peer] [--peer-count 1000000]
+ * The peer leg runs the same job in DuckDB (bench/lib/duckdb-job.py) when .venv has duckdb (nothing is
+ * installed here), alternating three runs of each on a clean file.
  * Runs the esbuild bundle (what the container runs) in child processes and reports wall time, peak RSS
  * (from /usr/bin/time -v) and, in the same run, the time plain Node needs to read the same file and
  * split it into lines, plus the ratio between the two. The S3 leg goes through a local moto server.
@@ -9,7 +12,7 @@
  * few-percent change to the per-record code, this figure much less.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { build } from 'esbuild';
@@ -88,6 +91,46 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--skip-local')) await localLeg(bundle, count);
   if (process.argv.includes('--stage')) await stageLeg(count);
   if (!process.argv.includes('--skip-s3')) await s3Leg(bundle, arg('--s3-count', 200_000));
+  if (!process.argv.includes('--skip-peer')) await peerLeg(bundle, arg('--peer-count', 1_000_000));
+}
+
+async function peerLeg(bundle: string, count: number): Promise<void> {
+  const python = path.join(ROOT, '.venv', 'bin', 'python');
+  const probe = fs.existsSync(python) ? spawnSync(python, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }) : undefined;
+  if (!probe || probe.status !== 0) {
+    console.log('\n== DuckDB peer: skipped (no duckdb in .venv; npm run setup:python installs the pinned version) ==');
+    return;
+  }
+  fs.mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `processor-clean-${count}.csv`);
+  if (!fs.existsSync(file)) {
+    const temp = `${file}.${process.pid}.tmp`;
+    await generate({ count, out: temp, seed: 42, badShare: 0 });
+    fs.renameSync(temp, file);
+  }
+  const script = path.join(__dirname, 'lib', 'duckdb-job.py');
+  const size = fs.statSync(file).size;
+  console.log(`\n== DuckDB ${probe.stdout.trim()} peer: ${count.toLocaleString('en-US')} clean records, ${(size / 1e6).toFixed(1)} MB, alternating runs ==`);
+  console.log('what differs: DuckDB does no card-number (Luhn) scan, skips broken lines instead of counting them, and writes no rejects, per-account totals, fingerprints or output hashes; the processor uses one core for record work, DuckDB both.');
+  const ours: Measured[] = [];
+  const peer: Measured[] = [];
+  for (let run = 1; run <= 3; run++) {
+    const outDir = path.join(OUT, 'processor-peer');
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const a = await measure('node', [bundle, file, '--out', outDir]);
+    if (a.code !== 0) throw new Error(`processor failed (${a.code}): ${a.stdout.slice(-2000)}`);
+    const b = await measure(python, [script, file, path.join(OUT, 'duckdb-accepted.jsonl')]);
+    if (b.code !== 0) throw new Error(`duckdb job failed (${b.code}): ${b.stderr.slice(-2000)}`);
+    ours.push(a);
+    peer.push(b);
+    console.log(`run ${run}: processor ${fmt(a.wallMs)} peak RSS ${mb(a.maxRssMb)} | duckdb ${fmt(b.wallMs)} peak RSS ${mb(b.maxRssMb)} | processor/duckdb wall ${(a.wallMs / b.wallMs).toFixed(2)}`);
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
+  const [mo, mp] = [median(ours.map((m) => m.wallMs)), median(peer.map((m) => m.wallMs))];
+  console.log(`median wall: processor ${fmt(mo)}, duckdb ${fmt(mp)}, ratio ${(mo / mp).toFixed(2)} (goal <= 0.67); peak RSS max: processor ${mb(Math.max(...ours.map((m) => m.maxRssMb ?? 0)))} (goal <= 256 MB), duckdb ${mb(Math.max(...peer.map((m) => m.maxRssMb ?? 0)))}`);
+  const done = ours[2].stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
+  console.log(`processor: accepted ${done.counts.accepted}, totals ${JSON.stringify(Object.fromEntries(Object.entries(done.byCurrency as Record<string, { amountMinor: string }>).map(([c, t]) => [c, t.amountMinor])))}`);
+  console.log(`duckdb:    ${peer[2].stdout.trim()}`);
 }
 
 async function localLeg(bundle: string, count: number): Promise<void> {
