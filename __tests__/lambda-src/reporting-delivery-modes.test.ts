@@ -139,6 +139,18 @@ describe('report-deliver per recipient', () => {
     }
   });
 
+  test('invocations running side by side in one process keep their own permit and recipients', async () => {
+    const a = await generated('EU', 'ENTITY-PAR-A');
+    const b = await generated('US', 'ENTITY-PAR-B');
+    const [ra, rb] = await Promise.all([deliver(a, ctx), deliver(b, ctx)]);
+    expect(ra.deliveries.map((d) => [d.recipient, d.sha256, d.status])).toEqual([['esma-reports@example.eu', a.report.sha256, 'SENT']]);
+    expect(rb.deliveries.map((d) => [d.recipient, d.sha256, d.status])).toEqual([
+      ['sec-reports@example.gov', b.report.sha256, 'SENT'], ['cat-reports@example.gov', b.report.sha256, 'SENT'],
+    ]);
+    const sent = (await captured()).raw.find((m) => m.id === ra.messageId)!;
+    expect(sha256(attachmentOf(sent.raw_data).bytes)).toBe(a.report.sha256);
+  });
+
   test('the permit still refuses a tampered object for every recipient; nothing is sent', async () => {
     const { report, validation } = await generated('US', 'ENTITY-TAMPER2');
     const original = await fx.s3.send(new GetObjectCommand({ Bucket: report.bucket, Key: report.key }));

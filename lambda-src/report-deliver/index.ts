@@ -27,6 +27,7 @@
  * PermanentError and nothing is sent. The check runs inside the send-once function: a repeat of a
  * completed send returns ALREADY_SENT without reading the object.
  */
+import { randomUUID } from 'crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -78,6 +79,8 @@ interface SendInput {
   report: GenerateResult;
   recipient: Recipient;
   recipientCount: number;
+  /** Which invocation's state (not part of the send-once key). */
+  invocationId: string;
 }
 
 /** The recipients of a jurisdiction's report from RECIPIENTS_JSON and DEFAULT_RECIPIENT. */
@@ -106,8 +109,12 @@ export function recipientsOf(jurisdiction: ReportJurisdiction): Recipient[] {
 interface Permitted { object: StoredReport }
 
 let idempotent: { config: IdempotencyConfig; send: (input: SendInput) => Promise<Sent> } | undefined;
-/** Per invocation: the permit (checked at most once) and which recipients this invocation sent to. */
-let invocation: { permitted?: Promise<Permitted>; recipients: Recipient[]; sentNow: Set<string> } = { recipients: [], sentNow: new Set() };
+/**
+ * Per invocation, by id: the permit (checked at most once) and which recipients this invocation sent to.
+ * Keyed so that invocations running side by side in one process (local runs, tests) never share it.
+ */
+interface InvocationState { permitted?: Promise<Permitted>; recipients: Recipient[]; sentNow: Set<string> }
+const invocations = new Map<string, InvocationState>();
 
 function sendOnce() {
   if (idempotent) return idempotent;
@@ -115,6 +122,8 @@ function sendOnce() {
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() });
   const send = makeIdempotent(async (input: SendInput): Promise<Sent> => {
     const { report, recipient } = input;
+    const invocation = invocations.get(input.invocationId);
+    if (!invocation) throw new Error(`report-deliver: no state for invocation ${input.invocationId}`);
     invocation.permitted ??= permittedReport(report, invocation.recipients);
     const { object } = await invocation.permitted;
     const email = deliveryEmail({
@@ -197,22 +206,16 @@ export const handler = async (event: unknown, context?: { getRemainingTimeInMill
   const once = sendOnce();
   // With the Lambda context an INPROGRESS record left by a crashed attempt expires with that attempt.
   if (context && typeof context.getRemainingTimeInMillis === 'function') once.config.registerLambdaContext(context as never);
-  invocation = { recipients, sentNow: new Set() };
+  const invocationId = randomUUID();
+  const invocation: InvocationState = { recipients, sentNow: new Set() };
+  invocations.set(invocationId, invocation);
   const deliveries: Delivery[] = [];
-  for (const recipient of recipients) {
-    let sent: Sent;
-    try {
-      sent = await once.send({ reportId: report.reportId, report, recipient, recipientCount: recipients.length });
-    } catch (err) {
-      const done = deliveries.map((d) => d.recipient);
-      if (done.length) logger.warn('delivery stopped part-way; a retry sends only what is missing', { reportId: report.reportId, delivered: done.length, of: recipients.length });
-      if (err instanceof IdempotencyAlreadyInProgressError) {
-        throw new RetryableError(`report ${report.reportId}: another delivery attempt is in progress`, { cause: err });
-      }
-      if (err instanceof RetryableError || err instanceof PermanentError) throw err;
-      throw classifyError(err, `deliver ${report.reportId}`);
+  try {
+    for (const recipient of recipients) {
+      deliveries.push(await sendTo(once.send, { reportId: report.reportId, report, recipient, recipientCount: recipients.length, invocationId }, invocation, deliveries, recipients.length));
     }
-    deliveries.push({ ...sent, status: invocation.sentNow.has(recipient.email) ? 'SENT' : 'ALREADY_SENT' });
+  } finally {
+    invocations.delete(invocationId);
   }
   const status = deliveries.some((d) => d.status === 'SENT') ? 'SENT' : 'ALREADY_SENT';
   for (const d of deliveries) {
@@ -221,3 +224,20 @@ export const handler = async (event: unknown, context?: { getRemainingTimeInMill
   const first = deliveries[0];
   return { reportId: report.reportId, messageId: first.messageId, recipient: first.recipient, status, deliveries };
 };
+
+/** One recipient through the send-once function; errors become RetryableError/PermanentError. */
+async function sendTo(send: (input: SendInput) => Promise<Sent>, input: SendInput, invocation: InvocationState, done: Delivery[], of: number): Promise<Delivery> {
+  const { report, recipient } = input;
+  let sent: Sent;
+  try {
+    sent = await send(input);
+  } catch (err) {
+    if (done.length) logger.warn('delivery stopped part-way; a retry sends only what is missing', { reportId: report.reportId, delivered: done.length, of });
+    if (err instanceof IdempotencyAlreadyInProgressError) {
+      throw new RetryableError(`report ${report.reportId}: another delivery attempt is in progress`, { cause: err });
+    }
+    if (err instanceof RetryableError || err instanceof PermanentError) throw err;
+    throw classifyError(err, `deliver ${report.reportId}`);
+  }
+  return { ...sent, status: invocation.sentNow.has(recipient.email) ? 'SENT' : 'ALREADY_SENT' };
+}
