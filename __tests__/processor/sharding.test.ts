@@ -97,7 +97,7 @@ describe('frameLines', () => {
     }
     const framed = frameLines(chunks(), { start, end, ownsFirstLine });
     const out: Buffer[] = [];
-    for await (const b of framed.blocks) out.push(b);
+    for await (const b of framed.blocks) out.push(b as Buffer);
     return Buffer.concat(out).toString();
   }
 

@@ -23,6 +23,24 @@ export class ByteOut {
     return this.fullBytes + this.pos - this.from;
   }
 
+  constructor(blockBytes = BLOCK) {
+    if (blockBytes !== BLOCK) {
+      this.buf = Buffer.allocUnsafeSlow(blockBytes);
+      this.view = viewOf(this.buf);
+    }
+  }
+
+  /** Appends bytes written elsewhere (a worker's output block) as a part of their own, without a copy. */
+  external(part: Buffer): void {
+    if (this.pos > this.from) {
+      this.full.push(this.buf.subarray(this.from, this.pos));
+      this.fullBytes += this.pos - this.from;
+      this.from = this.pos;
+    }
+    this.full.push(part);
+    this.fullBytes += part.length;
+  }
+
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;

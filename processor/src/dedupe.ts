@@ -32,6 +32,13 @@ export class FingerprintSet {
     return this.slots.byteLength;
   }
 
+  /** Adds a fingerprint computed elsewhere (`fingerprintOf`, e.g. on a worker thread). */
+  addFingerprint(hi: number, lo: number): boolean {
+    this.lastHi = hi;
+    this.lastLo = lo;
+    return this.insert(hi, lo);
+  }
+
   /** Adds the id in `s[start, end)`; returns false when it was already present. */
   add(s: string, start: number, end: number): boolean {
     // Two independent 32-bit hashes (FNV-1a and a murmur-style mix with another seed) form the fingerprint.
@@ -80,4 +87,23 @@ export class FingerprintSet {
       if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i], old[i + 1]);
     }
   }
+}
+
+/** The fingerprint `FingerprintSet.add` uses for `s[start, end)`, written to out[0] (hi), out[1] (lo). */
+export function fingerprintOf(s: string, start: number, end: number, out: Uint32Array): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+  }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
+  out[0] = h1 >>> 0;
+  out[1] = h2 >>> 0;
 }

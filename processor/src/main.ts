@@ -10,6 +10,7 @@ import { classifyError } from './errors';
 import { runJob } from './job';
 import { jsonLogger } from './log';
 import { installSigterm } from './signals';
+import { isCheckWorker, runCheckWorker } from './validate-worker';
 
 async function container(): Promise<number> {
   const boot = jsonLogger({ component: 'processor' });
@@ -36,5 +37,10 @@ async function container(): Promise<number> {
   return result.exitCode;
 }
 
-const run = process.argv.length > 2 ? runCli(process.argv.slice(2)) : container();
-run.then((code) => process.exit(code));
+if (isCheckWorker()) {
+  // A worker thread of the CSV record stage (validate-worker.ts), started from this same bundle.
+  runCheckWorker();
+} else {
+  const run = process.argv.length > 2 ? runCli(process.argv.slice(2)) : container();
+  run.then((code) => process.exit(code));
+}

@@ -15,6 +15,9 @@ import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { AccountTotalRow, TotalsJson } from './totals';
+import { CheckedBlock } from './csv-check';
+import { CheckPool, workerCount } from './validate-worker';
+import { DEFAULT_MAX_AMOUNT } from '../../domain/money';
 
 export interface ShardSpec {
   index: number;
@@ -32,6 +35,8 @@ export interface ShardOptions {
   maxAmount?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** JavaScript file worker threads start from (default: this module's file, i.e. the bundle); see validate-worker.ts. */
+  workerEntry?: string;
   /** Test hook: lets a test corrupt state before reconciliation to prove a failed check publishes nothing. */
   beforeReconcile?: (processor: RecordProcessor) => void;
 }
@@ -159,6 +164,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   const unlock = await target.lock(dir);
   const sinks: Sink[] = [];
   const started = Date.now();
+  let pool: CheckPool | undefined;
   try {
     const accepted = target.open(names.accepted, 'application/x-ndjson');
     sinks.push(accepted);
@@ -187,16 +193,23 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         blocks = framed.blocks;
         ownedBytes = framed.bytes;
       }
-      for await (const block of blocks) {
-        if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
-        if (block instanceof LongLine) {
+      // CSV lines are split and validated on worker threads when the bundle runs (validate-worker.ts);
+      // results are applied here in input order. Everything else (JSON Lines, invalid UTF-8 blocks,
+      // overlong lines, the first line) is done on this thread, in the same order.
+      const workers = workerCount(options.workerEntry ?? __filename);
+      const depth = 2 * workers;
+      type Item = { block: Buffer | LongLine; result?: Promise<CheckedBlock> };
+      const queue: Item[] = [];
+      const apply = async (item: Item): Promise<void> => {
+        const { block } = item;
+        if (item.result) {
+          processor.processChecked((block as Buffer).toString('latin1'), block as Buffer, await item.result);
+        } else if (block instanceof LongLine) {
           processor.rejectLongLine(block.head);
-          continue;
-        }
-        // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
-        // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
-        // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
-        if (isUtf8(block)) {
+        } else if (isUtf8(block)) {
+          // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
+          // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
+          // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
           processor.processText(block.toString('latin1'), block);
         } else {
           for (const line of splitBufferLines(block)) {
@@ -207,6 +220,30 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         if (processor.acceptedOut.length >= FLUSH_AT) await writeParts(processor, accepted);
         if (processor.rejectsOut.length >= FLUSH_AT) await drainRejects(processor, rejects);
         options.onProgress?.({ records: processor.read, bytes: ownedBytes(), totalBytes: range.end - range.start, elapsedMs: Date.now() - started });
+      };
+      try {
+        for await (const block of blocks) {
+          if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+          if (processor.format === undefined) {
+            // The first line decides the format: apply it before anything is handed to a worker.
+            while (queue.length > 0) await apply(queue.shift()!);
+            await apply({ block });
+            continue;
+          }
+          if (workers > 0 && !pool && processor.format === 'csv' && processor.header) {
+            pool = new CheckPool(options.workerEntry ?? __filename, processor.header.columns.join(','), options.maxAmount ?? DEFAULT_MAX_AMOUNT, workers);
+          }
+          const item: Item = { block };
+          if (pool && !(block instanceof LongLine)) {
+            item.result = pool.check(block);
+            item.result.catch(() => undefined); // observed when applied; a failure must not go unhandled meanwhile
+          }
+          queue.push(item);
+          while (queue.length > depth) await apply(queue.shift()!);
+        }
+        while (queue.length > 0) await apply(queue.shift()!);
+      } finally {
+        await pool?.close();
       }
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);

@@ -4,7 +4,6 @@
  * only the handful of strings that end up in its output line.
  */
 import { isIdentifier } from '../../domain/fields';
-import { containsPanRange } from '../../domain/pan';
 import { CURRENCIES, CURRENCY_CODES, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import {
   F_ACCOUNT_ID,
@@ -14,18 +13,16 @@ import {
   F_TIMESTAMP,
   F_TRANSACTION_ID,
   FIELDS,
-  FieldView,
   JURISDICTIONS,
   limitTable,
-  ParsedScalars,
   toOutputRecord,
   TRANSACTION_TYPES,
-  validateFieldView,
   validateTransaction,
 } from '../../domain/transaction';
 import { writeAcceptedFast } from './accepted-writer';
 import { ByteOut, lit, viewOf } from './byte-out';
-import { CsvHeader, loneCrError, parseHeader, splitLine } from './csv';
+import { CHECK_FP, CHECK_INTS, CHECK_MAIN, CHECK_OUT, CHECK_RANGES, CHECK_REASONS, CHECK_VALID, CheckedBlock, CsvChecker } from './csv-check';
+import { CsvHeader, loneCrError, parseHeader } from './csv';
 import { FingerprintSet } from './dedupe';
 import { AcceptedIndex } from './fingerprints';
 import { MAX_LINE_BYTES } from './lines';
@@ -88,9 +85,7 @@ export class RecordProcessor {
   private readonly maxAmount: string;
   private readonly limits: Float64Array;
   private readonly seen: FingerprintSet;
-  private readonly view: FieldView = { strs: new Array<string>(FIELDS.length).fill(''), starts: new Int32Array(FIELDS.length), ends: new Int32Array(FIELDS.length) };
-  private readonly scalars: ParsedScalars = { minor: 0, currency: 0, jurisdiction: 0, type: 0 };
-  private readonly failed = { index: -1 };
+  private checkerInstance: CsvChecker | undefined;
   /** The input block that `processText` is working on (same offsets as its text). */
   private src: Buffer = Buffer.alloc(0);
   private srcView: DataView = viewOf(this.src);
@@ -103,6 +98,11 @@ export class RecordProcessor {
     this.header = options.header;
     this.seen = new FingerprintSet(options.expectedRecords ?? 1 << 16);
     this.index = new AcceptedIndex(options.expectedRecords ?? 1 << 16);
+  }
+
+  /** The split-and-validate stage for CSV lines (created once the header is known). */
+  private get checker(): CsvChecker {
+    return (this.checkerInstance ??= new CsvChecker(this.header!, this.limits));
   }
 
   get dedupeBytes(): number {
@@ -180,37 +180,79 @@ export class RecordProcessor {
     }
     this.format = 'csv';
     this.header = parseHeader(Buffer.from(text.slice(start, end), 'latin1').toString('utf8'));
+    this.checkerInstance = undefined;
   }
 
   private csvRecord(text: string, start: number, end: number, hasQuote: boolean): void {
-    const view = this.view;
-    const { strs, starts, ends } = view;
-    // No reset needed: splitLine assigns every header column, and fields absent from the header stay
-    // the empty range they were created with.
-    const split = splitLine(text, start, end, hasQuote, this.header!, view);
-    if (split !== 'OK') {
-      this.reject(split);
-      return;
-    }
-    const s = this.scalars;
-    const reason = validateFieldView(view, this.limits, s, this.failed, true);
+    const reason = this.checker.check(text, start, end, hasQuote);
     if (reason !== null) {
-      // No field holds a PAN unless reason is PAN_DETECTED, so a well-formed id is safe to echo.
-      const tid = reason !== 'PAN_DETECTED' && isIdentifier(strs[0], starts[0], ends[0], 1, 64, true, false) ? strs[0].slice(starts[0], ends[0]) : undefined;
-      this.reject(reason, FIELDS[this.failed.index], tid);
+      this.rejectChecked(reason);
       return;
     }
-    // validateFieldView ran the card-number detector over every field as UTF-8 bytes (one char per
-    // byte). Identifiers, timestamps and codes are ASCII once valid, so for them bytes and text are the
-    // same; free text may hold non-ASCII, and the detector is written for text (a separator or digit
-    // outside ASCII is several unrelated chars as bytes), so such a field is scanned again decoded.
-    if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY] && hasNonAscii(strs[F_COUNTERPARTY], starts[F_COUNTERPARTY], ends[F_COUNTERPARTY])) {
-      const decoded = Buffer.from(strs[F_COUNTERPARTY].slice(starts[F_COUNTERPARTY], ends[F_COUNTERPARTY]), 'latin1').toString('utf8');
-      if (containsPanRange(decoded, 0, decoded.length)) {
-        this.reject('PAN_DETECTED', 'counterparty');
-        return;
+    this.acceptChecked(start, end, hasQuote);
+  }
+
+  /** Rejects the line the checker refused; the id is echoed only when the checker allows it. */
+  private rejectChecked(reason: string): void {
+    const c = this.checker;
+    if (c.failed.index < 0) this.reject(reason);
+    else this.reject(reason, FIELDS[c.failed.index], c.echoId(reason) ? c.view.strs[0].slice(c.view.starts[0], c.view.ends[0]) : undefined);
+  }
+
+  /**
+   * Processes a block whose lines a worker thread already checked (`checked`, see csv-check.ts): the
+   * worker's field ranges and scalars stand in for the split and validation; everything that depends
+   * on order (line numbers, dedupe, totals, output) happens here, exactly as in `processText`.
+   */
+  processChecked(text: string, bytes: Buffer, checked: CheckedBlock): void {
+    this.src = bytes;
+    this.srcView = viewOf(bytes);
+    this.srcText = text;
+    const { ints, minors, lines, out } = checked;
+    // Encoded lines of accepted records are handed on as runs of the worker's buffer.
+    let runStart = -1;
+    let runEnd = -1;
+    const flushRun = () => {
+      if (runStart >= 0 && out) this.acceptedOut.external(out.subarray(runStart, runEnd));
+      runStart = -1;
+    };
+    for (let k = 0; k < lines; k++) {
+      const o = k * CHECK_INTS;
+      const pos = ints[o];
+      const end = ints[o + 1];
+      const code = ints[o + 2];
+      this.lineNo++;
+      if (code === CHECK_MAIN) {
+        flushRun();
+        this.csvRecord(text, pos, end, true);
+      } else if (code === CHECK_VALID) {
+        const fs = o + CHECK_RANGES;
+        const fe = fs + FIELDS.length;
+        if (!this.seen.addFingerprint(ints[o + CHECK_FP] >>> 0, ints[o + CHECK_FP + 1] >>> 0)) {
+          flushRun();
+          this.duplicate(text.slice(ints[fs + F_TRANSACTION_ID], ints[fe + F_TRANSACTION_ID]));
+          continue;
+        }
+        const os = ints[o + CHECK_OUT];
+        if (runStart < 0) runStart = os;
+        runEnd = ints[o + CHECK_OUT + 1];
+        this.count(text, ints[fs + F_ACCOUNT_ID], ints[fe + F_ACCOUNT_ID], ints[o + 4], ints[o + 5], minors[k]);
+      } else {
+        const reason = CHECK_REASONS[code];
+        const field = ints[o + 3];
+        if (field < 0) this.reject(reason);
+        else this.reject(reason, FIELDS[field], ints[o + 7] === 1 ? text.slice(ints[o + CHECK_RANGES], ints[o + CHECK_RANGES + FIELDS.length]) : undefined);
       }
     }
+    flushRun();
+  }
+
+  /** Dedupe, output and totals of a line the checker accepted (its fields are in `checker.view`). */
+  private acceptChecked(start: number, end: number, hasQuote: boolean): void {
+    const c = this.checker;
+    const view = c.view;
+    const { strs, starts, ends } = view;
+    const s = c.scalars;
     if (!this.seen.add(strs[F_TRANSACTION_ID], starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
       this.duplicate(strs[F_TRANSACTION_ID].slice(starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
       return;
@@ -257,14 +299,14 @@ export class RecordProcessor {
 
   /** Copies a validated field that needs no JSON escaping (identifiers, timestamps, digits). */
   private field(f: number): void {
-    const { strs, starts, ends } = this.view;
+    const { strs, starts, ends } = this.checker.view;
     if (strs[f] === this.srcText) this.acceptedOut.bytes(this.src, starts[f], ends[f]);
     else this.acceptedOut.latin1(strs[f].slice(starts[f], ends[f]));
   }
 
   /** Free text as a JSON string: quote and backslash escaped (control characters were rejected). */
   private textField(f: number): void {
-    const { strs, starts, ends } = this.view;
+    const { strs, starts, ends } = this.checker.view;
     const str = strs[f];
     let plain = true;
     for (let i = starts[f]; i < ends[f]; i++) {
@@ -349,7 +391,3 @@ export class RecordProcessor {
 }
 
 
-function hasNonAscii(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (s.charCodeAt(i) > 127) return true;
-  return false;
-}
