@@ -1,7 +1,7 @@
 /**
  * Processor throughput benchmark (prints figures, asserts nothing):
  *   npx tsx bench/processor.ts [--count 1000000] [--s3-count 200000] [--skip-s3] [--skip-local] [--stage]
- *        [--skip-peer] [--peer-count 1000000]
+ *        [--skip-peer] [--peer-count 1000000] [--workers N]
  * The peer leg runs the same job in DuckDB (bench/lib/duckdb-job.py) when .venv has duckdb (nothing is
  * installed here), alternating three runs of each on a clean file.
  * Runs the esbuild bundle (what the container runs) in child processes and reports wall time, peak RSS
@@ -85,6 +85,9 @@ const mb = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`);
 
 async function main(): Promise<void> {
   const count = arg('--count', 1_000_000);
+  // --workers N: the processor's optional worker threads (PROCESSOR_WORKERS) in every leg.
+  if (process.argv.includes('--workers')) process.env.PROCESSOR_WORKERS = String(arg('--workers', 0));
+  console.log(`processor worker threads: ${process.env.PROCESSOR_WORKERS || '0'} (PROCESSOR_WORKERS)`);
   const bundle = path.join(OUT, 'processor-main.js');
   execFileSync('node', [path.join(ROOT, 'scripts', 'bundle-processor.mjs'), bundle], { stdio: 'inherit' });
 
