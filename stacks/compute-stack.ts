@@ -76,6 +76,7 @@ export class ComputeStack extends PlatformStack {
       jobEvents: fns.functions['job-events'],
       runDeadline: fns.functions['run-deadline'],
       deadlineSchedule: sla.deadlineSchedule,
+      reportingDeadlineSchedule: cfg.schedules.dailyReporting,
     });
     this.deadLetterQueues = {
       ...fns.deadLetterQueues,
@@ -83,6 +84,7 @@ export class ComputeStack extends PlatformStack {
       'batch-state-events': this.events.batchStateChange.deadLetterQueue,
       'object-created-events': this.events.objectCreated.deadLetterQueue,
       'deadline-events': this.events.deadline.deadLetterQueue,
+      'reporting-deadline-events': this.events.reportingDeadline.deadLetterQueue,
     };
     // Literal names (not tokens) in alarms and the dashboard: they are derived, and stay readable.
     const functionNames = COMPUTE_FUNCTIONS.map((f) => ({ id: f, functionName: this.name(f) }));
@@ -96,6 +98,7 @@ export class ComputeStack extends PlatformStack {
       deadLetterQueues: queueNames,
       tables: Object.values(TABLE_PURPOSES).map((purpose) => ({ id: purpose, tableName: this.name(purpose) })),
       sla,
+      reportingDeadline: { schedule: cfg.schedules.dailyReporting, topicArn: data.reportingAlertsTopic.arn },
     });
     this.dashboard = createDashboard(this, {
       dashboardName: this.name('nightly-run'),

@@ -181,11 +181,15 @@ export const configSchema = z.object({
     };
     if (c.network.mode === 'create') cidrIssue(['network', 'cidr'], c.network.cidr, c.network.azCount);
     else cidrIssue(['network', 'vpcCidr'], c.network.vpcCidr);
+    let schedulesValid = true;
     for (const key of ['nightlyBatch', 'dailyReporting'] as const) {
       for (const message of scheduleProblems(c.schedules[key], key === 'nightlyBatch')) {
+        schedulesValid = false;
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['schedules', key], message });
       }
     }
+    const deadline = schedulesValid ? reportingDeadlineProblem(c.schedules.nightlyBatch, c.batch.windowHours, c.schedules.dailyReporting) : undefined;
+    if (deadline) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['schedules', 'dailyReporting'], message: deadline });
     if (c.network.mode === 'create' && c.network.zoneNames) {
       const zones = c.network.zoneNames;
       if (zones.length !== c.network.azCount) {
@@ -365,6 +369,48 @@ export function scheduleProblems(expr: string, dailyFixed = false): string[] {
     }
   }
   return problems;
+}
+
+/** Minutes after 00:00 (0-1439) at which a valid EventBridge cron fires, from its minute and hour fields. */
+export function cronTimesOfDay(expr: string): number[] | undefined {
+  const m = /^cron\((\S+) (\S+) \S+ \S+ \S+ \S+\)$/.exec(expr);
+  if (!m) return undefined;
+  const expand = (text: string, max: number): number[] => {
+    const out = new Set<number>();
+    for (const item of text.split(',')) {
+      const [range, stepText] = item.split('/');
+      const step = stepText === undefined ? 1 : Number(stepText);
+      const [lo, hi] = range === '*' ? [0, max] : range.includes('-') ? range.split('-').map(Number) : [Number(range), stepText === undefined ? Number(range) : max];
+      for (let v = lo; v <= hi; v += step) out.add(v);
+    }
+    return [...out];
+  };
+  const hours = expand(m[2], 23);
+  const minutes = expand(m[1], 59);
+  return hours.flatMap((h) => minutes.map((mi) => h * 60 + mi)).sort((a, b) => a - b);
+}
+
+const hhmm = (minuteOfDay: number) => `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
+
+/**
+ * The reporting deadline (`schedules.dailyReporting`) is when run-deadline checks that the night
+ * feeding the report date is loaded; it reads the run started on the same UTC day. So it must fire
+ * after the nightly window on that day: at or after nightly start + windowHours, before midnight. A
+ * check inside the window alerts on every night that is merely still running (at 01:00 with a 00:00
+ * start, every night longer than an hour). One line, or undefined when the deadline is fine.
+ */
+export function reportingDeadlineProblem(nightlyBatch: string, windowHours: number, dailyReporting: string): string | undefined {
+  const start = cronTimesOfDay(nightlyBatch)?.[0];
+  if (start === undefined) return undefined;
+  const end = start + windowHours * 60;
+  const window = `the nightly window ${hhmm(start)}-${hhmm(end % 1440)} UTC (schedules.nightlyBatch + batch.windowHours)`;
+  const rule = 'run-deadline checks the run started that UTC day, so the reporting deadline must fall after the window on that day';
+  if (end >= 1440) return `${window} ends after midnight: no reporting deadline on the run's day follows it (${rule}); start the nightly earlier`;
+  const times = cronTimesOfDay(dailyReporting);
+  if (!times) return `must be a cron(...) at fixed times of day at or after ${hhmm(end)} UTC, e.g. cron(${end % 60} ${Math.floor(end / 60)} * * ? *): a rate(...) fires at no fixed time of day, so also inside ${window} (${rule})`;
+  const early = times.find((t) => t < end);
+  if (early === undefined) return undefined;
+  return `fires at ${hhmm(early)} UTC, inside or before ${window}: ${rule}, at or after ${hhmm(end)} UTC, e.g. cron(${end % 60} ${Math.floor(end / 60)} * * ? *)`;
 }
 
 export type PlatformConfig = z.infer<typeof configSchema>;

@@ -21,9 +21,10 @@ export interface ReportingStackProps {
 }
 
 /**
- * Regulatory reporting: the daily Step Functions workflow (schedule -> Distributed Map over every
- * jurisdiction x report type x entity -> generate -> validate -> deliver -> confirm), its Lambdas,
- * Aurora MySQL Serverless v2 with migrations applied on deploy, SES with delivery events, alarms.
+ * Regulatory reporting: the Step Functions workflow (started by report-loader once a complete night is
+ * loaded -> Distributed Map over every jurisdiction x report type x entity -> generate -> validate ->
+ * deliver -> confirm), its Lambdas, Aurora MySQL Serverless v2 with migrations applied on deploy, SES
+ * with delivery events, alarms. The reporting time is a deadline run-deadline checks (compute stack).
  */
 export class ReportingStack extends PlatformStack {
   readonly database: ReportingDatabase;
@@ -100,6 +101,35 @@ export class ReportingStack extends PlatformStack {
       confirmDeadLetterQueueArn: this.confirmDeadLetterQueue.arn,
       loaderDeadLetterQueueArn: this.loaderDeadLetterQueue.arn,
     });
+    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, deliveryEventsRule);
+
+    new MigrationsOnDeploy(this, 'migrations', {
+      fn: this.functions.migrate,
+      set: migrationSet(),
+      dependsOn: [this.database.writer],
+    });
+
+    const f = this.functions;
+    this.workflow = new ReportingWorkflow(this, 'workflow', {
+      stateMachineName: this.name(REPORTING_WORKFLOW),
+      reporting: cfg.reporting,
+      functions: { generate: f.generate, validate: f.validate, deliver: f.deliver, confirm: f.confirm, failure: f.failure },
+      topic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
+      resultsBucket: data.reportsBucket,
+      s3KeyArn: data.s3Key.arn,
+      logsKeyArn: data.logsKey.arn,
+      logRetentionDays: cfg.retention.logDays,
+      accountId: this.accountId,
+      region: this.region,
+    });
+
+    // The loader starts the workflow, so it is built after it (the workflow invokes only the five
+    // report functions, never the loader: no cycle).
+    this.functions.addLoader({
+      jobStatusTable: { name: data.jobStatusTable.name, arn: data.jobStatusTable.arn, keyStatement: data.dynamoKey.useStatement('DynamoDbKey') },
+      stateMachine: { arn: this.workflow.arn, arnFromName: this.workflow.stateMachineArn, keyArn: this.workflow.key.arn },
+      alertsTopic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
+    });
     // The loader runs when the nightly batch run completes: it subscribes to job-events' RUN_COMPLETED
     // notification on the data stack's batch-alerts topic (listening keeps reporting independent of
     // compute: no reference to the compute stack, so the stack graph stays a DAG).
@@ -118,30 +148,6 @@ export class ReportingStack extends PlatformStack {
       filterPolicy: JSON.stringify({ event: ['RUN_COMPLETED'] }),
       // SNS may invoke the loader only once the permission exists.
       dependsOn: [loaderPermission],
-    });
-    this.email.routeEventsTo(this.functions.confirm, this.confirmDeadLetterQueue, deliveryEventsRule);
-
-    new MigrationsOnDeploy(this, 'migrations', {
-      fn: this.functions.migrate,
-      set: migrationSet(),
-      dependsOn: [this.database.writer],
-    });
-
-    const f = this.functions;
-    this.workflow = new ReportingWorkflow(this, 'workflow', {
-      stateMachineName: this.name(REPORTING_WORKFLOW),
-      scheduleName: this.name('daily-reporting'),
-      scheduleExpression: cfg.schedules.dailyReporting,
-      reporting: cfg.reporting,
-      functions: { generate: f.generate, validate: f.validate, deliver: f.deliver, confirm: f.confirm, failure: f.failure },
-      topic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
-      resultsBucket: data.reportsBucket,
-      s3KeyArn: data.s3Key.arn,
-      logsKeyArn: data.logsKey.arn,
-      logRetentionDays: cfg.retention.logDays,
-      queueKeyArn: this.functionKey.arn,
-      accountId: this.accountId,
-      region: this.region,
     });
 
     this.alarms = new ReportingAlarms(this, 'alarms', {

@@ -106,9 +106,9 @@ describe('compute stack: EventBridge and dead-letter queues', () => {
     expect(s3.detail.$or[1]).toEqual({ bucket: { name: [expect.stringMatching(dataRef('aws_s3_bucket', 'payment-files', 'bucket'))] } });
   });
 
-  it('eight DLQs (one per function, one per EventBridge target): messaging key, 14-day retention, no SQS redrive into them, TLS-only', () => {
+  it('nine DLQs (one per function, one per EventBridge target): messaging key, 14-day retention, no SQS redrive into them, TLS-only', () => {
     const queues = Object.entries(resources(tf, 'aws_sqs_queue'));
-    expect(queues).toHaveLength(8);
+    expect(queues).toHaveLength(9);
     for (const [qid, q] of queues) {
       expect(q.kms_master_key_id).toMatch(dataRef('aws_kms_key', 'messaging-key', 'arn'));
       expect(q.message_retention_seconds).toBe(1209600);
@@ -126,11 +126,12 @@ describe('compute stack: alarms', () => {
   const alarms = Object.values(resources(tf, 'aws_cloudwatch_metric_alarm'));
   const alarm = (name: string) => byName('aws_cloudwatch_metric_alarm', 'alarm_name', name)[1];
 
-  it('every alarm notifies the batch alerts topic and is enabled', () => {
-    expect(alarms).toHaveLength(1 + 8 + 8 + 4 + 1);
+  it('every alarm notifies the batch alerts topic and is enabled; the reporting deadline also the reporting topic', () => {
+    expect(alarms).toHaveLength(1 + 8 + 9 + 4 + 1 + 1);
     for (const a of alarms) {
       expect(a.actions_enabled).toBe(true);
-      expect(a.alarm_actions).toEqual([expect.stringMatching(dataRef('aws_sns_topic', 'batch-alerts', 'arn'))]);
+      const also = a.alarm_name === 'finbatch-dev-reporting-input-missing' ? [expect.stringMatching(dataRef('aws_sns_topic', 'reporting-alerts', 'arn'))] : [];
+      expect(a.alarm_actions).toEqual([expect.stringMatching(dataRef('aws_sns_topic', 'batch-alerts', 'arn')), ...also]);
     }
   });
 
@@ -194,6 +195,40 @@ describe('compute stack: alarms', () => {
     const permission = Object.values(resources(tf, 'aws_lambda_permission')).find((x) => x.source_arn === `\${aws_cloudwatch_event_rule.${ruleId}.arn}`)!;
     expect(permission).toMatchObject({ principal: 'events.amazonaws.com', function_name: `\${aws_lambda_function.${fnId}.function_name}` });
     expect(alarm('finbatch-dev-deadline-events-dlq-depth')).toBeDefined();
+  });
+
+  it('reporting deadline: a schedule at schedules.dailyReporting invokes run-deadline {check: "loaded", time}; the alarm pages on ReportingInputMissing', () => {
+    const a = alarm('finbatch-dev-reporting-input-missing');
+    expect(a).toMatchObject({
+      namespace: 'FinancialBatch', metric_name: 'ReportingInputMissing', dimensions: { Environment: 'dev' }, statistic: 'Maximum', period: 300,
+      comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 1, treat_missing_data: 'notBreaching',
+    });
+    expect(a.ok_actions).toBeUndefined();
+    const [ruleId, rule] = byName('aws_cloudwatch_event_rule', 'name', 'finbatch-dev-reporting-deadline');
+    expect(rule.schedule_expression).toBe(testConfig().schedules.dailyReporting);
+    expect(rule.schedule_expression).toBe('cron(0 5 * * ? *)');
+    const targets = Object.values(resources(tf, 'aws_cloudwatch_event_target')).filter((t) => t.rule === `\${aws_cloudwatch_event_rule.${ruleId}.name}`);
+    expect(targets).toHaveLength(1);
+    const [fnId] = byName('aws_lambda_function', 'function_name', 'finbatch-dev-run-deadline');
+    expect(targets[0].arn).toBe(`\${aws_lambda_function.${fnId}.arn}`);
+    expect(targets[0].retry_policy).toEqual({ maximum_retry_attempts: 8, maximum_event_age_in_seconds: 1800 });
+    const [dlqId] = byName('aws_sqs_queue', 'name', 'finbatch-dev-reporting-deadline-events-dlq');
+    expect(targets[0].dead_letter_config).toEqual({ arn: `\${aws_sqs_queue.${dlqId}.arn}` });
+    expect(targets[0].input).toBeUndefined();
+    const transformer = targets[0].input_transformer;
+    expect(transformer.input_paths).toEqual({ time: '$.time' });
+    // What run-deadline receives: EventBridge puts the Scheduled Event's time in as a JSON string.
+    const delivered = JSON.parse(transformer.input_template.replace('<time>', JSON.stringify('2026-11-24T05:00:00Z')));
+    expect(delivered).toEqual({ check: 'loaded', time: '2026-11-24T05:00:00Z' });
+    // Its own permission (statement ids are unique per function), scoped to this rule.
+    const perms = Object.values(resources(tf, 'aws_lambda_permission')).filter((x) => x.function_name === `\${aws_lambda_function.${fnId}.function_name}`);
+    expect(perms.map((x) => x.statement_id).sort()).toEqual(['AllowEventBridgeRule', 'AllowReportingDeadlineRule']);
+    expect(perms.find((x) => x.statement_id === 'AllowReportingDeadlineRule')).toMatchObject({
+      principal: 'events.amazonaws.com', source_arn: `\${aws_cloudwatch_event_rule.${ruleId}.arn}`, source_account: ACCOUNT,
+    });
+    expect(alarm('finbatch-dev-reporting-deadline-events-dlq-depth')).toBeDefined();
+    // The reporting stack no longer starts the workflow on a clock.
+    expect(resources(all.reporting, 'aws_scheduler_schedule')).toEqual({});
   });
 
   it('run-deadline: least privilege (GetItem on the job-status table, decrypt, publish to the batch alerts topic)', () => {

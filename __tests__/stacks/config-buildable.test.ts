@@ -5,7 +5,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfigError, EXAMPLE_ACCOUNT_ID, isPlaceholderAccountId, loadConfig, maxVpcPrefix, parseConfig, placeholderFindings } from '../../stacks/config';
+import {
+  ConfigError, EXAMPLE_ACCOUNT_ID, isPlaceholderAccountId, listEnvironments, loadConfig, maxVpcPrefix, parseConfig, placeholderFindings, reportingDeadlineProblem,
+  scheduleProblems,
+} from '../../stacks/config';
 import { subnetCidr } from '../../stacks/network/topology';
 import { rawConfig, testConfig } from '../../test-support/config-fixture';
 
@@ -84,12 +87,57 @@ describe('EventBridge schedules', () => {
     expect(problems((c) => { c.schedules.dailyReporting = 'cron(99 25 * * ? *)'; })).toHaveLength(2);
   });
 
+  // The hours are after the dev config's nightly window (00:00 + 4 h): see the reporting deadline rule below.
   it.each([
-    'cron(0/15 8-17 ? JAN-DEC MON-FRI 2026-2030)', 'cron(0 1 L * ? *)', 'cron(0 1 LW * ? *)', 'cron(0 1 15W * ? *)',
-    'cron(0 1 ? * 6L *)', 'cron(0 1 ? * 6#3 *)', 'cron(0 1 ? * L *)', 'cron(5,35 0-2,22-23 * * ? *)', 'cron(0 1 ? * sun,sat *)',
-    'cron(0 1 1 * ? *)', 'cron(* 1 * * ? *)', 'rate(1 day)', 'rate(12 hours)',
+    'cron(0/15 8-17 ? JAN-DEC MON-FRI 2026-2030)', 'cron(0 5 L * ? *)', 'cron(0 5 LW * ? *)', 'cron(0 5 15W * ? *)',
+    'cron(0 5 ? * 6L *)', 'cron(0 5 ? * 6#3 *)', 'cron(0 5 ? * L *)', 'cron(5,35 4-6,22-23 * * ? *)', 'cron(0 5 ? * sun,sat *)',
+    'cron(0 5 1 * ? *)', 'cron(* 5 * * ? *)', 'cron(0 4 * * ? *)', 'cron(59 23 * * ? *)',
   ])('dailyReporting %s is accepted', (expr) => {
     expect(testConfig({ schedules: { dailyReporting: expr } }).schedules.dailyReporting).toBe(expr);
+  });
+
+  it.each(['rate(1 day)', 'rate(12 hours)', 'rate(5 minutes)'])('rate expression %s is valid EventBridge syntax', (expr) => {
+    expect(scheduleProblems(expr)).toEqual([]);
+  });
+});
+
+describe('the reporting deadline falls after the nightly window, on the run\'s UTC day', () => {
+  // run-deadline {check: "loaded"} checks the run started that UTC day: a check inside the window
+  // alerts on every night that is still running (at 01:00, every night longer than an hour).
+  it.each([
+    ['cron(0 1 * * ? *)', '01:00'], ['cron(59 3 * * ? *)', '03:59'], ['cron(0 0 * * ? *)', '00:00'],
+    ['cron(0/30 3-6 * * ? *)', '03:00'], ['cron(0 1,6 ? * MON-FRI *)', '01:00'],
+  ])('%s is rejected (fires at %s), one line naming the window and a time that works', (expr, at) => {
+    expect(problems((c) => { c.schedules.dailyReporting = expr; })).toEqual([
+      `schedules.dailyReporting: fires at ${at} UTC, inside or before the nightly window 00:00-04:00 UTC (schedules.nightlyBatch + batch.windowHours): `
+      + 'run-deadline checks the run started that UTC day, so the reporting deadline must fall after the window on that day, '
+      + `at or after 04:00 UTC, e.g. cron(0 4 * * ? *) (got ${JSON.stringify(expr)})`,
+    ]);
+  });
+
+  it('follows the configured window: a 02:30 start with 6 hours needs 08:30 or later', () => {
+    const c = (dailyReporting: string) => problems((x) => { x.schedules = { nightlyBatch: 'cron(30 2 * * ? *)', dailyReporting }; x.batch.windowHours = 6; });
+    expect(c('cron(0 5 * * ? *)')).toEqual([expect.stringMatching(/^schedules\.dailyReporting: fires at 05:00 UTC, inside or before the nightly window 02:30-08:30 UTC .* e\.g\. cron\(30 8 \* \* \? \*\)/)]);
+    expect(c('cron(30 8 * * ? *)')).toEqual([]);
+  });
+
+  it('a rate(...) has no fixed time of day; a window past midnight leaves no deadline on the run\'s day', () => {
+    expect(problems((c) => { c.schedules.dailyReporting = 'rate(1 day)'; })).toEqual([
+      expect.stringMatching(/^schedules\.dailyReporting: must be a cron\(\.\.\.\) at fixed times of day at or after 04:00 UTC, e\.g\. cron\(0 4 \* \* \? \*\): a rate/)]);
+    expect(problems((c) => { c.schedules.nightlyBatch = 'cron(0 22 * * ? *)'; })).toEqual([
+      expect.stringMatching(/^schedules\.dailyReporting: the nightly window 22:00-02:00 UTC .* ends after midnight/)]);
+  });
+
+  it('is checked only once both schedules are valid (no second line for a broken expression)', () => {
+    expect(problems((c) => { c.schedules.dailyReporting = 'cron(0 1 1 * MON *)'; })).toHaveLength(1);
+  });
+
+  it('every environment\'s config has its reporting deadline after the window', () => {
+    expect(listEnvironments()).toEqual(['dev', 'prod', 'staging']);
+    for (const env of listEnvironments()) {
+      const raw = rawConfig(env) as { schedules: { nightlyBatch: string; dailyReporting: string }; batch: { windowHours: number } };
+      expect({ env, problem: reportingDeadlineProblem(raw.schedules.nightlyBatch, raw.batch.windowHours, raw.schedules.dailyReporting) }).toEqual({ env, problem: undefined });
+    }
   });
 });
 

@@ -1,13 +1,13 @@
 /**
- * Reporting stack, orchestration side: the state machine and its role, the schedule, SES and its
- * delivery events, alarms and outputs.
+ * Reporting stack, orchestration side: the state machine and its role, who may start it (report-loader,
+ * no schedule), SES and its delivery events, alarms and outputs, the loader's trigger wiring.
  */
 import { Testing, TerraformStack } from 'cdktf';
 import { ReportingEmail } from '../../stacks/reporting/ses';
 import { LOG_DELIVERY_ACTIONS } from '../../stacks/reporting/workflow';
 import { KEY_ADMIN_ACTIONS } from '../../stacks/constructs/kms-key';
 import {
-  allows, arr, cfg, expectUpstream, findResource, fnByName, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
+  allows, arr, cfg, expectUpstream, findResource, fnByName, fnStatements, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
 
 /** Every ARN the stacks build uses the provider's partition. */
@@ -53,24 +53,19 @@ describe('reporting stack: state machine', () => {
     expect(allows(sts, 'states:StopExecution')[0].Resource).toBe(`${smArn.replace(':stateMachine:', ':execution:')}/*`);
   });
 
-  it('is started daily by an EventBridge schedule with input {}, retries, a DLQ and a narrow role', () => {
-    const schedule = findResource(rep, 'aws_scheduler_schedule');
+  it('has no schedule: only report-loader (a loaded night) and the workflow itself (its Map children) may start it', () => {
+    expect(resources(rep, 'aws_scheduler_schedule')).toEqual({});
     const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
-    expect(schedule.schedule_expression).toBe(cfg.schedules.dailyReporting);
-    expect(schedule.target).toMatchObject({
-      arn: `\${aws_sfn_state_machine.${smId}.arn}`,
-      input: '{}',
-      retry_policy: { maximum_retry_attempts: 2, maximum_event_age_in_seconds: 86400 },
-    });
-    const dlqId = /^\$\{aws_sqs_queue\.([^.]+)\.arn\}$/.exec(schedule.target.dead_letter_config.arn)![1];
-    const dlq = resources(rep, 'aws_sqs_queue')[dlqId];
-    expect(dlq.message_retention_seconds).toBe(14 * 86400);
-    expect(dlq.kms_master_key_id).toMatch(/^\$\{aws_kms_key\./);
-    expect(schedule.kms_key_arn).toBe(dlq.kms_master_key_id);
-    const role = roleStatements(schedule.target.role_arn);
-    const start = allows(role, 'states:StartExecution');
-    expect(start).toEqual([expect.objectContaining({ Resource: `\${aws_sfn_state_machine.${smId}.arn}` })]);
-    expect(role.flatMap((s) => arr(s.Resource))).not.toContain('*');
+    const ref = `\${aws_sfn_state_machine.${smId}.arn}`;
+    expect(Object.values(resources(rep, 'aws_cloudwatch_event_target')).filter((t) => t.arn === ref)).toEqual([]);
+    // Who holds states:StartExecution on this state machine, across every role of every stack.
+    const starters = Object.values(tf).flatMap((t) => Object.values(resources(t, 'aws_iam_role_policy'))
+      .filter((p) => (JSON.parse(p.policy as string).Statement as R[]).some((st) => st.Effect === 'Allow' && arr(st.Action).includes('states:StartExecution')))
+      .map((p) => p.name));
+    expect(starters.sort()).toEqual([`${name('report-loader')}-policy`, `${name('reporting-workflow')}-policy`]);
+    expect(allows(fnStatements(name('report-loader')), 'states:StartExecution')).toEqual([
+      { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref },
+    ]);
   });
 });
 
@@ -134,10 +129,9 @@ describe('reporting stack: state machine encryption', () => {
     ]);
   });
 
-  it('grants the schedule role GenerateDataKey on the key for this state machine only (StartExecution encrypts the input)', () => {
-    const schedule = findResource(rep, 'aws_scheduler_schedule');
-    const sts = roleStatements(schedule.target.role_arn).filter((st) => arr(st.Resource).includes(keyRef));
-    expect(sts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateDataKey', Condition: stateMachineContext })]);
+  it('grants report-loader GenerateDataKey/Decrypt on the key for this state machine only (StartExecution encrypts the input)', () => {
+    const sts = fnStatements(name('report-loader')).filter((st) => arr(st.Resource).includes(keyRef));
+    expect(sts).toEqual([{ Sid: 'WorkflowInputKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: keyRef, Condition: stateMachineContext }]);
   });
 });
 
@@ -257,5 +251,48 @@ describe('reporting stack: nightly load', () => {
     const perm = (Object.values(rep.resource!.aws_lambda_permission) as any[]).find((p) => p.principal === 'sns.amazonaws.com');
     expect(perm).toMatchObject({ action: 'lambda:InvokeFunction', source_arn: subs[0].topic_arn, function_name: `\${aws_lambda_function.${loaderId}.function_name}` });
     expect(loader.dead_letter_config.target_arn).toMatch(/^\$\{aws_sqs_queue\.[^.]+\.arn\}$/);
+  });
+
+  it('gives the loader the trigger env: run records, the reporting state machine, the reporting alerts topic', () => {
+    const env = fnByName(name('report-loader'))[1].environment.variables as Record<string, string>;
+    const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
+    expect(Object.keys(env).sort()).toEqual(['ALERTS_TOPIC_ARN', 'DB_HOST', 'DB_NAME', 'DB_PORT', 'DB_SECRET_ARN', 'ENVIRONMENT',
+      'JOB_STATUS_TABLE', 'POWERTOOLS_SERVICE_NAME', 'PROCESSED_BUCKET', 'STATE_MACHINE_ARN'].sort());
+    expect(env.ENVIRONMENT).toBe('dev');
+    expect(env.STATE_MACHINE_ARN).toBe(`\${aws_sfn_state_machine.${smId}.arn}`);
+    expectUpstream(env.JOB_STATUS_TABLE, platform.data, platform.data.jobStatusTable.name);
+    expectUpstream(env.ALERTS_TOPIC_ARN, platform.data, platform.data.reportingAlertsTopic.arn);
+  });
+
+  it('lets the loader read and mark run records only (LeadingKeys run#*), update only its attributes, publish to the reporting topic', () => {
+    const sts = fnStatements(name('report-loader'));
+    const table = resolveIn(platform.data, platform.data.jobStatusTable.arn);
+    const leadingKeys = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['run#*'] } };
+    const ddb = sts.filter((st) => st.Effect === 'Allow' && arr(st.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(ddb.map((st) => [st.Sid, st.Action])).toEqual([['RunRecordRead', 'dynamodb:GetItem'], ['RunRecordMarkLoaded', 'dynamodb:UpdateItem']]);
+    for (const st of ddb) expect(upstream(st.Resource as string)).toBe(table);
+    expect(ddb[0].Condition).toEqual(leadingKeys);
+    expect(ddb[1].Condition).toEqual({
+      ...leadingKeys,
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    });
+    // The table's key, as the other writers of the table get it.
+    const key = sts.find((st) => st.Sid === 'DynamoDbKey')!;
+    expect(upstream(key.Resource as string)).toBe(resolveIn(platform.data, platform.data.dynamoKey.arn));
+    const publish = allows(sts, 'sns:Publish');
+    expect(publish).toHaveLength(1);
+    expectUpstream(publish[0].Resource, platform.data, platform.data.reportingAlertsTopic.arn);
+    const topicKey = sts.find((st) => st.Sid === 'ReportingAlertsKey')!;
+    expect(upstream(topicKey.Resource as string)).toBe(resolveIn(platform.data, platform.data.messagingKey.arn));
+  });
+
+  it('keeps loader -> state machine -> report functions acyclic: the workflow never references the loader', () => {
+    const [loaderId] = fnByName(name('report-loader'));
+    const sm = findResource(rep, 'aws_sfn_state_machine');
+    const smRole = roleStatements(sm.role_arn);
+    expect(JSON.stringify(sm)).not.toContain(`aws_lambda_function.${loaderId}`);
+    expect(JSON.stringify(smRole)).not.toContain(`aws_lambda_function.${loaderId}`);
+    expect(platform.reporting.functions.workflowFunctions()).not.toContain(platform.reporting.functions.loader);
   });
 });

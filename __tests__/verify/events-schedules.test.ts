@@ -81,23 +81,33 @@ describe('schedules', () => {
     expect(() => parseSchedule(expr)).toThrow(message);
   });
 
-  const configured = expectedSchedules({ schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(0 1 * * ? *)' } });
+  const configured = expectedSchedules({ schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(0 5 * * ? *)' } });
 
   test('the fixture schedules pass; a nightly run at 02:00 or a broken expression fails', () => {
     expect(checkSchedules(goodStacks(), configured).findings).toEqual([]);
     const late = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.nightly.schedule_expression = 'cron(0 2 * * ? *)'; });
     expect(checkSchedules(late, configured).findings.map((f) => f.message)).toEqual([
       'no schedule fires the nightly batch run as configured (cron(0 0 * * ? *): 2026-11-24T00:00, 2026-11-25T00:00, 2026-11-26T00:00 UTC)']);
-    const broken = mutate(goodStacks(), (s) => { s.reporting.resource!.aws_cloudwatch_event_rule.daily.schedule_expression = 'cron(0 1 * * *)'; });
+    const broken = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline.schedule_expression = 'cron(0 5 * * *)'; });
     expect(checkSchedules(broken, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/needs 6 fields/),
-      'no schedule fires the daily reporting run as configured (cron(0 1 * * ? *): 2026-11-24T01:00, 2026-11-25T01:00, 2026-11-26T01:00 UTC)']);
+      'no schedule fires the reporting deadline check as configured (cron(0 5 * * ? *): 2026-11-24T05:00, 2026-11-25T05:00, 2026-11-26T05:00 UTC)']);
+  });
+
+  test('the reporting deadline is checked in the compute stack (which owns run-deadline), not in reporting', () => {
+    // The old reporting-stack schedule at the same time does not satisfy it: the reporting workflow has no schedule.
+    const inReporting = mutate(goodStacks(), (s) => {
+      s.reporting.resource!.aws_cloudwatch_event_rule = { daily: s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline };
+      delete s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline;
+    });
+    expect(checkSchedules(inReporting, configured).findings.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^no schedule fires the reporting deadline check as configured/)]);
   });
 
   test('the expected times come from config: the schedule docs/operations.md recommends passes when configured', () => {
-    // A reporting run at 04:30 (after a 4-hour window) is fine once config says so, and only then.
-    const moved = mutate(goodStacks(), (s) => { s.reporting.resource!.aws_cloudwatch_event_rule.daily.schedule_expression = 'cron(30 4 * * ? *)'; });
+    // A reporting deadline at 04:30 (after a 4-hour window) is fine once config says so, and only then.
+    const moved = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline.schedule_expression = 'cron(30 4 * * ? *)'; });
     const cfg = { schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(30 4 * * ? *)' } };
     expect(checkSchedules(moved, expectedSchedules(cfg)).findings).toEqual([]);
-    expect(checkSchedules(moved, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/daily reporting run as configured \(cron\(0 1/)]);
+    expect(checkSchedules(moved, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/reporting deadline check as configured \(cron\(0 5/)]);
   });
 });

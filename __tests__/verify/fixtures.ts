@@ -54,6 +54,7 @@ export function goodStacks(): Stacks {
       aws_security_group: { batch: { name: 'batch', vpc_id: subnet } },
       aws_cloudwatch_event_rule: {
         nightly: { name: 'fbp-dev-nightly', schedule_expression: 'cron(0 0 * * ? *)' },
+        reporting_deadline: { name: 'fbp-dev-reporting-deadline', schedule_expression: 'cron(0 5 * * ? *)' },
         batch_state: { name: 'fbp-dev-batch-state', event_pattern: JSON.stringify({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'], detail: { jobQueue: ['${aws_batch_job_queue.queue.arn}'] } }) },
         input_created: { name: 'fbp-dev-input-created', event_pattern: JSON.stringify({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: ['${data.terraform_remote_state.cross-stack-reference-input-data.outputs.cross-stack-output-aws_s3_bucketinput_bucket_1bucket}'] }, object: { key: [{ prefix: 'transactions/' }] } } }) },
       },
@@ -63,7 +64,6 @@ export function goodStacks(): Stacks {
     data: { ...caller, terraform_remote_state: { ...remote('network'), ...remote('data') } },
     resource: {
       aws_security_group: { lambda: { name: 'lambda', vpc_id: subnet, description: '${data.terraform_remote_state.cross-stack-reference-input-data.outputs.cross-stack-output-aws_dynamodb_tablejob-statusname}' } },
-      aws_cloudwatch_event_rule: { daily: { name: 'fbp-dev-daily-reporting', schedule_expression: 'cron(0 1 * * ? *)' } },
     },
   };
   return { 'security-baseline': securityBaseline, network, data, compute, reporting };

@@ -1,7 +1,7 @@
 /**
  * EventBridge schedule expressions: parsed with AWS's rules (6-field cron with `?` in exactly one of
  * day-of-month/day-of-week, or rate(N unit)) and their next firing times computed in UTC. The nightly
- * batch and the reporting run must each fire exactly when the loaded config's schedules say.
+ * batch and the reporting deadline check must each fire exactly when the loaded config's schedules say.
  */
 import { Finding, Stacks } from './stacks';
 
@@ -83,14 +83,15 @@ export function parseSchedule(expr: string): Schedule {
 export interface ExpectedSchedule { label: string; stack: string; expression: string }
 
 /**
- * What must fire, read from the loaded config (never hard-coded): the nightly batch run in the compute
- * stack at `schedules.nightlyBatch`, the daily reporting run in the reporting stack at
- * `schedules.dailyReporting`.
+ * What must fire, read from the loaded config (never hard-coded): the nightly batch run and the
+ * reporting deadline check (run-deadline `{"check": "loaded"}`) in the compute stack at
+ * `schedules.nightlyBatch` and `schedules.dailyReporting`. The reporting workflow has no schedule:
+ * report-loader starts it once the night is loaded.
  */
 export function expectedSchedules(cfg: { schedules: { nightlyBatch: string; dailyReporting: string } }): ExpectedSchedule[] {
   return [
     { label: 'nightly batch run', stack: 'compute', expression: cfg.schedules.nightlyBatch },
-    { label: 'daily reporting run', stack: 'reporting', expression: cfg.schedules.dailyReporting },
+    { label: 'reporting deadline check', stack: 'compute', expression: cfg.schedules.dailyReporting },
   ];
 }
 

@@ -43,6 +43,8 @@ export interface ComputeAlarmsProps {
   readonly deadLetterQueues: { id: string; queueName: string }[];
   readonly tables: { id: string; tableName: string }[];
   readonly sla: SlaWindow;
+  /** The reporting deadline (`schedules.dailyReporting`) and the reporting alerts topic, also paged. */
+  readonly reportingDeadline: { schedule: string; topicArn: string };
 }
 
 /**
@@ -53,7 +55,8 @@ export interface ComputeAlarmsProps {
  * - DynamoDB throttling per table: ReadThrottleEvents + WriteThrottleEvents, whose only dimension is
  *   TableName (ThrottledRequests would also need Operation, so a TableName-only alarm on it never
  *   matches any data: the defect of the source documents);
- * - the 4-hour SLA: NightlyRunLate from run-deadline (see `slaAlarm`).
+ * - the 4-hour SLA: NightlyRunLate from run-deadline (see `slaAlarm`);
+ * - the reporting deadline: ReportingInputMissing from run-deadline (see `reportingInputAlarm`).
  */
 export function createComputeAlarms(scope: Construct, p: ComputeAlarmsProps): Alarm[] {
   const topics = [p.topicArn];
@@ -117,7 +120,30 @@ export function createComputeAlarms(scope: Construct, p: ComputeAlarmsProps): Al
     }));
   }
   alarms.push(slaAlarm(scope, p));
+  alarms.push(reportingInputAlarm(scope, p));
   return alarms;
+}
+
+/**
+ * "The night feeding the report date is not loaded at the reporting deadline": run-deadline
+ * `{"check": "loaded"}` at `schedules.dailyReporting` emits ReportingInputMissing (FinancialBatch,
+ * Environment) = 1 when the run record has no `loadedAt`, else 0. Reporting starts only from the
+ * loader, so this is the page that says a report date will be late (or not filed). It notifies both the
+ * batch on-call (the night is the cause) and the reporting topic (the filing is what is at risk).
+ */
+function reportingInputAlarm(scope: Construct, p: ComputeAlarmsProps): Alarm {
+  return new Alarm(scope, 'reporting-input-missing', {
+    alarmName: p.name('reporting-input-missing'),
+    description: `Night feeding the report date not loaded at the reporting deadline (run-deadline check "loaded", ${p.reportingDeadline.schedule} UTC)`,
+    metric: { namespace: METRICS_NAMESPACE, metricName: 'ReportingInputMissing', dimensions: { Environment: p.environment }, statistic: 'Maximum' },
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+    alarmTopicArns: [p.topicArn, p.reportingDeadline.topicArn],
+    notifyOnOk: false,
+  });
 }
 
 /**

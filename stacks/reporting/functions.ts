@@ -9,6 +9,7 @@ import type { SecureBucket } from '../constructs/secure-bucket';
 import type { PlatformConfig } from '../config';
 import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
+import { STATES_CONTEXT_KEY } from './workflow';
 import type { ReportingEmail } from './ses';
 
 export const REPORTING_FUNCTIONS = [
@@ -56,6 +57,37 @@ export interface ReportingFunctionsProps {
   readonly loaderDeadLetterQueueArn: string;
 }
 
+/** Prefix of the run records' key in the job-status table (lambda-src/shared/run-record.ts). */
+export const RUN_RECORD_PREFIX = 'run#';
+/**
+ * The run-record attributes report-loader's UpdateItem names: the key, the condition's completedAt and
+ * the three it sets (lambda-src/shared/run-record.ts markRunLoaded, which asks for no return values).
+ */
+export const LOADER_RUN_RECORD_ATTRIBUTES = ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate'] as const;
+
+/** What report-loader is wired to besides the constructor's props (built after the workflow). */
+export interface LoaderWiring {
+  /** The job-status table (run records) and the statement for its key, as the other writers of the table get it. */
+  readonly jobStatusTable: { name: string; arn: string; keyStatement: PolicyStatement };
+  /** The reporting state machine: reference, ARN built from its name (encryption context), and its key. */
+  readonly stateMachine: { arn: string; arnFromName: string; keyArn: string };
+  /** The reporting alerts topic and its key. */
+  readonly alertsTopic: { arn: string; kmsKeyArn: string };
+}
+
+interface BuildOptions {
+  statements: PolicyStatement[];
+  environment: Record<string, string>;
+  reservedConcurrency: number;
+  inVpc: boolean;
+  deadLetterQueueArn?: string;
+}
+type BuildFunction = (entry: ReportingFunctionName, options: BuildOptions) => NodejsFunction;
+
+function dbEnvOf(database: ReportingDatabase): Record<string, string> {
+  return { DB_SECRET_ARN: database.secretArn, DB_HOST: database.endpoint, DB_PORT: String(DATABASE_PORT), DB_NAME: DATABASE_NAME };
+}
+
 export class ReportingFunctions extends Construct {
   readonly generate: NodejsFunction;
   readonly validate: NodejsFunction;
@@ -63,29 +95,20 @@ export class ReportingFunctions extends Construct {
   readonly confirm: NodejsFunction;
   readonly failure: NodejsFunction;
   readonly migrate: NodejsFunction;
-  readonly loader: NodejsFunction;
+  private loaderFn?: NodejsFunction;
+  private readonly build: BuildFunction;
+  private readonly props: ReportingFunctionsProps;
 
   constructor(scope: Construct, id: string, props: ReportingFunctionsProps) {
     super(scope, id);
     const { cfg, database } = props;
     const concurrency = cfg.reporting.mapMaxConcurrency;
     const vpc = { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] };
-    const dbEnv = {
-      DB_SECRET_ARN: database.secretArn,
-      DB_HOST: database.endpoint,
-      DB_PORT: String(DATABASE_PORT),
-      DB_NAME: DATABASE_NAME,
-    };
+    const dbEnv = dbEnvOf(database);
     const s3Key = (sid: string, actions: string[]): PolicyStatement => ({
       Sid: sid, Effect: 'Allow', Action: actions, Resource: props.s3KeyArn,
     });
-    const fn = (entry: ReportingFunctionName, options: {
-      statements: PolicyStatement[];
-      environment: Record<string, string>;
-      reservedConcurrency: number;
-      inVpc: boolean;
-      deadLetterQueueArn?: string;
-    }) => new NodejsFunction(this, entry, {
+    const fn: BuildFunction = (entry, options) => new NodejsFunction(this, entry, {
       entry,
       functionName: props.name(entry),
       description: `Regulatory reporting: ${entry}`,
@@ -196,18 +219,74 @@ export class ReportingFunctions extends Construct {
       reservedConcurrency: 1,
       inVpc: true,
     });
-    this.loader = fn('report-loader', {
-      environment: { ...dbEnv, PROCESSED_BUCKET: props.processedBucket.name },
+    this.build = fn;
+    this.props = props;
+  }
+
+  /**
+   * report-loader, built after the workflow: it starts the reporting state machine (its ARN and key)
+   * once a complete night is loaded. The workflow invokes the five report functions only, never the
+   * loader, so loader -> state machine -> report functions stays acyclic. Same construct id and scope
+   * as before, so its Terraform addresses are unchanged.
+   */
+  addLoader(wiring: LoaderWiring): NodejsFunction {
+    if (this.loaderFn) throw new Error('ReportingFunctions: the loader is already built');
+    const props = this.props;
+    const dbEnv = dbEnvOf(props.database);
+    // Run records only (`jobId = run#<runId>`): never a job's status item.
+    const runRecordsOnly = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_RECORD_PREFIX}*`] } };
+    this.loaderFn = this.build('report-loader', {
+      environment: {
+        ...dbEnv,
+        PROCESSED_BUCKET: props.processedBucket.name,
+        JOB_STATUS_TABLE: wiring.jobStatusTable.name,
+        STATE_MACHINE_ARN: wiring.stateMachine.arn,
+        ALERTS_TOPIC_ARN: wiring.alertsTopic.arn,
+      },
       statements: [
         ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
-        s3Key('ProcessedKey', ['kms:Decrypt']),
-        ...database.secretReadStatements('Database'),
+        { Sid: 'ProcessedKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: props.s3KeyArn },
+        ...props.database.secretReadStatements('Database'),
         { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
+        // The gate: a consistent read of the run record.
+        { Sid: 'RunRecordRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: wiring.jobStatusTable.arn, Condition: runRecordsOnly },
+        // markRunLoaded: SET loadedAt/loadedRows/reportDate on condition jobId/completedAt, nothing returned.
+        {
+          Sid: 'RunRecordMarkLoaded',
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: wiring.jobStatusTable.arn,
+          Condition: {
+            ...runRecordsOnly,
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...LOADER_RUN_RECORD_ATTRIBUTES] },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        },
+        wiring.jobStatusTable.keyStatement,
+        { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: wiring.stateMachine.arn },
+        // StartExecution encrypts the input with the workflow key (and a repeat of a running execution
+        // is compared with its stored input), through Step Functions, for this state machine only.
+        {
+          Sid: 'WorkflowInputKey',
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: wiring.stateMachine.keyArn,
+          Condition: { StringEquals: { [STATES_CONTEXT_KEY]: wiring.stateMachine.arnFromName } },
+        },
+        { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: wiring.alertsTopic.arn },
+        { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: wiring.alertsTopic.kmsKeyArn },
       ],
       reservedConcurrency: 2,
       inVpc: true,
       deadLetterQueueArn: props.loaderDeadLetterQueueArn,
     });
+    return this.loaderFn;
+  }
+
+  /** report-loader (after addLoader). */
+  get loader(): NodejsFunction {
+    if (!this.loaderFn) throw new Error('ReportingFunctions: addLoader has not run');
+    return this.loaderFn;
   }
 
   /** The functions the workflow invokes. */

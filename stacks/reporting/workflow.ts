@@ -1,7 +1,9 @@
 /**
  * The reporting state machine (STANDARD, logging ALL with execution data to a KMS-encrypted group,
  * X-Ray, definition and execution history encrypted with its own customer-managed key) with its
- * least-privilege role, and the daily EventBridge Scheduler schedule that starts it.
+ * least-privilege role. Nothing here starts it on a clock: report-loader starts one execution per
+ * loaded night (`{reportDate, runId}`), an operator a backfill (`{reportDate}`); the reporting time
+ * is a deadline checked by run-deadline in the compute stack.
  *
  * Why a dedicated key rather than the stack's function key: execution history holds every report's
  * item, result and error, so the key is scoped to this one state machine by the Step Functions
@@ -13,8 +15,6 @@ import { partitionOf } from '../platform-stack';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
-import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
 import { KmsKey } from '../constructs/kms-key';
 import { assumeRolePolicy, ConditionBlock, PolicyStatement, renderPolicy } from '../constructs/policy';
@@ -27,7 +27,6 @@ export const LOG_DELIVERY_ACTIONS = [
   'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
   'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
 ];
-export const SCHEDULE_RETRY = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 86400 } as const;
 /** How long Step Functions reuses a data key before calling GenerateDataKey again (60-900 s). */
 export const WORKFLOW_DATA_KEY_REUSE_SECONDS = 300;
 /** Encryption-context key Step Functions sets on every KMS call for a state machine's data. */
@@ -70,8 +69,8 @@ export interface WorkflowKeyStatementsProps {
  * - the execution role, for this state machine's data (it also starts the Distributed Map's child
  *   executions of the same state machine) and for the data keys of its log delivery;
  * - account principals through Step Functions only, for this state machine only: Terraform creating
- *   and reading it, the schedule role starting it, operators starting a backfill or reading history
- *   (each still needs the key in its own IAM policy);
+ *   and reading it, report-loader starting a loaded night's execution, operators starting a backfill
+ *   or reading history (each still needs the key in its own IAM policy);
  * - CloudWatch Logs delivery, decrypting the log data keys the role generated.
  */
 export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStatement[] {
@@ -117,8 +116,6 @@ export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStat
 
 export interface ReportingWorkflowProps {
   readonly stateMachineName: string;
-  readonly scheduleName: string;
-  readonly scheduleExpression: string;
   readonly reporting: ReportingSettings;
   readonly functions: { generate: NodejsFunction; validate: NodejsFunction; deliver: NodejsFunction; confirm: NodejsFunction; failure: NodejsFunction };
   readonly topic: { arn: string; kmsKeyArn: string };
@@ -126,8 +123,6 @@ export interface ReportingWorkflowProps {
   readonly s3KeyArn: string;
   readonly logsKeyArn: string;
   readonly logRetentionDays: number;
-  /** Key of the schedule (its stored target) and of its dead-letter queue. */
-  readonly queueKeyArn: string;
   readonly accountId: string;
   readonly region: string;
 }
@@ -136,9 +131,6 @@ export class ReportingWorkflow extends Construct {
   readonly stateMachine: SfnStateMachine;
   readonly role: IamRole;
   readonly logGroup: EncryptedLogGroup;
-  readonly schedule: SchedulerSchedule;
-  readonly scheduleRole: IamRole;
-  readonly scheduleDeadLetterQueue: DeadLetterQueue;
   /** Encrypts the definition and execution history (input, output, errors) of this state machine only. */
   readonly key: KmsKey;
   readonly arn: string;
@@ -255,50 +247,5 @@ export class ReportingWorkflow extends Construct {
       dependsOn: [policy],
     });
     this.arn = this.stateMachine.arn;
-
-    // Scheduler delivers failed invocations with the schedule role (granted below), not as a service.
-    this.scheduleDeadLetterQueue = new DeadLetterQueue(this, 'schedule-dlq', {
-      queueName: `${props.scheduleName}-dlq`,
-      kmsKeyArn: props.queueKeyArn,
-      accountId: props.accountId,
-    });
-    this.scheduleRole = new IamRole(this, 'schedule-role', {
-      name: `${props.scheduleName}-role`,
-      assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com', props.accountId),
-    });
-    new IamRolePolicy(this, 'schedule-policy', {
-      name: `${props.scheduleName}-policy`,
-      role: this.scheduleRole.id,
-      policy: renderPolicy([
-        { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: this.stateMachine.arn },
-        { Sid: 'DeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.scheduleDeadLetterQueue.arn },
-        { Sid: 'ScheduleAndDeadLetterKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.queueKeyArn },
-        // StartExecution encrypts the execution input with the workflow key, through Step Functions.
-        {
-          Sid: 'StartEncryptedExecution',
-          Effect: 'Allow',
-          Action: 'kms:GenerateDataKey',
-          Resource: this.key.arn,
-          Condition: { StringEquals: { [STATES_CONTEXT_KEY]: this.stateMachineArn } },
-        },
-      ]),
-    });
-    this.schedule = new SchedulerSchedule(this, 'schedule', {
-      name: props.scheduleName,
-      description: 'Daily regulatory reporting for the previous business day',
-      scheduleExpression: props.scheduleExpression,
-      scheduleExpressionTimezone: 'UTC',
-      // The schedule's stored target input is encrypted with our key; the role above may use it.
-      kmsKeyArn: props.queueKeyArn,
-      flexibleTimeWindow: { mode: 'OFF' },
-      target: {
-        arn: this.stateMachine.arn,
-        roleArn: this.scheduleRole.arn,
-        // The workflow derives the report date from its own start time (see workflow-definition.ts).
-        input: JSON.stringify({}),
-        retryPolicy: { ...SCHEDULE_RETRY },
-        deadLetterConfig: { arn: this.scheduleDeadLetterQueue.arn },
-      },
-    });
   }
 }
