@@ -52,7 +52,7 @@ export async function startCompute(): Promise<ComputeFixture> {
   Object.assign(process.env, {
     JOB_QUEUE_ARN: q.jobQueueArn!, JOB_DEFINITION_ARN: jd.jobDefinitionArn!, INPUT_BUCKET, INPUT_PREFIX: 'transactions/',
     PROCESSED_BUCKET: 'processeddata-test', S3_KMS_KEY_ARN: KMS_KEY_ARN, JOB_STATUS_TABLE: STATUS_TABLE, AUDIT_LOG_TABLE: AUDIT_TABLE,
-    ALERTS_TOPIC_ARN: topic.TopicArn!, TRANSACTIONS_PER_JOB: '10', ENVIRONMENT: 'test', METRICS_NAMESPACE: 'FinancialBatch', BATCH_WINDOW_HOURS: '4',
+    ALERTS_TOPIC_ARN: topic.TopicArn!, TRANSACTIONS_PER_JOB: '10', ENVIRONMENT: 'test', BATCH_WINDOW_HOURS: '4',
   });
   return {
     moto, s3, dynamo, batch, jobQueueArn: q.jobQueueArn!, jobDefinitionArn: jd.jobDefinitionArn!,

@@ -6,9 +6,13 @@ import './quiet-logs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { handler as ingest } from '../../lambda-src/ingest';
+import { handler as ingestHandler } from '../../lambda-src/ingest';
 import { MotoServer } from '../../test-support/moto-server';
 import { clients, createBucket, createTables, expectRejectsNamed, KMS_KEY_ARN, OTHER_KMS_KEY_ARN, startLocalAws } from './support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const ingest = raw(ingestHandler);
 
 const INPUT = 'transactiondata-test';
 const PAYMENTS = 'payment-files-test';

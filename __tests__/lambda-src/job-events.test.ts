@@ -7,10 +7,15 @@ import './quiet-logs';
 import { DescribeJobsCommand, JobDetail } from '@aws-sdk/client-batch';
 import { GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { handler as orchestrate } from '../../lambda-src/orchestrator';
-import { handler } from '../../lambda-src/job-events';
+import { handler as orchestrateHandler } from '../../lambda-src/orchestrator';
+import { handler as typedHandler } from '../../lambda-src/job-events';
 import { captureEmf, expectRejectsNamed } from './support';
 import { AUDIT_TABLE, ComputeFixture, startCompute, STATUS_TABLE } from './compute-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const orchestrate = raw(orchestrateHandler);
+const handler = raw(typedHandler);
 
 let fx: ComputeFixture;
 const RUN = '2026-11-23';

@@ -7,11 +7,15 @@ import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { handler } from '../../lambda-src/orchestrator';
+import { handler as typedHandler } from '../../lambda-src/orchestrator';
 import { jobIdOf, shardCountOf } from '../../lambda-src/orchestrator/plan';
 import { mapSettled } from '../../lambda-src/shared/concurrency';
 import { captureEmf, expectRejectsNamed, OTHER_KMS_KEY_ARN } from './support';
 import { AUDIT_TABLE, ComputeFixture, startCompute, STATUS_TABLE } from './compute-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const handler = raw(typedHandler);
 
 let fx: ComputeFixture;
 const RUN = '2026-11-23';

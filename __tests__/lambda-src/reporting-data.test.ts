@@ -5,13 +5,20 @@
  */
 import './quiet-logs';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { handler as migrate } from '../../lambda-src/report-migrate';
-import { handler as load } from '../../lambda-src/report-loader';
-import { handler as generate } from '../../lambda-src/report-generate';
-import { handler as validate } from '../../lambda-src/report-validate';
+import { handler as migrateHandler } from '../../lambda-src/report-migrate';
+import { handler as loadHandler } from '../../lambda-src/report-loader';
+import { handler as generateHandler } from '../../lambda-src/report-generate';
+import { handler as validateHandler } from '../../lambda-src/report-validate';
 import { closeDb } from '../../lambda-src/shared/db';
 import { KMS_KEY_ARN, expectRejectsNamed } from './support';
 import { acceptedRecord, markLoaded, nightlyRun, putAccepted, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const migrate = raw(migrateHandler);
+const load = raw(loadHandler);
+const generate = raw(generateHandler);
+const validate = raw(validateHandler);
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-23T01:00:00.000Z'; // a Monday: previous business day is Friday 2026-11-20

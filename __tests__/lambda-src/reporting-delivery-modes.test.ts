@@ -11,14 +11,22 @@ import * as crypto from 'crypto';
 import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createConnection } from 'mysql2/promise';
-import { handler as migrate } from '../../lambda-src/report-migrate';
+import { handler as migrateHandler } from '../../lambda-src/report-migrate';
 import { MIGRATIONS } from '../../lambda-src/report-migrate/migrations';
-import { handler as generate } from '../../lambda-src/report-generate';
-import { handler as validate } from '../../lambda-src/report-validate';
-import { handler as deliver } from '../../lambda-src/report-deliver';
-import { handler as confirm } from '../../lambda-src/report-confirm';
+import { handler as generateHandler } from '../../lambda-src/report-generate';
+import { handler as validateHandler } from '../../lambda-src/report-validate';
+import { handler as deliverHandler } from '../../lambda-src/report-deliver';
+import { handler as confirmHandler } from '../../lambda-src/report-confirm';
 import { expectRejectsNamed } from './support';
 import { markLoaded, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const migrate = raw(migrateHandler);
+const generate = raw(generateHandler);
+const validate = raw(validateHandler);
+const deliver = raw(deliverHandler);
+const confirm = raw(confirmHandler);
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // report date 2026-11-23

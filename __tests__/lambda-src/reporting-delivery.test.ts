@@ -10,14 +10,23 @@ import * as crypto from 'crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as migrate } from '../../lambda-src/report-migrate';
-import { handler as generate } from '../../lambda-src/report-generate';
-import { handler as validate } from '../../lambda-src/report-validate';
-import { handler as deliver } from '../../lambda-src/report-deliver';
-import { handler as confirm } from '../../lambda-src/report-confirm';
-import { handler as failure } from '../../lambda-src/report-failure';
+import { handler as migrateHandler } from '../../lambda-src/report-migrate';
+import { handler as generateHandler } from '../../lambda-src/report-generate';
+import { handler as validateHandler } from '../../lambda-src/report-validate';
+import { handler as deliverHandler } from '../../lambda-src/report-deliver';
+import { handler as confirmHandler } from '../../lambda-src/report-confirm';
+import { handler as failureHandler } from '../../lambda-src/report-failure';
 import { captureEmf, clients, expectRejectsNamed, KMS_KEY_ARN } from './support';
 import { IDEMPOTENCY_TABLE, markLoaded, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const migrate = raw(migrateHandler);
+const generate = raw(generateHandler);
+const validate = raw(validateHandler);
+const deliver = raw(deliverHandler);
+const confirm = raw(confirmHandler);
+const failure = raw(failureHandler);
 
 let fx: ReportingFixture;
 const RUN_STARTED = '2026-11-24T01:00:00.000Z'; // Tuesday -> report date Monday 2026-11-23

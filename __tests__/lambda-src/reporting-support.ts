@@ -85,7 +85,6 @@ export async function startReporting(): Promise<ReportingFixture> {
     SES_CONFIGURATION_SET: 'finbatch-test-reports',
     RECIPIENTS_JSON: JSON.stringify({ EU: 'esma-reports@example.eu', US: 'sec-reports@example.gov' }),
     DEFAULT_RECIPIENT: 'default-regulatory@example.com',
-    METRICS_NAMESPACE: 'RegulatoryReporting',
     ENVIRONMENT: 'test',
   });
   return {

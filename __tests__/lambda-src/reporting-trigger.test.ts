@@ -7,14 +7,21 @@
 import './quiet-logs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { handler as migrate } from '../../lambda-src/report-migrate';
-import { handler as load } from '../../lambda-src/report-loader';
-import { handler as generate } from '../../lambda-src/report-generate';
-import { checkLoaded, DeadlineEnv, handler as deadline } from '../../lambda-src/run-deadline';
+import { handler as migrateHandler } from '../../lambda-src/report-migrate';
+import { handler as loadHandler } from '../../lambda-src/report-loader';
+import { handler as generateHandler } from '../../lambda-src/report-generate';
+import { checkLoaded, DeadlineEnv, handler as deadlineHandler } from '../../lambda-src/run-deadline';
 import { addTerminalJob, getRunRecord, markRunCompleted } from '../../lambda-src/shared/run-record';
 import { reportDateOfRun, reportingExecutionName } from '../../domain/reporting/run-dates';
 import { captureEmf, expectRejectsNamed } from './support';
 import { acceptedRecord, JOB_STATUS_TABLE, nightlyRun, putAccepted, ReportingFixture, REPORTS_BUCKET, startReporting } from './reporting-support';
+import { raw } from './support';
+
+// Tests send raw JSON, malformed on purpose too, and partial contexts: the handlers parse what arrives.
+const migrate = raw(migrateHandler);
+const load = raw(loadHandler);
+const generate = raw(generateHandler);
+const deadline = raw(deadlineHandler);
 
 jest.setTimeout(90_000);
 
@@ -24,7 +31,7 @@ let env: DeadlineEnv;
 beforeAll(async () => {
   fx = await startReporting();
   await migrate();
-  env = { statusTable: JOB_STATUS_TABLE, topicArn: process.env.ALERTS_TOPIC_ARN!, namespace: 'FinancialBatch', environment: 'test', windowHours: 4 };
+  env = { statusTable: JOB_STATUS_TABLE, topicArn: process.env.ALERTS_TOPIC_ARN!, environment: 'test', windowHours: 4 };
 });
 afterAll(async () => {
   await fx?.stop();
@@ -173,7 +180,7 @@ describe('failed night', () => {
 
 describe('run-deadline handler routing', () => {
   test('{check: "loaded"} runs the reporting check; other checks and extra fields are refused without echoing them', async () => {
-    Object.assign(process.env, { BATCH_WINDOW_HOURS: '4', METRICS_NAMESPACE: 'FinancialBatch' });
+    Object.assign(process.env, { BATCH_WINDOW_HOURS: '4' });
     const out = await deadline({ check: 'loaded', time: '2026-11-24T01:00:00Z' });
     expect(out).toMatchObject({ check: 'loaded', runId: '2026-11-24', loaded: true });
     await expectRejectsNamed(deadline({ check: 'everything' }), 'PermanentError', /check must be "loaded"/);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'deadline-alerts-reader' }));
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn;
   await snsClient.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn }));
-  env = { statusTable: TABLE, topicArn: topic.TopicArn!, namespace: 'FinancialBatch', environment: 'test', windowHours: 4 };
+  env = { statusTable: TABLE, topicArn: topic.TopicArn!, environment: 'test', windowHours: 4 };
   readAlerts = async () => {
     const out: Array<{ Subject: string; Message: string }> = [];
     for (;;) {

@@ -3,6 +3,7 @@
  * (the handlers read AWS_ENDPOINT_URL like they would any endpoint override), resource creation
  * helpers, and EMF capture from stdout (Powertools metrics print EMF lines there).
  */
+import type { Context } from 'aws-lambda';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { MotoServer, startMoto } from '../../test-support/moto-server';
@@ -141,4 +142,12 @@ export async function sesSentCount(endpoint: string): Promise<number> {
   const m = /<SentLast24Hours>([0-9.]+)<\/SentLast24Hours>/.exec(text);
   if (!m) throw new Error(`unexpected GetSendQuota response: ${text.slice(0, 200)}`);
   return Number(m[1]);
+}
+
+/**
+ * A handler as the tests call it: with raw JSON (malformed on purpose, too) and no or a partial Lambda
+ * context. The exported types describe what Lambda delivers; they validate nothing, the handlers do.
+ */
+export function raw<R>(handler: (event: never, context?: Context) => Promise<R>): (event?: unknown, context?: Partial<Context>) => Promise<R> {
+  return handler as unknown as (event?: unknown, context?: Partial<Context>) => Promise<R>;
 }

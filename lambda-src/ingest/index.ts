@@ -9,13 +9,14 @@
  *   (payments.ts). Logs and audit entries carry ids, counts and reason codes, never field values.
  */
 import * as crypto from 'crypto';
+import type { Context, EventBridgeEvent, S3ObjectCreatedNotificationEventDetail, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { containsPan } from '../../domain/pan';
 import { parsePaymentFile } from '../../domain/payment';
 import { writeAudit } from '../shared/audit';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { PermanentError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { safeKey } from '../shared/safe-text';
 import { headEncrypted, readText } from '../shared/s3-object';
 import { fromEventBridge, fromSqsBody, isEventBridgeObjectCreated, ObjectRef } from './events';
@@ -92,18 +93,20 @@ export async function ingestObject(ref: ObjectRef): Promise<IngestResult> {
   return result;
 }
 
-interface SqsRecord { messageId: string; body: string; eventSource?: string }
-
 const processor = new BatchProcessor(EventType.SQS);
 
-export const handler = async (event: unknown, context?: unknown): Promise<IngestResult | { batchItemFailures: Array<{ itemIdentifier: string }> }> => {
-  const e = (event ?? {}) as Record<string, unknown>;
+/** S3's EventBridge "Object Created", or an SQS batch whose bodies are S3 event notifications. */
+export type IngestEvent = EventBridgeEvent<'Object Created', S3ObjectCreatedNotificationEventDetail> | SQSEvent;
+
+export const handler = powertoolsHandler('ingest', logger, async (event: IngestEvent, context?: Context): Promise<IngestResult | SQSBatchResponse> => {
+  // The types describe what arrives; they check nothing: each shape is recognised and parsed here.
+  const e = (event ?? {}) as unknown as Record<string, unknown>;
   useLambdaContext(context);
   if (isEventBridgeObjectCreated(e)) return ingestObject(fromEventBridge(e));
   if (Array.isArray(e.Records) && e.Records.every((r: { eventSource?: unknown }) => r?.eventSource === 'aws:sqs')) {
-    return processPartialResponse(event as { Records: SqsRecord[] }, async (record: SqsRecord) => {
+    return processPartialResponse(event as SQSEvent, async (record: SQSRecord) => {
       for (const ref of fromSqsBody(record.body)) await ingestObject(ref);
-    }, processor, context ? { context: context as never } : undefined);
+    }, processor, context ? { context } : undefined);
   }
   throw new PermanentError('unsupported event: expected an EventBridge "Object Created" event or an SQS batch of S3 notifications');
-};
+});

@@ -10,6 +10,7 @@
  * Unknown event shapes are PermanentErrors (they go to the DLQ, visibly); events for jobs this
  * platform didn't submit are logged and ignored.
  */
+import type { EventBridgeEvent } from 'aws-lambda';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -18,7 +19,7 @@ import { writeAudit } from '../shared/audit';
 import { ddb, sns } from '../shared/clients';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError } from '../shared/errors';
-import { createLogger, createMetrics } from '../shared/powertools';
+import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { addTerminalJob, isRunComplete, markRunCompleted } from '../shared/run-record';
 import { boundedJson, MAX_SNS_MESSAGE_BYTES, safeText } from '../shared/safe-text';
 
@@ -33,7 +34,7 @@ export interface JobEventResult {
   runCompleted?: boolean;
 }
 
-interface BatchDetail {
+export interface BatchDetail {
   jobId: string;
   jobName: string;
   status: string;
@@ -41,6 +42,9 @@ interface BatchDetail {
   arrayProperties?: { index?: number; size?: number };
   container?: { exitCode?: number };
 }
+
+/** EventBridge's "Batch Job State Change" (the detail is the job's DescribeJobs description). */
+export type BatchJobStateChangeEvent = EventBridgeEvent<'Batch Job State Change', BatchDetail>;
 
 export function parseBatchEvent(event: unknown): BatchDetail {
   const e = (event ?? {}) as Record<string, unknown>;
@@ -70,7 +74,8 @@ export function eventTimeOf(event: unknown): number {
   }
 }
 
-export const handler = async (event: unknown): Promise<JobEventResult> => {
+export const handler = powertoolsHandler('job-events', logger, async (event: BatchJobStateChangeEvent): Promise<JobEventResult> => {
+  // The type describes what arrives; it checks nothing: the event is parsed strictly here.
   const d = parseBatchEvent(event);
   // EventBridge redelivers an event with the same time: the audit key stays the same.
   const eventTime = eventTimeOf(event);
@@ -143,7 +148,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   const run = await addTerminalJob(statusTable, runId, jobId, succeeded, counts);
   if (!run) return { jobId, status: String(final.status), outcome };
 
-  const metrics = createMetrics('job-events', optionalEnv('METRICS_NAMESPACE') ?? 'FinancialBatch', environment);
+  const metrics = createMetrics('job-events', environment);
   metrics.addMetric(succeeded ? 'JobsSucceeded' : 'JobsFailed', MetricUnit.Count, 1);
   metrics.addMetric('RecordsProcessed', MetricUnit.Count, counts.processed);
   metrics.addMetric('RecordsRejected', MetricUnit.Count, counts.rejected);
@@ -166,7 +171,7 @@ export const handler = async (event: unknown): Promise<JobEventResult> => {
   }
   metrics.publishStoredMetrics();
   return { jobId, status: String(final.status), outcome, runCompleted };
-};
+});
 
 /**
  * `event` travels as a message attribute so subscribers can filter: the reporting stack's loader

@@ -5,10 +5,14 @@
  * item is written with a conditional put BEFORE SubmitJob (no job Batch knows about without a status
  * item); a failed submit marks it FAILED_TO_SUBMIT (resubmitted by the next run). One concise SNS
  * summary (counts only). Throws RetryableError when anything failed, so async retries and the DLQ work.
+ * A replay (`{runId, retryFailed: true}`) claims each FAILED job of that run and reopens it in the run
+ * record in one transaction (shared/run-record.ts `reopenTerminalJob`), so the run completes again only
+ * when the replayed job is terminal, and counts as SUCCEEDED when it succeeds.
  */
+import type { ScheduledEvent } from 'aws-lambda';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { containsPan } from '../../domain/pan';
 import { writeAudit } from '../shared/audit';
@@ -16,11 +20,11 @@ import { batch, ddb, sns } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
-import { createLogger, createMetrics } from '../shared/powertools';
-import { addSubmittedJobs, getRunRecord, isRunComplete, markRunCompleted, removeSubmittedJob } from '../shared/run-record';
+import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
+import { addSubmittedJobs, getRunRecord, isRunComplete, JobCounts, markRunCompleted, removeSubmittedJob, reopenTerminalJob } from '../shared/run-record';
 import { safeKey, WITHHELD } from '../shared/safe-text';
 import { headEncrypted, listAllObjects } from '../shared/s3-object';
-import { jobIdOf, parseRunRequest, shardCountOf } from './plan';
+import { jobIdOf, parseRunRequest, RunRequestEvent, shardCountOf } from './plan';
 
 const logger = createLogger('orchestrator');
 const CONCURRENCY = 10;
@@ -32,7 +36,17 @@ const CONCURRENCY = 10;
  */
 const STALE_CLAIM_MS = 20 * 60 * 1000;
 
-interface Candidate { key: string; size: number; versionId?: string; etag?: string; jobId: string; shardCount: number; resubmitFrom?: string }
+/** Tries at reopening a FAILED job while the run record changes under it (another job ending). */
+const REOPEN_ATTEMPTS = 3;
+
+interface Candidate {
+  key: string; size: number; versionId?: string; etag?: string; jobId: string; shardCount: number; resubmitFrom?: string;
+  /** A FAILED job's counts on its status item (what job-events recorded for it in the run). */
+  counts?: JobCounts;
+}
+
+/** The schedule, or an on-demand run / replay. */
+export type OrchestratorEvent = ScheduledEvent | RunRequestEvent;
 
 export interface RunSummary {
   runId: string;
@@ -45,7 +59,8 @@ export interface RunSummary {
   failed: number;
 }
 
-export const handler = async (event: unknown): Promise<RunSummary> => {
+export const handler = powertoolsHandler('orchestrator', logger, async (event: OrchestratorEvent): Promise<RunSummary> => {
+  // The types describe what arrives; they check nothing: the event is parsed strictly here.
   const { runId, retryFailed } = parseRunRequest(event);
   const env = {
     bucket: requireEnv('INPUT_BUCKET'),
@@ -115,7 +130,9 @@ export const handler = async (event: unknown): Promise<RunSummary> => {
     const c = candidates[i];
     if (!item) toSubmit.push(c);
     else if (item.status === 'FAILED_TO_SUBMIT') toSubmit.push({ ...c, resubmitFrom: 'FAILED_TO_SUBMIT' });
-    else if (item.status === 'FAILED' && retryFailed && item.runId === runId) toSubmit.push({ ...c, resubmitFrom: 'FAILED' });
+    else if (item.status === 'FAILED' && retryFailed && item.runId === runId) {
+      toSubmit.push({ ...c, resubmitFrom: 'FAILED', counts: { processed: Number(item.processedCount ?? 0), rejected: Number(item.rejectedCount ?? 0) } });
+    }
     else if (item.status === 'SUBMITTED' && item.batchJobId === undefined && Date.now() - Number(item.submittedAt) > STALE_CLAIM_MS) {
       toSubmit.push({ ...c, resubmitFrom: 'SUBMITTED' });
     }
@@ -142,7 +159,7 @@ export const handler = async (event: unknown): Promise<RunSummary> => {
   // metric must say so; otherwise job-events announces completion when the last job ends.
   const run = await getRunRecord(env.statusTable, runId);
   if (run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId)) {
-    const metrics = createMetrics('orchestrator', 'FinancialBatch', env.environment);
+    const metrics = createMetrics('orchestrator', env.environment);
     metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
     metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, Math.max(0, (Date.now() - run.startedAt) / 1000));
     metrics.publishStoredMetrics();
@@ -163,24 +180,15 @@ export const handler = async (event: unknown): Promise<RunSummary> => {
     throw retryable ? new RetryableError(message) : new PermanentError(message);
   }
   return summary;
-};
+});
 
 interface Env { bucket: string; statusTable: string; auditTable: string; jobQueue: string; jobDefinition: string }
 
-/** Returns false when another invocation claimed the job first (conditional write lost). */
-async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
-  const now = Date.now();
+/** New job: conditional put; a FAILED_TO_SUBMIT or stale SUBMITTED one: conditional update. False: claimed by another. */
+async function claim(c: Candidate, runId: string, env: Env, now: number): Promise<boolean> {
   try {
     if (c.resubmitFrom) {
-      await ddb().send(new UpdateCommand({
-        TableName: env.statusTable,
-        Key: { jobId: c.jobId },
-        UpdateExpression: 'SET #status = :submitted, runId = :run, submittedAt = :now, updatedAt = :now REMOVE batchJobId, submitError',
-        // A stale SUBMITTED claim is taken over only if it still never reached Batch.
-        ConditionExpression: c.resubmitFrom === 'SUBMITTED' ? '#status = :previous AND attribute_not_exists(batchJobId)' : '#status = :previous',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':run': runId, ':now': now, ':previous': c.resubmitFrom },
-      }));
+      await ddb().send(new UpdateCommand(resubmitUpdate(c, runId, env, now)));
     } else {
       await ddb().send(new PutCommand({
         TableName: env.statusTable,
@@ -191,12 +199,72 @@ async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
         ConditionExpression: 'attribute_not_exists(jobId)',
       }));
     }
+    return true;
   } catch (err) {
-    if (isConditionFailure(err)) {
-      await removeSubmittedJob(env.statusTable, runId, c.jobId);
-      return false;
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+function resubmitUpdate(c: Candidate, runId: string, env: Env, now: number) {
+  // A stale SUBMITTED claim is taken over only if it still never reached Batch; a FAILED job only by a
+  // replay of its own run.
+  const condition = c.resubmitFrom === 'SUBMITTED' ? '#status = :previous AND attribute_not_exists(batchJobId)'
+    : c.resubmitFrom === 'FAILED' ? '#status = :previous AND runId = :run' : '#status = :previous';
+  return {
+    TableName: env.statusTable,
+    Key: { jobId: c.jobId },
+    UpdateExpression: 'SET #status = :submitted, runId = :run, submittedAt = :now, updatedAt = :now REMOVE batchJobId, submitError',
+    ConditionExpression: condition,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':submitted': 'SUBMITTED', ':run': runId, ':now': now, ':previous': c.resubmitFrom },
+  };
+}
+
+/**
+ * Replay of a FAILED job: the status item's FAILED -> SUBMITTED and the run record forgetting the job's
+ * terminal state (and what it added to the totals) in one transaction, so neither can happen without
+ * the other. The run-record half is conditional on the record as read; when another job of the run ends
+ * in between, the record is read again (a few times). False: the job is no longer FAILED (another
+ * invocation claimed it).
+ */
+async function reopenFailed(c: Candidate, runId: string, env: Env, now: number): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await getRunRecord(env.statusTable, runId);
+    try {
+      await ddb().send(new TransactWriteCommand({
+        TransactItems: [
+          { Update: resubmitUpdate(c, runId, env, now) },
+          reopenTerminalJob(env.statusTable, runId, run, c.jobId, c.counts ?? { processed: 0, rejected: 0 }),
+        ],
+      }));
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'TransactionCanceledException') throw err;
+      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw err;
+      if (attempt >= REOPEN_ATTEMPTS) throw new RetryableError(`reopen ${c.jobId}: the run record of ${runId} kept changing`);
     }
+  }
+}
+
+/** Returns false when another invocation claimed the job first (conditional write lost). */
+async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
+  const now = Date.now();
+  let claimed: boolean;
+  try {
+    claimed = c.resubmitFrom === 'FAILED' ? await reopenFailed(c, runId, env, now) : await claim(c, runId, env, now);
+  } catch (err) {
     throw classifyError(err, `claim ${c.jobId}`);
+  }
+  if (!claimed) {
+    // Another invocation holds the claim. Its job stays in this run's submittedJobs when the claim is
+    // for this run (a duplicate request): removing it would let the run complete without it.
+    const holder = await ddb().send(new GetCommand({ TableName: env.statusTable, Key: { jobId: c.jobId }, ConsistentRead: true }))
+      .catch((err) => { throw classifyError(err, `GetItem ${c.jobId}`); });
+    if (holder.Item?.runId !== runId) await removeSubmittedJob(env.statusTable, runId, c.jobId);
+    return false;
   }
 
   let batchJobId: string;

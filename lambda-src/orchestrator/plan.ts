@@ -11,6 +11,9 @@ const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export interface RunRequest { runId: string; retryFailed: boolean }
 
+/** The on-demand event: a run (default: today's UTC date), or with `retryFailed` a replay of its FAILED jobs. */
+export interface RunRequestEvent { runId?: string; retryFailed?: boolean }
+
 /**
  * Accepted events: the EventBridge schedule ("Scheduled Event": run id = its UTC date) or an on-demand
  * `{runId?, retryFailed?}` (default run id: today's UTC date). Anything else is refused: an unknown

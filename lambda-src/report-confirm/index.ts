@@ -19,19 +19,19 @@
  * report with the first event, as before.
  * delivery_log is unique on (message_id, event), so redelivered events change nothing.
  */
+import type { EventBridgeEvent } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { PoolConnection } from 'mysql2/promise';
 import { DateFormatError, parseInstant } from '../../domain/dates';
 import { inTransaction } from '../shared/db';
-import { optionalEnv } from '../shared/env';
 import { PermanentError } from '../shared/errors';
-import { createLogger, createMetrics } from '../shared/powertools';
-import { parseDelivery, sqlNow } from '../shared/report-payloads';
+import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
+import { DeliveryResult, parseDelivery, sqlNow } from '../shared/report-payloads';
 import { safeText } from '../shared/safe-text';
 import { DELIVERY_MODES, MAX_RECIPIENTS_PER_JURISDICTION } from '../../domain/reporting/recipients';
 
 const logger = createLogger('report-confirm');
-const metrics = createMetrics('report-confirm', optionalEnv('METRICS_NAMESPACE') ?? 'RegulatoryReporting');
+const metrics = createMetrics('report-confirm');
 
 export type ConfirmStatus = 'CONFIRMED' | 'DELIVERY_FAILED' | 'PENDING';
 const SES_EVENTS: Record<string, { event: string; outcome: 'CONFIRMED' | 'DELIVERY_FAILED' }> = {
@@ -108,10 +108,13 @@ async function fromWorkflow(event: unknown): Promise<{ reportId: string; status:
   return { reportId: delivery.reportId, status };
 }
 
-interface SesEvent {
-  'detail-type': string;
-  detail: { mail?: { messageId?: string; timestamp?: string; destination?: string[]; tags?: Record<string, string[]> } };
-  time?: string;
+/** SES event publishing through EventBridge (source aws.ses): the parts read here. */
+export type SesEvent = EventBridgeEvent<'Email Delivered' | 'Email Bounced' | 'Email Complaint Received' | 'Email Rejected',
+  { mail?: { messageId?: string; timestamp?: string; destination?: string[]; tags?: Record<string, string[]> } }>;
+
+/** report-deliver's result as the workflow passes it on (contracts.md). */
+export interface WorkflowDeliveryEvent extends DeliveryResult {
+  deliveries?: Array<{ recipient: string; messageId: string; mode: string; requestedMode: string; sha256: string }>;
 }
 
 async function fromSes(e: SesEvent): Promise<{ reportId: string; status: ConfirmStatus }> {
@@ -156,8 +159,9 @@ async function fromSes(e: SesEvent): Promise<{ reportId: string; status: Confirm
   return { reportId, status: result.status };
 }
 
-export const handler = async (event: unknown): Promise<{ reportId: string; status: ConfirmStatus }> => {
-  const e = (event ?? {}) as Record<string, unknown>;
+export const handler = powertoolsHandler('report-confirm', logger, async (event: SesEvent | WorkflowDeliveryEvent): Promise<{ reportId: string; status: ConfirmStatus }> => {
+  // The types describe what arrives; they check nothing: each shape is recognised and parsed here.
+  const e = (event ?? {}) as unknown as Record<string, unknown>;
   const result = e.source === 'aws.ses' && typeof e['detail-type'] === 'string'
     ? await fromSes(e as unknown as SesEvent)
     : e.source !== undefined
@@ -165,4 +169,4 @@ export const handler = async (event: unknown): Promise<{ reportId: string; statu
       : await fromWorkflow(event);
   logger.info('delivery outcome', { ...result });
   return result;
-};
+});

@@ -28,6 +28,7 @@
  * completed send returns ALREADY_SENT without reading the object.
  */
 import { randomUUID } from 'crypto';
+import type { Context } from 'aws-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -39,8 +40,8 @@ import type { ReportJurisdiction } from '../../domain/reporting/frameworks';
 import { dynamo, s3, ses } from '../shared/clients';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
-import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation } from '../shared/report-payloads';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
+import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation, ValidationResult } from '../shared/report-payloads';
 import { getTags, hashObject } from '../shared/s3-object';
 import { deliveryEmail, needsReportBytes, StoredReport } from './modes';
 
@@ -196,7 +197,10 @@ async function readVersion(report: GenerateResult, versionId: string | undefined
   }
 }
 
-export const handler = async (event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<MultiDeliveryResult> => {
+/** The workflow's state after validation (contracts.md); parsed strictly, the types check nothing. */
+export interface DeliverEvent { report: GenerateResult; validation: ValidationResult }
+
+export const handler = powertoolsHandler('report-deliver', logger, async (event: DeliverEvent, context?: Context): Promise<MultiDeliveryResult> => {
   const e = (event ?? {}) as { report?: unknown; validation?: unknown };
   const report = parseGenerateResult(e.report, 'report');
   const validation = parseValidation(e.validation, 'validation');
@@ -223,7 +227,7 @@ export const handler = async (event: unknown, context?: { getRemainingTimeInMill
   }
   const first = deliveries[0];
   return { reportId: report.reportId, messageId: first.messageId, recipient: first.recipient, status, deliveries };
-};
+});
 
 /** One recipient through the send-once function; errors become RetryableError/PermanentError. */
 async function sendTo(send: (input: SendInput) => Promise<Sent>, input: SendInput, invocation: InvocationState, done: Delivery[], of: number): Promise<Delivery> {

@@ -5,10 +5,10 @@
  * column, so neither a card-number-like value nor an oversized message is stored or logged. A report
  * that was already confirmed delivered is never marked failed.
  */
-import { reportDateOf, reportIdOf } from '../../domain/reporting/report';
+import { reportDateOf, reportIdOf, ReportItem } from '../../domain/reporting/report';
 import { withConnection } from '../shared/db';
 import { PermanentError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { parseItem, sqlNow } from '../shared/report-payloads';
 import { safeText } from '../shared/safe-text';
 
@@ -36,7 +36,14 @@ export function safeErrorName(name: unknown): string {
   return safeText(name, 128) ?? 'Unknown';
 }
 
-export const handler = async (event: unknown): Promise<{ recorded: true }> => {
+/** The workflow's Catch output for a report item (contracts.md); parsed strictly, the type checks nothing. */
+export interface ReportFailureEvent {
+  item: ReportItem;
+  stage: 'GENERATE' | 'VALIDATE' | 'DELIVER' | 'CONFIRM';
+  error: { Error: string; Cause?: string };
+}
+
+export const handler = powertoolsHandler('report-failure', logger, async (event: ReportFailureEvent): Promise<{ recorded: true }> => {
   const e = (event ?? {}) as { item?: unknown; stage?: unknown; error?: { Error?: unknown; Cause?: unknown } };
   const item = parseItem(e.item, 'item');
   if (typeof e.stage !== 'string' || !STAGES.has(e.stage)) throw new PermanentError('stage must be one of GENERATE, VALIDATE, DELIVER, CONFIRM');
@@ -49,4 +56,4 @@ export const handler = async (event: unknown): Promise<{ recorded: true }> => {
   });
   logger.warn('report failed', { reportId, stage: e.stage, error: errorName });
   return { recorded: true };
-};
+});

@@ -10,12 +10,12 @@
  */
 import * as crypto from 'crypto';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { buildReport, reportDateOf, reportIdOf, reportKeyOf, reportPeriod, TransactionRow } from '../../domain/reporting/report';
+import { buildReport, reportDateOf, reportIdOf, reportKeyOf, reportPeriod, ReportItem, TransactionRow } from '../../domain/reporting/report';
 import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { requireEnv } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { GenerateResult, parseItem, sqlNow } from '../shared/report-payloads';
 
 const logger = createLogger('report-generate');
@@ -44,7 +44,8 @@ const UPSERT = `INSERT INTO report_log (report_id, jurisdiction, report_type, en
     s3_bucket = VALUES(s3_bucket), s3_key = VALUES(s3_key), transaction_count = VALUES(transaction_count),
     sha256 = VALUES(sha256)`;
 
-export const handler = async (event: unknown): Promise<GenerateResult> => {
+/** The workflow's report item (contracts.md); parsed strictly, the type checks nothing. */
+export const handler = powertoolsHandler('report-generate', logger, async (event: ReportItem): Promise<GenerateResult> => {
   const item = parseItem(event);
   const bucket = requireEnv('REPORTS_BUCKET');
   const kmsKeyArn = requireEnv('REPORTS_KMS_KEY_ARN');
@@ -104,4 +105,4 @@ export const handler = async (event: unknown): Promise<GenerateResult> => {
     reportId, jurisdiction: item.jurisdiction, reportType: item.reportType, entityId: item.entityId, reportDate,
     bucket, key, sha256, transactionCount: report.totalTransactions,
   };
-};
+});

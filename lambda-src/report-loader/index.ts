@@ -24,6 +24,7 @@
  *   date (domain/reporting/run-dates.ts) under a deterministic execution name, so a retry or a
  *   duplicate notification starts nothing twice.
  */
+import type { SNSEvent } from 'aws-lambda';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { FIELDS, validateTransaction, Transaction } from '../../domain/transaction';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
@@ -31,7 +32,7 @@ import { sns } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { intEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { ReportingStart, startReporting } from '../shared/reporting-start';
 import { getRunRecord, markRunLoaded, RunRecord, runStateOf } from '../shared/run-record';
 import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
@@ -167,7 +168,11 @@ async function alertRunFailed(env: LoaderEnv, runId: string, reportDate: string 
   }
 }
 
-export const handler = async (event: unknown): Promise<LoadResult> => {
+/** `{runId}` (replays, local runs) or job-events' RUN_COMPLETED through the batch-alerts topic. */
+export type LoaderEvent = { runId: string } | SNSEvent;
+
+export const handler = powertoolsHandler('report-loader', logger, async (event: LoaderEvent): Promise<LoadResult> => {
+  // The types describe what arrives; they check nothing: runIdOf parses the event strictly.
   const runId = runIdOf(event);
   const env = readEnv();
   const reportDate = reportDateOfRun(runId) ?? null;
@@ -267,4 +272,4 @@ export const handler = async (event: unknown): Promise<LoadResult> => {
   const reporting = await startReporting(env.stateMachineArn, { reportDate, runId });
   logger.info('reporting workflow started for the loaded run', { runId, reportDate, status: reporting.status, executionName: reporting.executionName });
   return { ...loaded, reportDate, reporting };
-};
+});

@@ -6,7 +6,7 @@
 import * as crypto from 'crypto';
 import { withConnection } from '../shared/db';
 import { PermanentError, RetryableError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { MIGRATIONS } from './migrations';
 
 const logger = createLogger('report-migrate');
@@ -20,7 +20,8 @@ export function checksum(statements: string[]): string {
   return crypto.createHash('sha256').update(statements.join('\n;\n')).digest('hex');
 }
 
-export const handler = async (): Promise<MigrateResult> => withConnection('report-migrate', async (conn) => {
+/** Invoked with any event (the deployment's invocation passes `{}`): nothing in it is read. */
+export const handler = powertoolsHandler('report-migrate', logger, async (_event: void | Record<string, unknown>): Promise<MigrateResult> => withConnection('report-migrate', async (conn) => {
   const [lock] = await conn.query("SELECT GET_LOCK('report_migrate', 30) AS got");
   if ((lock as Array<{ got: number | string }>)[0]?.got?.toString() !== '1') {
     throw new RetryableError('report-migrate: another migration holds the lock');
@@ -51,4 +52,4 @@ export const handler = async (): Promise<MigrateResult> => withConnection('repor
   } finally {
     await conn.query("SELECT RELEASE_LOCK('report_migrate')");
   }
-});
+}));

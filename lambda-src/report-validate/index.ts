@@ -17,8 +17,8 @@ import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { requireEnv } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
-import { createLogger } from '../shared/powertools';
-import { parseGenerateResult, sqlNow, ValidationResult } from '../shared/report-payloads';
+import { createLogger, powertoolsHandler } from '../shared/powertools';
+import { GenerateResult, parseGenerateResult, sqlNow, ValidationResult } from '../shared/report-payloads';
 import { putTags } from '../shared/s3-object';
 import { safeText } from '../shared/safe-text';
 
@@ -58,7 +58,8 @@ async function readReport(bucket: string, key: string): Promise<{ body: Buffer; 
   }
 }
 
-export const handler = async (event: unknown): Promise<ValidationResult> => {
+/** report-generate's result (contracts.md); parsed strictly, the type checks nothing. */
+export const handler = powertoolsHandler('report-validate', logger, async (event: GenerateResult): Promise<ValidationResult> => {
   const input = parseGenerateResult(event);
   const bucket = requireEnv('REPORTS_BUCKET');
   if (input.bucket !== bucket) throw new PermanentError(`report.bucket must be the reports bucket (REPORTS_BUCKET)`);
@@ -108,4 +109,4 @@ export const handler = async (event: unknown): Promise<ValidationResult> => {
   else if (row.s3_bucket === input.bucket && row.s3_key === input.key) await putTags(bucket, input.key, versionId, { [REPORT_VALIDATED_TAG]: 'none' });
   logger.info('report validated', { reportId: input.reportId, isValid, errors: errors.length, warnings: warnings.length });
   return { reportId: input.reportId, isValid, errors: errorList, warnings: warningList };
-};
+});

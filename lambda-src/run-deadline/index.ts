@@ -19,6 +19,7 @@
  * FAILED, LATE, MISSING); otherwise ReportingInputMissing 0 and no alert. `time` (the schedule's own
  * time, e.g. `<aws.scheduler.scheduled-time>`) defaults to the clock.
  */
+import type { ScheduledEvent } from 'aws-lambda';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DateFormatError, parseInstant } from '../../domain/dates';
@@ -26,7 +27,7 @@ import { reportDateOfRun, runIdAtReportingDeadline } from '../../domain/reportin
 import { sns } from '../shared/clients';
 import { intEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
-import { createLogger, createMetrics } from '../shared/powertools';
+import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { getRunRecord, isRunComplete, RunRecord } from '../shared/run-record';
 import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
 
@@ -45,7 +46,6 @@ export interface DeadlineResult {
 export interface DeadlineEnv {
   statusTable: string;
   topicArn: string;
-  namespace: string;
   environment: string;
   windowHours: number;
 }
@@ -54,7 +54,6 @@ function readEnv(): DeadlineEnv {
   return {
     statusTable: requireEnv('JOB_STATUS_TABLE'),
     topicArn: requireEnv('ALERTS_TOPIC_ARN'),
-    namespace: requireEnv('METRICS_NAMESPACE'),
     environment: requireEnv('ENVIRONMENT'),
     windowHours: intEnv('BATCH_WINDOW_HOURS'),
   };
@@ -97,7 +96,7 @@ export async function checkDeadline(event: unknown, now: () => Date = () => new 
   const runId = runIdFor(deadline, env.windowHours);
   const run = await getRunRecord(env.statusTable, runId);
   const outcome = classify(run);
-  const metrics = createMetrics('run-deadline', env.namespace, env.environment);
+  const metrics = createMetrics('run-deadline', env.environment);
   metrics.addMetric('NightlyRunLate', MetricUnit.Count, outcome === 'SUCCEEDED' ? 0 : 1);
   metrics.publishStoredMetrics();
   const result: DeadlineResult = { runId, outcome, alerted: false, deadline: deadline.toISOString() };
@@ -159,7 +158,7 @@ export async function checkLoaded(event: Record<string, unknown>, now: () => Dat
   const run = await getRunRecord(env.statusTable, runId);
   const loaded = run?.loadedAt !== undefined;
   const runOutcome = classify(run);
-  const metrics = createMetrics('run-deadline', env.namespace, env.environment);
+  const metrics = createMetrics('run-deadline', env.environment);
   metrics.addMetric('ReportingInputMissing', MetricUnit.Count, loaded ? 0 : 1);
   metrics.publishStoredMetrics();
   const result: LoadedCheckResult = { check: 'loaded', runId, reportDate, loaded, runOutcome, alerted: false, checkedAt: at.toISOString() };
@@ -186,12 +185,18 @@ export async function checkLoaded(event: Record<string, unknown>, now: () => Dat
   return { ...result, alerted: true };
 }
 
+/** The reporting-deadline check's event (`time`: the schedule's own time; default the clock). */
+export interface LoadedCheckEvent { check: 'loaded'; time?: string }
+/** The nightly window's schedule, an on-demand `{}` (the clock), or the reporting-deadline check. */
+export type RunDeadlineEvent = ScheduledEvent | Record<string, never> | LoadedCheckEvent;
+
 /** `{check: "loaded", ...}` -> the reporting-deadline check; anything else -> the nightly window check. */
-export const handler = (event: unknown): Promise<DeadlineResult | LoadedCheckResult> => {
+export const handler = powertoolsHandler('run-deadline', logger, (event: RunDeadlineEvent): Promise<DeadlineResult | LoadedCheckResult> => {
+  // The types describe what arrives; they check nothing: each check parses its event strictly.
   const e = event as Record<string, unknown> | null;
   if (e !== null && typeof e === 'object' && !Array.isArray(e) && e.check !== undefined) {
     if (e.check !== 'loaded') return Promise.reject(new PermanentError('run-deadline check must be "loaded" (or absent for the nightly window check)'));
     return checkLoaded(e);
   }
   return checkDeadline(event);
-};
+});
