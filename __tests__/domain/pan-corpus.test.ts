@@ -4,6 +4,7 @@
  * positives printed; asserted 0 where the design guarantees it).
  */
 import { containsPan, containsPanRange, findPan, luhnValid, PanBrand } from '../../domain/pan';
+import { allowConsoleOutput } from '../../test-support/setup-jest';
 
 /** mulberry32: small seeded generator (the same algorithm as scripts/generate-transactions.ts). */
 function rng(seed: number): () => number {
@@ -86,6 +87,7 @@ describe('detection corpus', () => {
       }
     }
     const rate = ((total - missed.length) / total) * 100;
+    allowConsoleOutput(); // the measured rates are this suite's report
     console.log(`PAN corpus: ${total} written forms of ${CARDS.length} numbers (${new Set(CARDS.map((c) => c[0])).size} brands); detected ${total - missed.length} (${rate.toFixed(2)}%)`);
     expect(total).toBeGreaterThanOrEqual(60);
     expect(missed).toEqual([]);
@@ -191,6 +193,7 @@ describe('false positives', () => {
       for (const f of fields) if (containsPanRange(f, 0, f.length)) fieldHits++;
       if (containsPan(fields.join(','))) lineHits++;
     }
+    allowConsoleOutput(); // the measured rates are this suite's report
     console.log(`PAN false positives on ${rows.toLocaleString('en-US')} clean rows: ${fieldHits} fields, ${lineHits} whole lines`);
     expect(fieldHits).toBe(0);
     expect(lineHits).toBe(0);
@@ -246,6 +249,7 @@ describe('false positives', () => {
         example ||= text;
       }
     }
+    allowConsoleOutput(); // the measured rates are this suite's report
     console.log(`PAN false positives, ${name}: ${hits} of ${N} (${((hits / N) * 100).toFixed(2)}%)${example ? `, e.g. ${JSON.stringify(example)}` : ''}`);
     if (guaranteed) expect(hits).toBe(0);
   });
