@@ -14,6 +14,8 @@ import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
 import type { RunReport } from '../../scripts/local/run';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
+import { normalizeRecipients } from '../../domain/reporting/recipients';
+import { loadConfig } from '../../stacks/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 jest.setTimeout(180_000);
@@ -41,9 +43,9 @@ function shardsOf(motoPort: number): number[] {
   }).map((p) => p.pid);
 }
 
-function startRun(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startRun(args: string[], configFile?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'local-run.ts'), ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLATFORM_ENV: 'dev' },
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLATFORM_ENV: 'dev', ...(configFile ? { PLATFORM_CONFIG: configFile } : {}) },
   });
   let out = '';
   child.stdout!.on('data', (b) => { out += b.toString(); });
@@ -67,10 +69,15 @@ describe('npm run local (small)', () => {
   it('runs the nightly chain and the reporting workflow end to end, reconciled, and leaves no server behind', async () => {
     const summaryFile = path.join(dir, 'summary.json');
     const reporting = { jurisdictions: ['EU', 'US'], reportTypes: ['TRANSACTION', 'MARGIN'], entities: ['ENTITY-001', 'ENTITY-002'] };
+    // The dev config with a second EU recipient: a jurisdiction may have several, each gets its own message.
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'dev.json'), 'utf8'));
+    raw.reporting.recipients.EU = [...raw.reporting.recipients.EU, { email: 'esma-second-desk@example.eu', mode: 'attachment' }];
+    const configFile = path.join(dir, 'dev-two-eu-recipients.json');
+    fs.writeFileSync(configFile, JSON.stringify(raw));
     const run = startRun([
       '--count', '20000', '--shards', '2', '--bad-share', '0.03', '--seed', '7', '--summary-json', summaryFile, '--work-dir', path.join(dir, 'run'),
       '--jurisdictions', reporting.jurisdictions.join(','), '--report-types', reporting.reportTypes.join(','), '--entities', reporting.entities.join(','),
-    ]);
+    ], configFile);
     const code = await run.exited;
     const report = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as RunReport;
     if (report.error) throw new Error(`local run failed: ${report.error}\n${run.output()}`);
@@ -94,7 +101,14 @@ describe('npm run local (small)', () => {
     // The generator dates the night on the report date and uses the configured entities: reports carry data.
     expect(o.reports.transactions).toBeGreaterThan(0);
     expect(o.reports.transactions).toBeLessThanOrEqual(o.loadedRows);
-    expect(o.emails.deliveryAttempts).toBe(planned);
+    // One message per (report x recipient of its jurisdiction), as configured (a jurisdiction without a
+    // list goes to the default recipient); counted from what moto's SES captured.
+    const recipients = normalizeRecipients(loadConfig({ env: { PLATFORM_CONFIG: configFile } }).reporting.recipients);
+    const perReport = (j: string) => recipients[j as keyof typeof recipients]?.length ?? 1;
+    const deliveries = reporting.jurisdictions.reduce((n, j) => n + perReport(j) * reporting.reportTypes.length * reporting.entities.length, 0);
+    expect(recipients.EU).toHaveLength(2);
+    expect(deliveries).toBe(planned + reporting.reportTypes.length * reporting.entities.length);
+    expect(o.emails).toEqual({ deliveries, messages: deliveries });
     expect(o.workflow).toEqual(expect.objectContaining({ total: planned, succeeded: planned, failed: 0 }));
     expect(o.metrics.NightlyRunCompleted).toBeGreaterThanOrEqual(1);
     // Reporting was started by the loader's StartExecution for the run's report date, and the

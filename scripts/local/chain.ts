@@ -324,9 +324,17 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
         if (entry) {
           const out = (await c.lambdas.invoke(entry, payload)) as Json;
           if (entry === 'report-deliver') {
-            const d = out as { reportId: string; messageId: string; recipient: string };
+            // One SES message per recipient of the report's jurisdiction: each gets its delivery event.
+            type Delivery = { recipient: string; messageId: string; mode?: string; requestedMode?: string; sha256?: string };
+            const d = out as { reportId: string; messageId: string; recipient: string; deliveries?: Delivery[] };
             const report = (payload as { report: { jurisdiction: string; reportType: string } }).report;
-            result.sent.push({ ...d, jurisdiction: report.jurisdiction, reportType: report.reportType });
+            const deliveries = d.deliveries?.length ? d.deliveries : [{ recipient: d.recipient, messageId: d.messageId }];
+            for (const one of deliveries) {
+              result.sent.push({
+                reportId: d.reportId, messageId: one.messageId, recipient: one.recipient, jurisdiction: report.jurisdiction, reportType: report.reportType,
+                mode: one.mode, requestedMode: one.requestedMode, sha256: one.sha256, recipientCount: d.deliveries?.length,
+              });
+            }
           }
           return out;
         }

@@ -49,7 +49,11 @@ export function batchJobEvents(job: SubmittedJob, children: ChildRun[], account:
   return events;
 }
 
-export interface SentReport { reportId: string; messageId: string; recipient: string; jurisdiction: string; reportType: string }
+export interface SentReport {
+  reportId: string; messageId: string; recipient: string; jurisdiction: string; reportType: string;
+  /** As report-deliver tags the message (modes.ts): mode used, configured mode, SHA-256, recipients of the report. */
+  mode?: string; requestedMode?: string; sha256?: string; recipientCount?: number;
+}
 
 export function sesDeliveredEvent(sent: SentReport, source: string, configurationSet: string, account: string, region: string): object {
   const now = new Date().toISOString();
@@ -60,6 +64,11 @@ export function sesDeliveredEvent(sent: SentReport, source: string, configuratio
       tags: {
         'ses:configuration-set': [configurationSet], 'ses:source-ip': ['127.0.0.1'],
         reportId: [sent.reportId], jurisdiction: [sent.jurisdiction], reportType: [sent.reportType],
+        ...(sent.mode ? { deliveryMode: [sent.mode] } : {}),
+        // report-confirm counts distinct delivered messages of one SHA-256 against recipientCount.
+        ...(sent.recipientCount !== undefined && sent.sha256 ? {
+          requestedMode: [sent.requestedMode ?? sent.mode ?? 'attachment'], sha256: [sent.sha256], recipientCount: [String(sent.recipientCount)],
+        } : {}),
       },
     },
     delivery: { timestamp: now, recipients: [sent.recipient], processingTimeMillis: 250, smtpResponse: '250 2.6.0 Message received', reportingMTA: 'local' },

@@ -11,7 +11,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { PlatformConfig, resourceName } from '../../stacks/config';
+import { deliverRecipientsJson, PlatformConfig, resourceName } from '../../stacks/config';
 import { INPUT_PREFIX } from '../../stacks/data/buckets';
 import { TABLE_PURPOSES } from '../../stacks/data/tables';
 import { METRICS_NAMESPACE as BATCH_METRICS_NAMESPACE } from '../../stacks/compute/functions';
@@ -232,7 +232,8 @@ export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: Lo
     'report-validate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports },
     'report-deliver': {
       ENVIRONMENT: cfg.environment, SOURCE_EMAIL: cfg.reporting.sourceEmail, SES_CONFIGURATION_SET: n.sesConfigurationSet,
-      RECIPIENTS_JSON: JSON.stringify(cfg.reporting.recipients), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
+      RECIPIENTS_JSON: deliverRecipientsJson(cfg), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
+      REPORTS_BUCKET: n.buckets.reports, ATTACHMENT_MAX_BYTES: String(cfg.reporting.attachmentMaxBytes),
     },
     'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv, METRICS_NAMESPACE: REPORTING_METRICS_NAMESPACE },
     'report-failure': { ENVIRONMENT: cfg.environment, ...dbEnv },

@@ -116,7 +116,9 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
   try {
     progress.line(`local nightly run ${args.runId} (${args.night} night): ${args.night === 'missing' ? 'no run' : `${args.count.toLocaleString('en-US')} transactions`}, ${args.shards} shard process(es), config ${cfg.project}-${cfg.environment}; log ${logFile}`);
     const [moto, db] = await progress.stage('servers', 'moto server + MariaDB on loopback', async () => {
-      const m = await startMoto();
+      // moto-site/sitecustomize.py: /moto-api/data.json (the messages SES captured) works with Batch jobs present.
+      const site = path.join(__dirname, 'moto-site');
+      const m = await startMoto({ env: { PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) } });
       cleanup.add('moto', () => m.stop());
       const d = await startMariaDb({ database: DATABASE_NAME });
       cleanup.add('mariadb', () => d.destroy());

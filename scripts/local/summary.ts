@@ -1,13 +1,12 @@
 /**
  * The run's outcome, read back from where the platform records it (job-status table, shard
- * summaries in S3, report_log in the database, the reports bucket, SES's send statistics, the alert
- * topics) and checked against the generator's manifest; plus the table an operator reads at the end.
+ * summaries in S3, report_log in the database, the reports bucket, the messages moto's SES captured,
+ * the alert topics) and checked against the generator's manifest; plus the table an operator reads at the end.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChainResult } from './chain';
 import type { StageTiming } from './progress';
-import { awsQuery, xmlValues } from './aws-raw';
 
 export interface Outcome {
   records: { read: number; accepted: number; rejected: number; duplicates: number };
@@ -20,7 +19,11 @@ export interface Outcome {
   coverage: { reportDates: string[]; loadedDates: string[]; loadedEntities: string[] };
   jobs: { total: number; succeeded: number; statuses: Record<string, number>; runCompleted: boolean };
   reports: { planned: number; objects: number; generated: number; transactions: number; valid: number; delivered: number; confirmed: number; failed: number; byStatus: Record<string, number> };
-  emails: { sent: number; deliveryAttempts: number };
+  /**
+   * `deliveries`: (report x recipient) deliveries report-deliver returned; `messages`: the messages moto's
+   * SES backend captured (one per SendEmail, raw or simple, whatever the number of addresses in it).
+   */
+  emails: { deliveries: number; messages: number };
   alerts: { batch: number; reporting: number };
   metrics: Record<string, number>;
   workflow?: ChainResult['reporting'];
@@ -62,6 +65,18 @@ async function drain(sqs: SQSClient, url: string): Promise<number> {
     if (!r.Messages?.length) return n;
     n += r.Messages.length;
   }
+}
+
+/**
+ * Messages moto's SES backend holds as sent (`/moto-api/data.json`, `ses` -> RawMessage, Message,
+ * TemplateMessage): one per send. SES's GetSendStatistics is no count of messages in moto: it adds up
+ * addresses, and send_raw_email counts a recipient twice (the destination and the raw To header).
+ */
+export async function sentMessages(endpoint: string): Promise<number> {
+  const res = await fetch(`${endpoint}/moto-api/data.json`);
+  if (!res.ok) throw new Error(`moto data.json: HTTP ${res.status}`);
+  const ses = ((await res.json()) as { ses?: Record<string, unknown[]> }).ses ?? {};
+  return ['RawMessage', 'Message', 'TemplateMessage'].reduce((n, kind) => n + (Array.isArray(ses[kind]) ? ses[kind].length : 0), 0);
 }
 
 /** EMF metric values from the run log (the handlers' and the processor's metric lines), summed by name. */
@@ -133,8 +148,7 @@ export async function collectOutcome(args: {
     transactions += num(r.txs);
   }
   const countOf = (...s: string[]) => s.reduce((t, k) => t + (byStatus[k] ?? 0), 0);
-  const stats = await awsQuery(args.endpoint, 'ses', { Action: 'GetSendStatistics', Version: '2010-12-01' });
-  const deliveryAttempts = xmlValues(stats, 'DeliveryAttempts').reduce((s, v) => s + Number(v), 0);
+  const messages = await sentMessages(args.endpoint);
   return {
     records,
     expected,
@@ -154,7 +168,7 @@ export async function collectOutcome(args: {
       failed: countOf('FAILED', 'VALIDATION_FAILED', 'DELIVERY_FAILED'),
       byStatus,
     },
-    emails: { sent: chain.sent.length, deliveryAttempts },
+    emails: { deliveries: chain.sent.length, messages },
     alerts: { batch: await drain(args.sqs, args.alertTaps.batch), reporting: await drain(args.sqs, args.alertTaps.reporting) },
     metrics: emfTotals(args.logText),
     workflow: chain.reporting,
@@ -194,7 +208,7 @@ export function renderSummary(o: Outcome): string {
   rows.push(['reports generated', fmt(o.reports.generated), `${fmt(o.reports.objects)} object(s) in S3`]);
   rows.push(['report transactions', fmt(o.reports.transactions), 'rows of the report date across all reports']);
   rows.push(['reports valid', fmt(o.reports.valid), '']);
-  rows.push(['reports delivered', fmt(o.reports.delivered), `${fmt(o.emails.deliveryAttempts)} email(s) in SES`]);
+  rows.push(['reports delivered', fmt(o.reports.delivered), `${fmt(o.emails.messages)} message(s) sent through SES (moto), ${fmt(o.emails.deliveries)} recipient delivery(ies)`]);
   rows.push(['reports confirmed', fmt(o.reports.confirmed), '']);
   rows.push(['reports failed', fmt(o.reports.failed), JSON.stringify(o.reports.byStatus)]);
   rows.push(['alerts published', `batch ${o.alerts.batch}, reporting ${o.alerts.reporting}`, '']);
