@@ -8,6 +8,10 @@
  * `--loader path/to/module.ts` measures another handler module (e.g. an earlier version) as `module`.
  * Each variant runs in its own process (peak RSS from bench/lib/rss-report.cjs) against an emptied
  * `transactions` table; the process's figure includes Node, the SDK and mysql2 (~100 MB at rest).
+ * The handler loads only a complete run and then starts reporting, so moto also holds what it gates
+ * on and triggers: the job-status table with the run's completed record (one succeeded job), a
+ * reporting state machine (recorded, not executed) and the reporting alerts topic. A variant after
+ * the first finds the run already marked and the execution already started (ALREADY_STARTED).
  */
 import { spawn } from 'child_process';
 import * as crypto from 'crypto';
@@ -15,6 +19,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startMariaDb } from '../test-support/mariadb';
 import { startMoto } from '../test-support/moto-server';
@@ -23,6 +31,37 @@ const ROOT = path.resolve(__dirname, '..');
 const BUCKET = 'bench-processed';
 const RUN = '2026-11-20';
 const DIR = `processed/${RUN}/job-bench/shard-0-of-1`;
+const STATUS_TABLE = 'bench-job-status';
+const STATE_MACHINE = 'bench-reporting-workflow';
+const TOPIC = 'bench-reporting-alerts';
+
+/** What the handler gates on and triggers: a completed run record, the state machine it starts, the alerts topic. */
+async function provisionTrigger(moto: { endpoint: string; clientConfig: object }): Promise<{ stateMachineArn: string; topicArn: string }> {
+  const ddb = new DynamoDBClient(moto.clientConfig);
+  await ddb.send(new CreateTableCommand({
+    TableName: STATUS_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
+  }));
+  const now = Date.now();
+  await DynamoDBDocumentClient.from(ddb).send(new PutCommand({
+    TableName: STATUS_TABLE,
+    Item: {
+      jobId: `run#${RUN}`, runId: RUN, recordType: 'RUN', startedAt: now - 3600e3, submittedJobs: new Set(['job-bench']), terminalJobs: new Set(['job-bench']),
+      succeededJobs: 1, failedJobs: 0, completedAt: now,
+    },
+  }));
+  // Record executions without running them (the bench measures the load, not the workflow).
+  const res = await fetch(`${moto.endpoint}/moto-api/config`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ stepfunctions: { execute_state_machine: false } }),
+  });
+  if (!res.ok) throw new Error(`moto config: HTTP ${res.status}`);
+  const sm = await new SFNClient(moto.clientConfig).send(new CreateStateMachineCommand({
+    name: STATE_MACHINE, roleArn: 'arn:aws:iam::123456789012:role/bench-reporting-workflow-role',
+    definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
+  }));
+  const topic = await new SNSClient(moto.clientConfig).send(new CreateTopicCommand({ Name: TOPIC }));
+  return { stateMachineArn: sm.stateMachineArn!, topicArn: topic.TopicArn! };
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -160,10 +199,13 @@ async function main(): Promise<void> {
     }));
     fs.rmSync(work, { recursive: true, force: true });
     console.log(`shard: ${count.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(1)} MB (written and uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s); MariaDB buffer pool ${bufferPoolMb} MB; batch ${arg('--batch', '500')} rows`);
+    const trigger = await provisionTrigger(moto);
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
       DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: db.database, DB_USER: db.user, DB_PASSWORD: db.password,
       PROCESSED_BUCKET: BUCKET, LOADER_BATCH_SIZE: arg('--batch', '500'), POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_TRACE_ENABLED: 'false',
+      // The handler's gate and trigger (stacks/reporting/functions.ts gives it the same names).
+      JOB_STATUS_TABLE: STATUS_TABLE, STATE_MACHINE_ARN: trigger.stateMachineArn, ALERTS_TOPIC_ARN: trigger.topicArn, ENVIRONMENT: 'bench',
     };
     Object.assign(process.env, env);
     const { handler: migrate } = await import('../lambda-src/report-migrate');
