@@ -157,7 +157,13 @@ function run(moto: MotoServer, definition: object, functions: string[], valid: b
   return JSON.parse(res.stdout);
 }
 
-/** The execution input the schedule sends to this state machine, or {}. */
+/**
+ * What report-loader starts the reporting workflow with (lambda-src/shared/reporting-start.ts): the
+ * report date a loaded run feeds and the run. The run of Tue 2026-11-24 feeds Mon 2026-11-23.
+ */
+export const LOADER_INPUT = { reportDate: '2026-11-23', runId: '2026-11-24' } as const;
+
+/** The execution input a schedule or rule sends to this state machine; with none, the loader's. */
 function scheduledInput(stacks: Stacks, m: StateMachine): object {
   const ph = new Placeholders(stacks);
   const id = m.address.split('.')[1];
@@ -168,7 +174,7 @@ function scheduledInput(stacks: Stacks, m: StateMachine): object {
     const target = (Array.isArray(s.target) ? s.target[0] : s.target) as Record<string, unknown> | undefined;
     if (target && String(target.arn).includes(`aws_sfn_state_machine.${id}.`) && typeof target.input === 'string') return JSON.parse(ph.resolve(m.stack, target.input));
   }
-  return {};
+  return { ...LOADER_INPUT };
 }
 
 export async function runWorkflowPaths(stacks: Stacks, machines: StateMachine[]): Promise<{ findings: Finding[]; executions: number; notes: string[] }> {

@@ -3,8 +3,9 @@
  * tests (and the moto-based verification) can build and walk it without synthesizing a stack.
  *
  * Shape:
- *   ChooseReportDate (Choice: input `{}` -> DeriveReportDate sets `reportDate: null`; a backfill input
- *     `{"reportDate": "YYYY-MM-DD"}` keeps it; any other type -> InvalidReportDate -> notify -> Fail)
+ *   ChooseReportDate (Choice: input `{}` -> DeriveReportDate sets `reportDate: null`; the loader's
+ *     `{"reportDate", "runId"}` or a backfill's `{"reportDate"}` keeps it; any other type ->
+ *     InvalidReportDate -> notify -> Fail)
  *   -> BuildWorkItems (Pass, static list of every (jurisdiction, reportType, entity) from config)
  *   -> GenerateReports (Distributed Map, one STANDARD child execution per report)
  *        GenerateReport -> ValidateReport -> IsReportValid -> DeliverReport -> ConfirmDelivery
@@ -29,11 +30,13 @@
  *   kept in sync with config out of band.
  * - Child results go to S3 through ResultWriter: 2,000 child outputs would exceed the payload limit, and
  *   the per-run result files in the reports bucket are part of the audit trail.
- * - The schedule passes `{}`: every item carries `runStartedAt = $$.Execution.StartTime` (the parent's,
+ * - No schedule starts it. report-loader, once a complete night is loaded, passes `{"reportDate":
+ *   "YYYY-MM-DD", "runId": "<run>"}` (the date that run feeds; `runId` only for the execution's history),
+ *   an operator's backfill `{"reportDate": "YYYY-MM-DD"}`: every item carries the date and
+ *   report-generate uses it (and refuses a date no loaded run feeds, RUN_NOT_LOADED).
+ * - An input `{}` still works: every item carries `runStartedAt = $$.Execution.StartTime` (the parent's,
  *   identical for every child and every retry), from which report-generate derives the previous
- *   business day, so report ids are deterministic per run.
- * - A backfill passes `{"reportDate": "YYYY-MM-DD"}`: every item carries it and report-generate uses it
- *   instead of deriving one. The scheduled run carries `reportDate: null` (a JSONPath ItemSelector
+ *   business day, so report ids are deterministic per run. It carries `reportDate: null` (a JSONPath ItemSelector
  *   field must exist, so "absent" is spelled null); report-generate treats null as absent. The date's
  *   format is checked by report-generate (ASL has no pattern match beyond `*`), the type here, so a
  *   number or object fails the run once instead of failing every report.
