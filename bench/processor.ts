@@ -2,6 +2,11 @@
  * Processor throughput benchmark (prints figures, asserts nothing):
  *   npx tsx bench/processor.ts [--count 1000000] [--s3-count 200000] [--skip-s3] [--skip-local] [--stage]
  *        [--skip-peer] [--peer-count 1000000] [--workers N]
+ *   npx tsx bench/processor.ts --baseline <dir> [--count 1000000] [--pairs 3]
+ * `--baseline <dir>`: another checkout of this project (e.g. a `git worktree` of an earlier commit, with
+ * node_modules) is bundled with its own scripts/bundle-processor.mjs and run alternately with this
+ * tree's bundle on the same generated files (3 % bad records, then clean): wall, user and system CPU,
+ * peak RSS per run, medians, the ratios current / baseline and the load average (only this leg runs).
  * The peer leg runs the same job in DuckDB (bench/lib/duckdb-job.py) when .venv has duckdb (nothing is
  * installed here), alternating three runs of each on a clean file.
  * Runs the esbuild bundle (what the container runs) in child processes and reports wall time, peak RSS
@@ -14,6 +19,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { build } from 'esbuild';
 import { generate } from '../scripts/generate-transactions';
@@ -30,6 +36,9 @@ function arg(name: string, fallback: number): number {
 interface Measured {
   wallMs: number;
   maxRssMb?: number;
+  /** CPU seconds of the process and its threads (from /usr/bin/time -v). */
+  userS?: number;
+  sysS?: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -47,7 +56,17 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
     child.on('exit', (code) => {
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      resolve({ wallMs, maxRssMb: rss ? Number(rss[1]) / 1024 : undefined, code, stdout, stderr });
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      resolve({
+        wallMs,
+        maxRssMb: rss ? Number(rss[1]) / 1024 : undefined,
+        userS: user ? Number(user[1]) : undefined,
+        sysS: sys ? Number(sys[1]) : undefined,
+        code,
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -90,6 +109,11 @@ async function main(): Promise<void> {
   console.log(`processor worker threads: ${process.env.PROCESSOR_WORKERS || '0'} (PROCESSOR_WORKERS)`);
   const bundle = path.join(OUT, 'processor-main.js');
   execFileSync('node', [path.join(ROOT, 'scripts', 'bundle-processor.mjs'), bundle], { stdio: 'inherit' });
+  const baselineAt = process.argv.indexOf('--baseline');
+  if (baselineAt >= 0) {
+    await baselineLeg(bundle, path.resolve(process.argv[baselineAt + 1] ?? ''), count, arg('--pairs', 3));
+    return;
+  }
 
   if (!process.argv.includes('--skip-local')) await localLeg(bundle, count);
   if (process.argv.includes('--stage')) await stageLeg(count);
@@ -104,13 +128,7 @@ async function peerLeg(bundle: string, count: number): Promise<void> {
     console.log('\n== DuckDB peer: skipped (no duckdb in .venv; npm run setup:python installs the pinned version) ==');
     return;
   }
-  fs.mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `processor-clean-${count}.csv`);
-  if (!fs.existsSync(file)) {
-    const temp = `${file}.${process.pid}.tmp`;
-    await generate({ count, out: temp, seed: 42, badShare: 0 });
-    fs.renameSync(temp, file);
-  }
+  const file = await ensureCleanInput(count);
   const script = path.join(__dirname, 'lib', 'duckdb-job.py');
   const size = fs.statSync(file).size;
   console.log(`\n== DuckDB ${probe.stdout.trim()} peer: ${count.toLocaleString('en-US')} clean records, ${(size / 1e6).toFixed(1)} MB, alternating runs ==`);
@@ -134,6 +152,65 @@ async function peerLeg(bundle: string, count: number): Promise<void> {
   const done = ours[2].stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
   console.log(`processor: accepted ${done.counts.accepted}, totals ${JSON.stringify(Object.fromEntries(Object.entries(done.byCurrency as Record<string, { amountMinor: string }>).map(([c, t]) => [c, t.amountMinor])))}`);
   console.log(`duckdb:    ${peer[2].stdout.trim()}`);
+}
+
+/** Same-file comparison with an earlier checkout's bundle, alternated so both see the same machine load. */
+async function baselineLeg(bundle: string, dir: string, count: number, pairs: number): Promise<void> {
+  const script = path.join(dir, 'scripts', 'bundle-processor.mjs');
+  if (!fs.existsSync(script)) throw new Error(`--baseline ${dir}: no scripts/bundle-processor.mjs there (give the root of another checkout)`);
+  const baseBundle = path.join(OUT, 'processor-baseline.js');
+  execFileSync('node', [script, baseBundle], { cwd: dir, stdio: 'inherit' });
+  const rev = spawnSync('git', ['-C', dir, 'log', '-1', '--format=%h %<(60,trunc)%s'], { encoding: 'utf8' }).stdout.trim();
+  const head = spawnSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %<(60,trunc)%s'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`baseline: ${dir} (${rev || 'not a git checkout'})\ncurrent:  ${ROOT} (${head}${spawnSync('git', ['-C', ROOT, 'diff', '--quiet', '--', 'processor', 'domain']).status ? ', with uncommitted changes' : ''})`);
+  console.log(`cores: ${os.cpus().length}; load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const files: [string, string][] = [['3 % bad records', await ensureInput(count)], ['clean', await ensureCleanInput(count)]];
+  const cpu = (m: Measured) => (m.userS ?? NaN) + (m.sysS ?? NaN);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  for (const [label, file] of files) {
+    console.log(`\n== ${count.toLocaleString('en-US')} records, ${label}, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB: ${pairs} alternated pairs ==`);
+    const runs: Record<'baseline' | 'current', Measured[]> = { baseline: [], current: [] };
+    for (let pair = 1; pair <= pairs; pair++) {
+      // Alternate which goes first, so neither always runs right after the other's disk writes.
+      const order: ('baseline' | 'current')[] = pair % 2 ? ['baseline', 'current'] : ['current', 'baseline'];
+      const line: string[] = [];
+      for (const which of order) {
+        const outDir = path.join(OUT, `processor-${which}-out`);
+        fs.rmSync(outDir, { recursive: true, force: true });
+        const m = await measure('node', [which === 'baseline' ? baseBundle : bundle, file, '--out', outDir]);
+        if (m.code !== 0) throw new Error(`${which} processor failed (${m.code}): ${m.stdout.slice(-2000)}`);
+        fs.rmSync(outDir, { recursive: true, force: true });
+        runs[which].push(m);
+        line.push(`${which} ${fmt(m.wallMs)} user ${m.userS?.toFixed(2)} s sys ${m.sysS?.toFixed(2)} s RSS ${mb(m.maxRssMb)}`);
+      }
+      console.log(`pair ${pair}: ${line.join(' | ')} | load ${os.loadavg()[0].toFixed(2)}`);
+    }
+    const stat = (which: 'baseline' | 'current') => ({
+      wall: median(runs[which].map((m) => m.wallMs)),
+      user: median(runs[which].map((m) => m.userS ?? NaN)),
+      cpu: median(runs[which].map(cpu)),
+      rss: Math.max(...runs[which].map((m) => m.maxRssMb ?? 0)),
+    });
+    const [b, c] = [stat('baseline'), stat('current')];
+    console.log(`median wall: baseline ${fmt(b.wall)}, current ${fmt(c.wall)}, current/baseline ${(c.wall / b.wall).toFixed(2)}`);
+    console.log(`median user CPU: baseline ${b.user.toFixed(2)} s, current ${c.user.toFixed(2)} s, current/baseline ${(c.user / b.user).toFixed(2)} (user+sys ${(c.cpu / b.cpu).toFixed(2)})`);
+    console.log(`peak RSS max: baseline ${mb(b.rss)}, current ${mb(c.rss)}`);
+  }
+  console.log(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+async function ensureCleanInput(count: number): Promise<string> {
+  fs.mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `processor-clean-${count}.csv`);
+  if (!fs.existsSync(file)) {
+    const temp = `${file}.${process.pid}.tmp`;
+    await generate({ count, out: temp, seed: 42, badShare: 0 });
+    fs.renameSync(temp, file);
+  }
+  return file;
 }
 
 async function localLeg(bundle: string, count: number): Promise<void> {
