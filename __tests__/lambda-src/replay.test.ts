@@ -106,3 +106,21 @@ test('the replayed job succeeds: the run is SUCCEEDED and completes exactly once
   expect(completed).toHaveLength(1);
   expect(JSON.parse(completed[0].Message)).toMatchObject({ runId: RUN, jobs: 2, succeeded: 2, failed: 0, recordsProcessed: 120 });
 });
+
+test('a run record written before failedJobCounts existed: the job status item\'s counts are taken back', async () => {
+  const run2 = '2026-12-01';
+  await fx.put('transactions/replay-three.csv', 'c'.repeat(500));
+  expect(await orchestrate({ runId: run2 })).toMatchObject({ submitted: 1 });
+  const three = (await fx.dynamo.send(new ScanCommand({ TableName: STATUS_TABLE }))).Items!.map((i) => unmarshall(i))
+    .find((i) => i.inputKey === 'transactions/replay-three.csv')!.jobId as string;
+  await setCounts(three, 11, 2);
+  expect(await jobEvents(await batchEvent(three, 'FAILED'))).toMatchObject({ status: 'FAILED', runCompleted: true });
+  await fx.dynamo.send(new UpdateItemCommand({ TableName: STATUS_TABLE, Key: { jobId: { S: `run#${run2}` } }, UpdateExpression: 'REMOVE failedJobCounts' }));
+  expect(runStateOf(await getRunRecord(STATUS_TABLE, run2))).toBe('FAILED');
+
+  expect(await orchestrate({ runId: run2, retryFailed: true })).toMatchObject({ submitted: 1 });
+  const reopened = (await getRunRecord(STATUS_TABLE, run2))!;
+  expect(runStateOf(reopened)).toBe('INCOMPLETE');
+  expect(reopened).toMatchObject({ failedJobs: 0, processedCount: 0, rejectedCount: 0 });
+  expect(reopened.terminalJobs).toBeUndefined();
+});

@@ -241,10 +241,13 @@ async function reopenFailed(c: Candidate, runId: string, env: Env, now: number):
       return true;
     } catch (err) {
       if ((err as { name?: string }).name !== 'TransactionCanceledException') throw err;
-      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
-      if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw err;
-      if (attempt >= REOPEN_ATTEMPTS) throw new RetryableError(`reopen ${c.jobId}: the run record of ${runId} kept changing`);
+      const codes = ((err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
+      // The status item is no longer FAILED of this run: another invocation claimed the job.
+      if (codes[0] === 'ConditionalCheckFailed') return false;
+      // A malformed request stays malformed; anything else (the run record changed, a conflicting
+      // transaction, throttling) is tried again with a fresh read, then left to the caller's retry.
+      if (codes.includes('ValidationError')) throw err;
+      if (attempt >= REOPEN_ATTEMPTS) throw new RetryableError(`reopen ${c.jobId}: the run record of ${runId} kept changing (${codes.filter(Boolean).join(', ')})`);
     }
   }
 }
