@@ -30,7 +30,18 @@ export const CLOUDWATCH_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const EMAIL = /^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$/;
+/**
+ * Address and image-tag rules as pattern text, shared by the config schema and the Terraform variables'
+ * validation (stacks/variables.ts), so a workspace variable obeys exactly the rule config does. Plain
+ * RE2-compatible syntax (no lookaround): Terraform's regex() is RE2.
+ */
+export const EMAIL_PATTERN = '^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}$';
+export const IMAGE_TAG_PATTERN = '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$';
+/** The one tag an image reference must never use: it moves, so a deploy would not name what runs. */
+export const MUTABLE_IMAGE_TAG = 'latest';
+export const IMAGE_TAG_RULE = 'must be an immutable tag or sha256 digest, never "latest"';
+
+const EMAIL = new RegExp(EMAIL_PATTERN);
 const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(1[6-9]|2[0-8])$/;
 /** arn:<partition>:iam::<account>:role/<optional path/>name, with IAM's role-name characters. */
 const ROLE_ARN = /^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
@@ -106,8 +117,7 @@ export const configSchema = z.object({
     jobAttemptTimeoutSeconds: z.number().int().min(3600, 'must be at least 3600').max(28800, 'must be at most 28800'),
     attempts: z.number().int().min(1).max(10),
     transactionsPerJob: z.number().int().min(1000).max(1_000_000),
-    imageTag: z.string().regex(/^(?!latest$)([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[0-9a-f]{64})$/,
-      'must be an immutable tag or sha256 digest, never "latest"'),
+    imageTag: z.string().regex(new RegExp(`^(?!${MUTABLE_IMAGE_TAG}$)${IMAGE_TAG_PATTERN.slice(1)}`), IMAGE_TAG_RULE),
     windowHours: z.number().int().min(1).max(12),
     /** Per-transaction ceiling in major units, an exact decimal string (never a float). */
     maxAmount: z.string().regex(/^[1-9]\d{0,14}(\.\d{1,4})?$/, 'must be a positive decimal string like "1000000" or "1000000.00"'),

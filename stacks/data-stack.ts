@@ -10,6 +10,7 @@ import { createDataKeys } from './data/keys';
 import { createDataBuckets, dataBucketName } from './data/buckets';
 import { createDataTables } from './data/tables';
 import { AlertTopic } from './constructs/alert-topic';
+import { alertEmailVariable, VARIABLE_NAMES } from './variables';
 import type { NetworkStack } from './network-stack';
 import { REPORTING_WORKFLOW, workflowRoleName } from './reporting/workflow';
 import { functionRoleName } from './constructs/nodejs-function';
@@ -93,12 +94,14 @@ export class DataStack extends PlatformStack {
     this.transactionsTable = tables.transactionsTable;
     this.idempotencyTable = tables.idempotencyTable;
 
+    const notificationEmail = alertEmailVariable(this, VARIABLE_NAMES.notificationEmail, cfg.notificationEmail,
+      'the batch-alerts and reporting-alerts topics (nightly run, SLA, Lambda, DLQ and reporting alarms)', 'notificationEmail').stringValue;
     const topic = (topicId: string, purpose: string) => new AlertTopic(this, topicId, {
       topicName: this.name(purpose),
       kmsKeyArn: this.messagingKey.arn,
       accountId: this.accountId,
       region: this.region,
-      email: cfg.notificationEmail,
+      email: notificationEmail,
     }).topic;
     this.batchAlertsTopic = topic('batch-alerts', 'batch-alerts');
     this.reportingAlertsTopic = topic('reporting-alerts', 'reporting-alerts');

@@ -7,6 +7,7 @@ import { SecureBucket } from './constructs/secure-bucket';
 import { auditKeyStatements } from './security/audit-key';
 import { createAuditBucket } from './security/audit-bucket';
 import { AlertTopic } from './constructs/alert-topic';
+import { alertEmailVariable, VARIABLE_NAMES } from './variables';
 import { AuditTrail } from './security/cloudtrail';
 import { ConfigBaseline } from './security/config-recorder';
 import { GuardDutyBaseline } from './security/guardduty';
@@ -83,7 +84,8 @@ export class SecurityBaselineStack extends PlatformStack {
     const topic = new AlertTopic(this, 'security-topic', {
       topicName: this.name('security-alerts'),
       kmsKeyArn: this.auditKey.arn,
-      email: cfg.securityEmail,
+      email: alertEmailVariable(this, VARIABLE_NAMES.securityEmail, cfg.securityEmail,
+        'the security-alerts topic (CIS alarms, GuardDuty findings)', 'securityEmail').stringValue,
       region: this.region,
       accountId: this.accountId,
     });

@@ -112,7 +112,11 @@ describe('compute stack: image repository and Batch', () => {
       expect(container.vcpus).toBeUndefined();
       expect(container.memory).toBeUndefined();
       const [repoId] = byName('aws_ecr_repository', 'name', 'finbatch-dev-transaction-processor');
-      expect(container.image).toBe(`\${aws_ecr_repository.${repoId}.repository_url}@${DIGEST}`);
+      // The image is the local built from the repository and var.processor_image_tag (default: the configured digest);
+      // __tests__/stacks/variables.test.ts has Terraform render it.
+      expect(container.image).toBe('${local.processor_image}');
+      expect((tf.locals as Json).processor_image).toBe(`\${aws_ecr_repository.${repoId}.repository_url}\${startswith(var.processor_image_tag, "sha256:") ? "@" : ":"}\${var.processor_image_tag}`);
+      expect((tf.variable as Json).processor_image_tag.default).toBe(DIGEST);
       expect(container.image).not.toMatch(/:latest$/);
       const [execId] = byName('aws_iam_role', 'name', 'finbatch-dev-processor-execution');
       const [jobId] = byName('aws_iam_role', 'name', 'finbatch-dev-processor-job');

@@ -298,7 +298,9 @@ describe('data stack: alert topics', () => {
       },
       { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
     ]);
-    expect(dev.json.data).toHaveResourceWithProperties(SnsTopicSubscription, { topic_arn: arn, protocol: 'email', endpoint: 'batch-ops@example.com' });
+    // The address is the notification_email variable, whose default is the configured notificationEmail.
+    expect(dev.json.data).toHaveResourceWithProperties(SnsTopicSubscription, { topic_arn: arn, protocol: 'email', endpoint: '${var.notification_email}' });
+    expect((tf.variable as Record<string, { default: string }>).notification_email.default).toBe('batch-ops@example.com');
   });
 });
 

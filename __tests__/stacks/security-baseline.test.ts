@@ -245,7 +245,9 @@ describe('security-alert topic', () => {
 
   it('is encrypted with the audit key and mails the configured security address', () => {
     expect(topic).toMatchObject({ name: 'finbatch-dev-security-alerts', kms_master_key_id: auditKeyArn });
-    expect(only('aws_sns_topic_subscription')[1]).toMatchObject({ topic_arn: topicArn, protocol: 'email', endpoint: 'security-ops@example.com' });
+    // The address is the security_email variable, whose default is the configured securityEmail.
+    expect(only('aws_sns_topic_subscription')[1]).toMatchObject({ topic_arn: topicArn, protocol: 'email', endpoint: '${var.security_email}' });
+    expect((sec.variable as Record<string, { default: string }>).security_email.default).toBe('security-ops@example.com');
     expect(only('aws_sns_topic_policy')[1].arn).toBe(topicArn);
   });
 

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TerraformLocal } from 'cdktf';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -14,7 +15,8 @@ import { INPUT_PREFIX, PROCESSED_PREFIX } from '../data/buckets';
 import { tableStatement } from '../data/tables';
 import { publishStatement } from '../data/messaging';
 import type { DataStack } from '../data-stack';
-import { containerProperties, EVALUATE_ON_EXIT } from './job-definition';
+import { containerProperties, EVALUATE_ON_EXIT, imageReference } from './job-definition';
+import { processorImageTagVariable } from '../variables';
 
 export interface BatchProps {
   readonly cfg: PlatformConfig;
@@ -143,9 +145,15 @@ export function createBatch(scope: Construct, p: BatchProps): BatchResources {
     computeEnvironmentOrder: [{ order: 1, computeEnvironment: computeEnvironment.arn }],
   });
 
+  // The tag is a workspace variable; the reference is a local so the job definition's JSON holds a
+  // plain ${local.processor_image} (the conditional's quotes would make it invalid JSON before Terraform
+  // renders it, and tools such as checkov parse it).
+  const imageTag = processorImageTagVariable(scope, cfg.batch.imageTag).stringValue;
+  const image = new TerraformLocal(scope, 'processor_image', imageReference(repository.repositoryUrl, imageTag));
   const props = containerProperties({
     repositoryUrl: repository.repositoryUrl,
-    imageTag: cfg.batch.imageTag,
+    imageTag,
+    image: image.asString,
     executionRoleArn: executionRole.arn,
     jobRoleArn: jobRole.arn,
     logGroupName: logGroup.name,

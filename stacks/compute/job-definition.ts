@@ -2,6 +2,7 @@
  * The processor's Batch job definition as typed data: container properties (rendered to the JSON the
  * Batch API takes) and the retry strategy. Kept free of constructs so tests can reason about it.
  */
+import { Fn, Token } from 'cdktf';
 
 /** contracts.md "Batch job": the only exit codes worth another attempt. */
 export const RETRYABLE_EXIT_CODES = ['75', '143'] as const;
@@ -53,8 +54,13 @@ export interface FargateContainerProperties {
 
 export interface ContainerInputs {
   repositoryUrl: string;
-  /** Immutable tag or `sha256:<digest>` (config rejects `latest`). */
+  /** Immutable tag or `sha256:<digest>` (config and the processor_image_tag variable reject `latest`). */
   imageTag: string;
+  /**
+   * The image reference itself, when the stack computes it in Terraform (a local of
+   * imageReference(repositoryUrl, var.processor_image_tag)); wins over repositoryUrl + imageTag.
+   */
+  image?: string;
   executionRoleArn: string;
   jobRoleArn: string;
   logGroupName: string;
@@ -67,14 +73,18 @@ export interface ContainerInputs {
 export const JOB_VCPU = '2';
 export const JOB_MEMORY_MIB = '4096';
 
-/** `repo:tag`, or `repo@sha256:...` for a digest (a digest pins the exact bytes). */
+/**
+ * `repo:tag`, or `repo@sha256:...` for a digest (a digest pins the exact bytes). When the tag is a
+ * Terraform variable the choice is Terraform's: startswith() picks the separator at plan time.
+ */
 export function imageReference(repositoryUrl: string, imageTag: string): string {
-  return imageTag.startsWith('sha256:') ? `${repositoryUrl}@${imageTag}` : `${repositoryUrl}:${imageTag}`;
+  if (!Token.isUnresolved(imageTag)) return imageTag.startsWith('sha256:') ? `${repositoryUrl}@${imageTag}` : `${repositoryUrl}:${imageTag}`;
+  return `${repositoryUrl}${Token.asString(Fn.conditional(Fn.startswith(imageTag, 'sha256:'), '@', ':'))}${imageTag}`;
 }
 
 export function containerProperties(p: ContainerInputs): FargateContainerProperties {
   return {
-    image: imageReference(p.repositoryUrl, p.imageTag),
+    image: p.image ?? imageReference(p.repositoryUrl, p.imageTag),
     resourceRequirements: [{ type: 'VCPU', value: JOB_VCPU }, { type: 'MEMORY', value: JOB_MEMORY_MIB }],
     executionRoleArn: p.executionRoleArn,
     jobRoleArn: p.jobRoleArn,

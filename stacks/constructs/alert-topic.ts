@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { Token } from 'cdktf';
 import { partitionOf } from '../platform-stack';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
@@ -61,7 +62,8 @@ export class AlertTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertTopicProps) {
     super(scope, id);
-    if (!/^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$/.test(props.email)) {
+    // A Terraform variable's value is checked by the variable's own validation at plan time.
+    if (!Token.isUnresolved(props.email) && !/^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$/.test(props.email)) {
       throw new Error(`AlertTopic ${id}: email "${props.email}" must be an email address`);
     }
     this.topic = new SnsTopic(this, 'topic', { name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
