@@ -1,4 +1,7 @@
 /** The run-level k-way merge of shards' fingerprint files (domain/run-dedupe.ts). */
+import { CURRENCY_CODES } from '../../domain/money';
+import { JURISDICTIONS } from '../../domain/transaction';
+import { AcceptedIndex } from '../../processor/src/fingerprints';
 import {
   addCorrection,
   emptyCorrections,
@@ -107,6 +110,33 @@ describe('fingerprints.tsv lines', () => {
     expect(parsed).toEqual([e]);
     expect(() => parseFingerprintLine('4111111111111111x\t1\tEUR\t1\tEU\tA', 'shard-1 line 3')).toThrow(/^shard-1 line 3: fingerprint must be 16 lowercase hex digits$/);
     expect(() => parseFingerprintLine('0000000000abcdef\t1\tEUR\t1.5\tEU\tA')).toThrow('amountMinor must be a non-negative integer');
+  });
+});
+
+describe('AcceptedIndex (the processor side of fingerprints.tsv)', () => {
+  it('writes exactly what formatFingerprintLine writes, sorted by fingerprint then line, across chunk boundaries', () => {
+    // Digit-count edges of line numbers and amounts (both write paths: below and above 2^31), equal
+    // fingerprints (stable by line), fingerprints in the same top-16-bit bucket, hex digits a-f.
+    const amounts = [1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 9999999, 10000000, 99999999, 100000000, 999999999, 1000000000, 2147483647, 2147483648, 4294967295, 4294967296, 123456789012345, 2 ** 53 - 1];
+    const keys = ['ACC-1', 'A', 'ACCOUNT-WITH-A-LONG-ID-0123456789AB', 'acc_7'];
+    const index = new AcceptedIndex(4);
+    const expected: { hi: number; lo: number; line: number; text: string }[] = [];
+    for (let i = 0; i < 12000; i++) {
+      const hi = i % 7 === 0 ? 0xabcd0000 : (Math.imul(i + 1, 0x9e3779b1) >>> 0);
+      const lo = i % 7 === 0 ? 0xffffffff - (i % 3) : (Math.imul(i + 7, 0x85ebca6b) >>> 0);
+      const minor = amounts[i % amounts.length];
+      const c = i % CURRENCY_CODES.length;
+      const j = i % JURISDICTIONS.length;
+      const a = i % keys.length;
+      index.add(hi, lo, c, j, minor, a);
+      const fingerprint = hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+      const text = formatFingerprintLine({ fingerprint, line: i + 1, currency: CURRENCY_CODES[c], amountMinor: String(minor), jurisdiction: JURISDICTIONS[j], accountId: keys[a] });
+      expected.push({ hi, lo, line: i + 1, text });
+    }
+    expected.sort((x, y) => x.hi - y.hi || x.lo - y.lo || x.line - y.line);
+    const chunks = [...index.chunks((a) => keys[a], keys.length, 4096)];
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).toString('latin1')).toBe(expected.map((e) => e.text).join(''));
   });
 });
 

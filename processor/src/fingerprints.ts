@@ -66,7 +66,8 @@ export class AcceptedIndex {
       out[t + 5] = r[o + 5];
       out[t + 6] = i;
     }
-    const tmp = new Uint32Array(S);
+    // Insertion sort inside each bucket (a handful of records), moving words by hand: typed-array
+    // set/copyWithin calls cost more than the few words they move.
     for (let b = 0; b < 1 << 16; b++) {
       const first = starts[b];
       const end = starts[b + 1];
@@ -76,9 +77,21 @@ export class AcceptedIndex {
         let j = k - 1;
         while (j >= first && (out[j * S] > h || (out[j * S] === h && out[j * S + 1] > l))) j--;
         if (j === k - 1) continue;
-        tmp.set(out.subarray(k * S, k * S + S));
-        out.copyWithin((j + 2) * S, (j + 1) * S, k * S);
-        out.set(tmp, (j + 1) * S);
+        const t = k * S;
+        const a2 = out[t + 2];
+        const a3 = out[t + 3];
+        const a4 = out[t + 4];
+        const a5 = out[t + 5];
+        const a6 = out[t + 6];
+        for (let w = t - 1, stop = (j + 1) * S; w >= stop; w--) out[w + S] = out[w];
+        const d = (j + 1) * S;
+        out[d] = h;
+        out[d + 1] = l;
+        out[d + 2] = a2;
+        out[d + 3] = a3;
+        out[d + 4] = a4;
+        out[d + 5] = a5;
+        out[d + 6] = a6;
       }
     }
     return out;
@@ -92,14 +105,23 @@ export class AcceptedIndex {
     return order;
   }
 
-  /** The file's bytes, in chunks of about `chunkBytes` (written digit by digit: no per-line strings). */
-  *chunks(accountKey: (index: number) => string, chunkBytes = 1 << 20): Generator<Buffer> {
+  /**
+   * The file's bytes, in chunks of about `chunkBytes` (written digit by digit: no per-line strings).
+   * `accountKey(a)` is called once per account index, in index order (ids are ASCII identifiers).
+   */
+  *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20): Generator<Buffer> {
     const sorted = this.sorted();
-    const keys: Buffer[] = [];
-    const key = (a: number): Buffer => keys[a] ?? (keys[a] = Buffer.from(accountKey(a), 'latin1'));
+    // Account ids packed into one arena (`\t<jurisdiction>\t` precedes them), read in line order below.
+    const keyStart = new Int32Array(accounts + 1);
+    const parts: string[] = [];
+    for (let a = 0; a < accounts; a++) {
+      parts.push(accountKey(a));
+      keyStart[a + 1] = keyStart[a] + parts[a].length;
+    }
+    const keys = Buffer.from(parts.join(''), 'latin1');
     for (let k = 0; k < this.size; ) {
       const buf = Buffer.allocUnsafe(chunkBytes + 256);
-      const filled = fillLines(buf, chunkBytes, sorted, this.size, k, key);
+      const filled = fillLines(buf, new DataView(buf.buffer, buf.byteOffset, buf.length), chunkBytes, sorted, this.size, k, keys, keyStart);
       k = filled.next;
       yield buf.subarray(0, filled.bytes);
     }
@@ -113,20 +135,30 @@ const TAIL_JURISDICTION = JURISDICTIONS.map((j) => Buffer.from(`\t${j}\t`, 'lati
  * Writes sorted lines from position `k` into `buf` until `limit` bytes are passed (a plain function,
  * not the generator: generator locals live on the heap). A line is at most ~100 bytes (account ids are
  * validated to 34 characters), so the caller's 256 bytes of headroom past `limit` always hold it.
+ * Hex and decimal digits go out two at a time as 16-bit stores (`dv` views exactly `buf`).
  */
-function fillLines(buf: Buffer, limit: number, s: Uint32Array, n: number, k: number, key: (a: number) => Buffer): { next: number; bytes: number } {
+function fillLines(buf: Buffer, dv: DataView, limit: number, s: Uint32Array, n: number, k: number, keys: Buffer, keyStart: Int32Array): { next: number; bytes: number } {
   let p = 0;
   while (k < n && p < limit) {
     const o = k * S;
-    p = hex8(buf, p, s[o]);
-    p = hex8(buf, p, s[o + 1]);
-    buf[p++] = 9;
-    p = decimal(buf, p, s[o + 6] + 1);
+    const hi = s[o];
+    const lo = s[o + 1];
+    dv.setUint16(p, HEX_PAIRS[hi >>> 24], true);
+    dv.setUint16(p + 2, HEX_PAIRS[(hi >>> 16) & 255], true);
+    dv.setUint16(p + 4, HEX_PAIRS[(hi >>> 8) & 255], true);
+    dv.setUint16(p + 6, HEX_PAIRS[hi & 255], true);
+    dv.setUint16(p + 8, HEX_PAIRS[lo >>> 24], true);
+    dv.setUint16(p + 10, HEX_PAIRS[(lo >>> 16) & 255], true);
+    dv.setUint16(p + 12, HEX_PAIRS[(lo >>> 8) & 255], true);
+    dv.setUint16(p + 14, HEX_PAIRS[lo & 255], true);
+    buf[p + 16] = 9;
+    p = decimal(dv, p + 17, s[o + 6] + 1);
     const cj = s[o + 3];
     p = put(buf, p, TAIL_CURRENCY[(cj / NJ) | 0]);
-    p = decimal(buf, p, s[o + 5] * TWO32 + s[o + 4]);
+    p = decimal(dv, p, s[o + 5] * TWO32 + s[o + 4]);
     p = put(buf, p, TAIL_JURISDICTION[cj % NJ]);
-    p = put(buf, p, key(s[o + 2]));
+    const a = s[o + 2];
+    for (let j = keyStart[a], e = keyStart[a + 1]; j < e; j++) buf[p++] = keys[j];
     buf[p++] = 10;
     k++;
   }
@@ -140,45 +172,48 @@ for (let v = 0; v < 256; v++) {
   HEX_PAIRS[v] = d(v >> 4) | (d(v & 15) << 8);
 }
 
-function hex8(b: Buffer, p: number, v: number): number {
-  let w = HEX_PAIRS[v >>> 24];
-  b[p] = w & 255;
-  b[p + 1] = w >> 8;
-  w = HEX_PAIRS[(v >>> 16) & 255];
-  b[p + 2] = w & 255;
-  b[p + 3] = w >> 8;
-  w = HEX_PAIRS[(v >>> 8) & 255];
-  b[p + 4] = w & 255;
-  b[p + 5] = w >> 8;
-  w = HEX_PAIRS[v & 255];
-  b[p + 6] = w & 255;
-  b[p + 7] = w >> 8;
-  return p + 8;
+/** Four decimal digits (zero-padded) per value 0-9999, as one 32-bit little-endian word. */
+const DEC4 = new Uint32Array(10000);
+for (let v = 0; v < 10000; v++) {
+  DEC4[v] = (48 + ((v / 1000) | 0)) | ((48 + (((v / 100) | 0) % 10)) << 8) | ((48 + (((v / 10) | 0) % 10)) << 16) | ((48 + (v % 10)) << 24);
 }
 
-function decimal(b: Buffer, p: number, v: number): number {
+/**
+ * Writes v (a non-negative safe integer) in decimal at `p`; returns the end. Four digits per store
+ * (one integer division per four digits); a store may write up to 3 bytes past the end, which the
+ * caller's headroom absorbs and the next field overwrites.
+ */
+function decimal(dv: DataView, p: number, v: number): number {
   if (v > 0x7fffffff) {
     // Amounts above 2^31 minor units: double arithmetic (exact below 2^53).
-    const high = Math.floor(v / 1e9);
-    p = decimal(b, p, high);
-    let low = v - high * 1e9;
-    for (let q = p + 8; q >= p; q--) {
-      const d = low % 10;
-      b[q] = 48 + d;
-      low = (low - d) / 10;
-    }
-    return p + 9;
+    const high = Math.floor(v / 1e8);
+    p = decimal(dv, p, high);
+    const low = v - high * 1e8;
+    const mid = Math.floor(low / 1e4);
+    dv.setUint32(p, DEC4[mid], true);
+    dv.setUint32(p + 4, DEC4[low - mid * 1e4], true);
+    return p + 8;
   }
-  // Small integers: int32 arithmetic, far cheaper than double modulo.
-  let len = 1;
-  for (let x = v; x >= 10; x = (x / 10) | 0) len++;
-  let q = p + len;
-  let x = v | 0;
-  do {
-    const t = (x / 10) | 0;
-    b[--q] = 48 + x - t * 10;
-    x = t;
-  } while (x > 0);
+  const x = v | 0;
+  if (x < 10000) return lead(dv, p, x);
+  const hi = (x / 10000) | 0;
+  const lo = x - hi * 10000;
+  if (hi < 10000) {
+    p = lead(dv, p, hi);
+  } else {
+    const top = (hi / 10000) | 0;
+    p = lead(dv, p, top);
+    dv.setUint32(p, DEC4[hi - top * 10000], true);
+    p += 4;
+  }
+  dv.setUint32(p, DEC4[lo], true);
+  return p + 4;
+}
+
+/** The 1-4 digits of x < 10000 without leading zeros. */
+function lead(dv: DataView, p: number, x: number): number {
+  const len = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+  dv.setUint32(p, DEC4[x] >>> ((4 - len) * 8), true);
   return p + len;
 }
 

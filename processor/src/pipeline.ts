@@ -265,7 +265,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     await accounts.finish();
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values');
     sinks.push(fingerprints);
-    for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a))) await fingerprints.write(chunk);
+    for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a), processor.totals.accountCount)) await fingerprints.write(chunk);
     await fingerprints.finish();
     const summary: ShardSummary = {
       schemaVersion: 1,
