@@ -153,3 +153,12 @@ describe('wiring', () => {
     }
   });
 });
+
+describe('docs/operations.md', () => {
+  it('lists every declared variable, in the workspace of the stack that declares it, and no other', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z_]+)` \| `<prefix>-([a-z-]+)` \|/gm)].map((m) => [m[1], m[2]]);
+    const declared = Object.entries(tf).flatMap(([id, stack]) => Object.keys(variablesOf(stack)).map((name) => [name, id]));
+    expect(rows.sort()).toEqual(declared.sort());
+  });
+});
