@@ -1,16 +1,16 @@
 /**
- * `npm run verify`: offline deployability checks on the synthesized cdktf.out (issue 14) — cross-stack
+ * `npm run verify`: offline deployability checks on the synthesized cdktf.out — cross-stack
  * contracts, IAM policy lint (parliament), Step Functions ASL + executions on moto, event patterns
  * against real sample events, schedule firing times, and deterministic synth. Prints counts and run
- * time; exits 1 on any finding, 2 when the checks cannot run.
+ * time; exits 1 on any finding, 2 when the checks cannot run (no synth output or bad config: one line).
  *
  *   VERIFY_OUT=<dir>        synthesized output to check (default cdktf.out; run `npm run synth` first)
  *   VERIFY_SKIP=a,b         skip named checks (determinism, workflows) — for local iteration only
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadConfig } from '../stacks/config';
-import { Finding, loadStacks } from './verify/stacks';
+import { ConfigError, loadConfig } from '../stacks/config';
+import { Finding, loadStacks, VerifyInputError } from './verify/stacks';
 import { checkContracts } from './verify/contracts';
 import { lintPolicies } from './verify/iam-lint';
 import { checkStateMachines } from './verify/asl';
@@ -58,7 +58,8 @@ async function main(): Promise<number> {
   findings.push(...events.findings);
   lines[lines.length - 1] = `event patterns tested: ${events.patterns} (${events.events} sample events) — ${lines[lines.length - 1]}`;
 
-  const schedules = await timed('schedules', () => checkSchedules(stacks, expectedSchedules(cfg)));
+  // Next firings from now: the operator reads them as "when will this fire next".
+  const schedules = await timed('schedules', () => checkSchedules(stacks, expectedSchedules(cfg), new Date()));
   findings.push(...schedules.findings);
   lines[lines.length - 1] = `schedules parsed: ${schedules.schedules} — ${lines[lines.length - 1]}`;
   for (const f of schedules.firings) lines.push(`  next firings ${f}`);
@@ -85,6 +86,8 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (e) => {
-  console.error(`verify could not run: ${(e as Error).stack ?? e}`);
+  // Wrong input (no synth output, bad config) is one clear line; anything else is a bug in verify: its stack helps.
+  if (e instanceof VerifyInputError || e instanceof ConfigError) console.error(`verify could not run: ${e.message}`);
+  else console.error(`verify could not run: ${(e as Error).stack ?? e}`);
   process.exit(2);
 });

@@ -16,12 +16,12 @@ function writeOut(stacks: Stacks): string {
   return dir;
 }
 
-function verify(stacks: Stacks) {
+function verify(stacks: Stacks, out = writeOut(stacks)) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', 'verify.ts')], {
     cwd: ROOT, encoding: 'utf8',
-    env: { ...process.env, PLATFORM_ENV: 'dev', VERIFY_OUT: writeOut(stacks), VERIFY_SKIP: 'determinism,workflows' },
+    env: { ...process.env, PLATFORM_ENV: 'dev', VERIFY_OUT: out, VERIFY_SKIP: 'determinism,workflows' },
   });
-  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout, stderr: r.stderr };
 }
 
 // The README documents the real platform's outputs, not the fixture's operator output.
@@ -32,7 +32,11 @@ test('a clean tree exits 0 and prints the counts', () => {
   expect(r.out).toMatch(/references resolved: \d+ \(remote-state reads 6, stack edges 6\)/);
   expect(r.out).toMatch(/policies linted: 0/);
   expect(r.out).toMatch(/event patterns tested: 3 \(7 sample events\)/);
-  expect(r.out).toMatch(/next firings compute:aws_cloudwatch_event_rule\.nightly cron\(0 0 \* \* \? \*\) -> 2026-11-24T00:00:00\.000Z/);
+  // Next firings count from today: the first one of cron(0 0 * * ? *) is the coming UTC midnight.
+  const now = new Date();
+  const midnight = (days: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days)).toISOString();
+  const firstFiring = /next firings compute:aws_cloudwatch_event_rule\.nightly cron\(0 0 \* \* \? \*\) -> (\S+), (\S+), (\S+)$/m.exec(r.out);
+  expect(firstFiring?.slice(1)).toEqual([midnight(1), midnight(2), midnight(3)]);
   expect(r.out).toMatch(/verify: 0 finding\(s\) on 5 stacks in \d+\.\d\d s/);
   expect(r.code).toBe(0);
 });
@@ -41,4 +45,16 @@ test('a broken reference exits 1 naming the stack, the address and what was expe
   const r = verify(mutate(clean(), (s) => { s.data.resource!.aws_dynamodb_table['job-status'].stream_arn = '${aws_kinesis_stream.events.arn}'; }));
   expect(r.out).toMatch(/\[contracts\] data: aws_dynamodb_table\.job-status \(stream_arn\): \$\{aws_kinesis_stream\.events\.arn\} refers to aws_kinesis_stream\.events, which this stack does not declare/);
   expect(r.code).toBe(1);
+});
+
+test.each([
+  ['no synth output', () => path.join(os.tmpdir(), `verify-missing-${process.pid}`), /^verify could not run: \S*verify-missing-\d+\/stacks does not exist: run `npm run synth` first/],
+  ['an empty stacks directory', () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-empty-')); fs.mkdirSync(path.join(d, 'stacks')); return d; }, /^verify could not run: no \S+\/stacks\/\*\/cdk\.tf\.json found/],
+  ['a truncated cdk.tf.json', () => { const d = writeOut(clean()); fs.writeFileSync(path.join(d, 'stacks', 'data', 'cdk.tf.json'), '{"resource": {'); return d; }, /^verify could not run: \S+data\/cdk\.tf\.json is not valid JSON/],
+])('%s: one clear line on stderr, exit 2, no stack trace', (_, dir, message) => {
+  const r = verify({}, dir());
+  expect(r.stdout).toBe('');
+  expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.code).toBe(2);
 });

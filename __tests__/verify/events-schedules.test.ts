@@ -84,12 +84,12 @@ describe('schedules', () => {
   const configured = expectedSchedules({ schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(0 5 * * ? *)' } });
 
   test('the fixture schedules pass; a nightly run at 02:00 or a broken expression fails', () => {
-    expect(checkSchedules(goodStacks(), configured).findings).toEqual([]);
+    expect(checkSchedules(goodStacks(), configured, REFERENCE_TIME).findings).toEqual([]);
     const late = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.nightly.schedule_expression = 'cron(0 2 * * ? *)'; });
-    expect(checkSchedules(late, configured).findings.map((f) => f.message)).toEqual([
+    expect(checkSchedules(late, configured, REFERENCE_TIME).findings.map((f) => f.message)).toEqual([
       'no schedule fires the nightly batch run as configured (cron(0 0 * * ? *): 2026-11-24T00:00, 2026-11-25T00:00, 2026-11-26T00:00 UTC)']);
     const broken = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline.schedule_expression = 'cron(0 5 * * *)'; });
-    expect(checkSchedules(broken, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/needs 6 fields/),
+    expect(checkSchedules(broken, configured, REFERENCE_TIME).findings.map((f) => f.message)).toEqual([expect.stringMatching(/needs 6 fields/),
       'no schedule fires the reporting deadline check as configured (cron(0 5 * * ? *): 2026-11-24T05:00, 2026-11-25T05:00, 2026-11-26T05:00 UTC)']);
   });
 
@@ -99,7 +99,7 @@ describe('schedules', () => {
       s.reporting.resource!.aws_cloudwatch_event_rule = { daily: s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline };
       delete s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline;
     });
-    expect(checkSchedules(inReporting, configured).findings.map((f) => f.message)).toEqual([
+    expect(checkSchedules(inReporting, configured, REFERENCE_TIME).findings.map((f) => f.message)).toEqual([
       expect.stringMatching(/^no schedule fires the reporting deadline check as configured/)]);
   });
 
@@ -107,7 +107,7 @@ describe('schedules', () => {
     // A reporting deadline at 04:30 (after a 4-hour window) is fine once config says so, and only then.
     const moved = mutate(goodStacks(), (s) => { s.compute.resource!.aws_cloudwatch_event_rule.reporting_deadline.schedule_expression = 'cron(30 4 * * ? *)'; });
     const cfg = { schedules: { nightlyBatch: 'cron(0 0 * * ? *)', dailyReporting: 'cron(30 4 * * ? *)' } };
-    expect(checkSchedules(moved, expectedSchedules(cfg)).findings).toEqual([]);
-    expect(checkSchedules(moved, configured).findings.map((f) => f.message)).toEqual([expect.stringMatching(/reporting deadline check as configured \(cron\(0 5/)]);
+    expect(checkSchedules(moved, expectedSchedules(cfg), REFERENCE_TIME).findings).toEqual([]);
+    expect(checkSchedules(moved, configured, REFERENCE_TIME).findings.map((f) => f.message)).toEqual([expect.stringMatching(/reporting deadline check as configured \(cron\(0 5/)]);
   });
 });

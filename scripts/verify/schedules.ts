@@ -95,9 +95,11 @@ export function expectedSchedules(cfg: { schedules: { nightlyBatch: string; dail
   ];
 }
 
+/** A fixed instant for tests that compare firing times; the CLI passes the current time. */
 export const REFERENCE_TIME = new Date('2026-11-23T12:00:00Z');
 
-export function checkSchedules(stacks: Stacks, expected: ExpectedSchedule[]): { findings: Finding[]; schedules: number; firings: string[] } {
+/** Parses every schedule, lists its next three firings after `from` and checks the configured ones exist. */
+export function checkSchedules(stacks: Stacks, expected: ExpectedSchedule[], from: Date): { findings: Finding[]; schedules: number; firings: string[] } {
   const findings: Finding[] = [];
   const firings: string[] = [];
   const found: Record<string, Date[][]> = {};
@@ -115,7 +117,7 @@ export function checkSchedules(stacks: Stacks, expected: ExpectedSchedule[]): { 
         continue;
       }
       try {
-        const next = parseSchedule(expr).next(REFERENCE_TIME, 3);
+        const next = parseSchedule(expr).next(from, 3);
         firings.push(`${stack}:${address} ${expr} -> ${next.map((d) => d.toISOString()).join(', ')}`);
         (found[stack] ??= []).push(next);
       } catch (e) {
@@ -126,7 +128,7 @@ export function checkSchedules(stacks: Stacks, expected: ExpectedSchedule[]): { 
   for (const want of expected) {
     let wanted: Date[];
     try {
-      wanted = parseSchedule(want.expression).next(REFERENCE_TIME, 3);
+      wanted = parseSchedule(want.expression).next(from, 3);
     } catch (e) {
       findings.push({ check: 'schedules', stack: want.stack, address: 'config', message: `configured ${want.label} schedule: ${(e as Error).message}` });
       continue;

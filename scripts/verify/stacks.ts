@@ -27,15 +27,29 @@ export interface Finding {
   readonly message: string;
 }
 
+/** Input verify cannot check (no synth output, unreadable JSON): reported as one line, no stack trace. */
+export class VerifyInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerifyInputError';
+  }
+}
+
 export function loadStacks(dir: string): Stacks {
   const stacksDir = path.join(dir, 'stacks');
-  if (!fs.existsSync(stacksDir)) throw new Error(`${stacksDir} does not exist: run \`npm run synth\` first`);
+  const shown = path.relative(process.cwd(), stacksDir) || stacksDir;
+  if (!fs.existsSync(stacksDir)) throw new VerifyInputError(`${shown} does not exist: run \`npm run synth\` first (or set VERIFY_OUT to a synth output directory)`);
   const out: Stacks = {};
   for (const id of fs.readdirSync(stacksDir).sort()) {
     const file = path.join(stacksDir, id, 'cdk.tf.json');
-    if (fs.existsSync(file)) out[id] = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!fs.existsSync(file)) continue;
+    try {
+      out[id] = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new VerifyInputError(`${path.relative(process.cwd(), file) || file} is not valid JSON (${(e as Error).message}): run \`npm run synth\` again`);
+    }
   }
-  if (!Object.keys(out).length) throw new Error(`no ${stacksDir}/*/cdk.tf.json found`);
+  if (!Object.keys(out).length) throw new VerifyInputError(`no ${shown}/*/cdk.tf.json found: run \`npm run synth\` first`);
   return out;
 }
 
