@@ -2,7 +2,8 @@
  * Draws the architecture from the synthesized Terraform itself: one cluster per stack, one node per
  * kind of resource (sub-resources folded into their parent kind, e.g. bucket policies into S3 buckets),
  * edges for references inside a stack and bold edges for cross-stack references (outputs read through
- * terraform_remote_state). Writes docs/architecture.dot, .svg and .png with Graphviz.
+ * terraform_remote_state), a note of each stack's Terraform variables, and a legend that says what
+ * colours, edges and numbers mean. Writes docs/architecture.dot, .svg and .png with Graphviz.
  * Usage: npm run diagram [-- --in cdktf.out --out docs]
  */
 import { spawnSync } from 'child_process';
@@ -63,6 +64,7 @@ export function kindOf(type: string): string {
 
 export interface Graph {
   stacks: Record<string, Record<string, number>>; // stack -> kind -> count
+  variables: Record<string, string[]>; // stack -> Terraform variables it declares (deploy-time inputs)
   edges: Set<string>; // "stack|kind->stack|kind"
   crossEdges: Map<string, number>; // "stack|kind->stack|kind" -> number of references
 }
@@ -89,11 +91,12 @@ export function buildGraph(outDir: string): Graph {
   const stacksDir = path.join(outDir, 'stacks');
   const tf: Record<string, Json> = {};
   for (const s of fs.readdirSync(stacksDir).sort()) tf[s] = JSON.parse(fs.readFileSync(path.join(stacksDir, s, 'cdk.tf.json'), 'utf8'));
-  const graph: Graph = { stacks: {}, edges: new Set(), crossEdges: new Map() };
+  const graph: Graph = { stacks: {}, variables: {}, edges: new Set(), crossEdges: new Map() };
   // output name -> kind of the resource it exposes, per producing stack
   const outputKind: Record<string, Record<string, string>> = {};
   for (const [stack, json] of Object.entries(tf)) {
     graph.stacks[stack] = {};
+    graph.variables[stack] = Object.keys((json.variable ?? {}) as Json).sort();
     // Count the principal resources of a kind (buckets, not their policies); kinds made only of
     // folded types (e.g. aws_batch) count everything.
     const types = Object.entries((json.resource ?? {}) as Json);
@@ -143,23 +146,56 @@ export function buildGraph(outDir: string): Graph {
 
 const id = (node: string) => `"${node}"`;
 
+/** Fill colour of each stack's cluster (the legend names them). */
+export const STACK_COLORS: Record<string, string> = {
+  'security-baseline': '#fdecea', network: '#e8f1fb', data: '#eaf7ee', compute: '#fff6e0', reporting: '#f1ebfa',
+};
+const CROSS_COLOR = '#1f5fbf';
+const KEY_COLOR = '#7b8fb8';
+const INNER_COLOR = '#c3c8d2';
+
+const escapeHtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The title and legend, as one Graphviz HTML-like table: what the cluster colours, boxes and counts, the three
+ * kinds of edges and their numbers, and the variable notes mean.
+ */
+export function legendDot(graph: Graph): string[] {
+  const row = (sample: string, text: string) => `<tr><td align="left">${sample}</td><td align="left">${escapeHtml(text)}</td></tr>`;
+  const swatch = (stack: string) => `<td bgcolor="${STACK_COLORS[stack] ?? '#ffffff'}" border="1" color="#8a94a6">    </td>`;
+  const rows = [
+    '<tr><td colspan="2" align="left"><b>Financial batch platform: resources by stack, from cdktf.out. Legend</b></td></tr>',
+    ...Object.keys(graph.stacks).map((stack) => `<tr>${swatch(stack)}<td align="left">${escapeHtml(`${stack} stack (one Terraform state / workspace)`)}</td></tr>`),
+    row('<font point-size="9">[ S3 buckets ×4 ]</font>', 'one kind of resource; ×N = how many the stack declares (helpers such as policies, aliases and rules are folded into their parent kind and not counted)'),
+    row(`<font color="${INNER_COLOR}">───▶</font>`, 'a reference inside one stack (edges to and from IAM roles are left out: roles reference nearly everything)'),
+    row(`<font color="${CROSS_COLOR}">━━▶ 7</font>`, 'cross-stack reference: the consumer reads the producer\'s output through remote state; the number counts the references'),
+    row(`<font color="${KEY_COLOR}">╍╍▶ keys: 40</font>`, 'references to another stack\'s KMS keys, drawn once per stack pair from the consumer\'s border; the number counts them'),
+    row('<font point-size="9">[ variables ]</font>', 'Terraform variables the stack declares: deploy-time inputs a workspace sets without a new synth'),
+  ];
+  // The graph's own label, placed under the drawing: it takes no part in the layout, so the picture
+  // stays as wide as the stacks and the legend reads as a caption.
+  return [
+    `  graph [labelloc=b, labeljust=l, label=<<table border="1" style="rounded" color="#8a94a6" cellborder="0" cellspacing="2" cellpadding="3">${rows.join('')}</table>>];`,
+  ];
+}
+
 export function toDot(graph: Graph): string {
   const lines = [
     'digraph platform {',
-    '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.9, newrank=true, compound=true, label="Financial batch platform: resources by stack, from cdktf.out", labelloc=t];',
+    '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.9, newrank=true, compound=true];',
     '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", color="#8a94a6", fontname="Helvetica", fontsize=10];',
-    '  edge [color="#c3c8d2", arrowsize=0.5];',
+    `  edge [color="${INNER_COLOR}", arrowsize=0.5];`,
   ];
-  const colors: Record<string, string> = {
-    'security-baseline': '#fdecea', network: '#e8f1fb', data: '#eaf7ee', compute: '#fff6e0', reporting: '#f1ebfa',
-  };
   for (const [stack, kinds] of Object.entries(graph.stacks)) {
-    lines.push(`  subgraph "cluster_${stack}" {`, `    label="${stack} stack"; style="rounded,filled"; fillcolor="${colors[stack] ?? '#ffffff'}"; color="#8a94a6";`);
+    lines.push(`  subgraph "cluster_${stack}" {`, `    label="${stack} stack"; style="rounded,filled"; fillcolor="${STACK_COLORS[stack] ?? '#ffffff'}"; color="#8a94a6";`);
     for (const [kind, count] of Object.entries(kinds).sort()) {
       lines.push(`    ${id(`${stack}|${kind}`)} [label="${LABELS[kind] ?? kind.replace(/^aws_/, '')}${count > 1 ? ` ×${count}` : ''}"];`);
     }
+    const vars = graph.variables[stack] ?? [];
+    if (vars.length) lines.push(`    ${id(`${stack}|variables`)} [shape=note, style="filled", fillcolor="#ffffff", label="variables:\n${vars.join('\n')}"];`);
     lines.push('  }');
   }
+  lines.push(...legendDot(graph));
   // Inside a stack, IAM roles reference nearly everything: keep those edges out to avoid a hairball.
   for (const e of [...graph.edges].sort()) {
     const [from, to] = e.split('->');
@@ -177,12 +213,12 @@ export function toDot(graph: Graph): string {
       keyEdges.set(k, (keyEdges.get(k) ?? 0) + n);
       continue;
     }
-    lines.push(`  ${id(from)} -> ${id(to)} [color="#1f5fbf", penwidth=1.4, label="${n}", fontsize=8, fontcolor="#1f5fbf"];`);
+    lines.push(`  ${id(from)} -> ${id(to)} [color="${CROSS_COLOR}", penwidth=1.4, label="${n}", fontsize=8, fontcolor="${CROSS_COLOR}"];`);
   }
   for (const [k, n] of keyEdges) {
     const [fromStack, to] = k.split('->');
     const anchor = Object.keys(graph.stacks[fromStack]).sort()[0];
-    lines.push(`  ${id(`${fromStack}|${anchor}`)} -> ${id(to)} [ltail="cluster_${fromStack}", color="#7b8fb8", style=dashed, label="keys: ${n}", fontsize=8, fontcolor="#7b8fb8"];`);
+    lines.push(`  ${id(`${fromStack}|${anchor}`)} -> ${id(to)} [ltail="cluster_${fromStack}", color="${KEY_COLOR}", style=dashed, label="keys: ${n}", fontsize=8, fontcolor="${KEY_COLOR}"];`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

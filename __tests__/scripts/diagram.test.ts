@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildGraph, kindOf, toDot } from '../../scripts/diagram';
+import { buildGraph, kindOf, STACK_COLORS, toDot } from '../../scripts/diagram';
 import { ROOT, synthPlatform } from '../../test-support/config-fixture';
 
 describe('architecture diagram from cdktf.out', () => {
@@ -38,5 +38,45 @@ describe('architecture diagram from cdktf.out', () => {
     expect(fs.readFileSync(path.join(out, 'architecture.svg'), 'utf8')).toContain('<svg');
     expect(fs.readFileSync(path.join(out, 'architecture.png')).subarray(1, 4).toString()).toBe('PNG');
     expect(toDot(graph)).toContain('subgraph "cluster_compute"');
+  });
+
+  describe('legend', () => {
+    const dot = toDot(graph);
+    const legend = /graph \[labelloc=b, labeljust=l, label=<(<table.*<\/table>)>\];/.exec(dot)?.[1] ?? '';
+    const rowText = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').trim();
+    const rows = [...legend.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => m[1]);
+
+    it('is the graph label under the drawing', () => {
+      expect(legend).not.toBe('');
+      expect(rowText(rows[0])).toMatch(/Legend/);
+    });
+
+    it('names the fill colour of every stack cluster', () => {
+      for (const stack of Object.keys(graph.stacks)) {
+        const fill = new RegExp(`subgraph "cluster_${stack}" \\{\\n.*fillcolor="(#[0-9a-f]{6})"`).exec(dot)?.[1];
+        expect(fill).toBe(STACK_COLORS[stack]);
+        expect(rows.some((r) => r.includes(`bgcolor="${fill}"`) && rowText(r).startsWith(`${stack} stack`))).toBe(true);
+      }
+    });
+
+    it('explains every edge colour and style the drawing uses, what the numbers on them count, and the ×N on boxes', () => {
+      const edgeStyles = new Set([...dot.matchAll(/ -> "[^"]+"(?: \[([^\]]*)\])?;/g)].map((m) => {
+        const attrs = m[1] ?? '';
+        return `${/color="([^"]+)"/.exec(attrs)?.[1] ?? 'default'}${/style=dashed/.test(attrs) ? ' dashed' : ''}`;
+      }));
+      expect([...edgeStyles].sort()).toEqual(['#1f5fbf', '#7b8fb8 dashed', 'default']);
+      const row = (color: string) => rows.find((r) => r.includes(`<font color="${color}">`));
+      expect(rowText(row('#c3c8d2') ?? '')).toMatch(/reference inside one stack.*IAM roles are left out/);
+      expect(rowText(row('#1f5fbf') ?? '')).toMatch(/cross-stack reference.*remote state.*number counts the references/);
+      expect(rowText(row('#7b8fb8') ?? '')).toMatch(/^╍╍▶ keys: \d+.*KMS keys.*once per stack pair.*number counts them/);
+      expect(dot).toMatch(/ ×\d+"\]/);
+      expect(rows.map(rowText).some((t) => /×N = how many the stack declares/.test(t))).toBe(true);
+    });
+
+    it('shows each stack\'s Terraform variables as a note, explained in the legend', () => {
+      expect(graph.variables.compute).toEqual(['processor_image_tag']);
+      expect(dot).toContain('"compute|variables" [shape=note');
+      expect(rows.map(rowText).some((t) => /Terraform variables the stack declares/.test(t))).toBe(true);
+    });
   });
 });
