@@ -128,6 +128,19 @@ describe('FingerprintSet', () => {
     expect(set.bytes).toBeLessThan(50000 * 24);
   });
 
+  it('fingerprints bytes exactly as it fingerprints the same text (one char per byte)', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => `TX-${i}-\u00e9${'_'.repeat(i % 50)}`);
+    const text = new FingerprintSet();
+    const bytes = new FingerprintSet();
+    for (const id of ids) {
+      expect(text.add(id, 0, id.length)).toBe(true);
+      const b = Buffer.from(`,${id},`, 'latin1');
+      expect(bytes.addBytes(b, 1, b.length - 1)).toBe(true);
+      expect([bytes.lastHi, bytes.lastLo]).toEqual([text.lastHi, text.lastLo]);
+      expect(text.addBytes(b, 1, b.length - 1)).toBe(false);
+    }
+  });
+
   it('hashes the given range only', () => {
     const set = new FingerprintSet();
     expect(set.add('xxT1yy', 2, 4)).toBe(true);

@@ -36,6 +36,27 @@ describe('ControlTotals', () => {
     expect(t.accountCount).toBe(2);
   });
 
+  it('gives an account id one index whether it arrives as text or as bytes, across growth of the table and the key arena', () => {
+    const t = new ControlTotals();
+    const ids = Array.from({ length: 6000 }, (_, i) => `ACC-${i}-${'x'.repeat(i % 30)}`);
+    const bytes = Buffer.from('..' + ids.join(','), 'latin1');
+    const at: number[] = [];
+    for (let i = 0, p = 2; i < ids.length; p += ids[i].length + 1, i++) at.push(p);
+    // Bytes first for even ids, text first for odd ones; then the other form.
+    ids.forEach((id, i) => (i % 2 ? t.add(id, 0, id.length, 1, 0, 1) : t.addBytes(bytes, at[i], at[i] + id.length, 1, 0, 1)));
+    const second = ids.map((id, i) => (i % 2 ? t.addBytes(bytes, at[i], at[i] + id.length, 1, 0, 2) : t.add(`<${id}>`, 1, id.length + 1, 1, 0, 2)));
+    expect(second).toEqual(ids.map((_, i) => i));
+    expect(t.accountCount).toBe(ids.length);
+    expect(ids.map((_, i) => t.accountKey(i))).toEqual(ids);
+    const rows = [...t.accountRows()];
+    expect(rows).toHaveLength(ids.length);
+    expect(rows.every((r) => r.count === 2 && r.amountMinor === '3')).toBe(true);
+  });
+
+  it('refuses a key that is not a byte string (it could not be stored byte for byte)', () => {
+    expect(() => new ControlTotals().add('ACC-\u20ac', 0, 5, 1, 0, 1)).toThrow(RangeError);
+  });
+
   it('keeps thousands of accounts apart across table growth', () => {
     const t = new ControlTotals();
     for (let round = 0; round < 3; round++) for (let i = 0; i < 5000; i++) t.add(`ACC-${i}`, 0, `ACC-${i}`.length, 1, 0, i + 1);

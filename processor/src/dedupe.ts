@@ -60,6 +60,30 @@ export class FingerprintSet {
     return this.insert(this.lastHi, this.lastLo);
   }
 
+  /**
+   * `add` over bytes: the id in `b[start, end)` (the processor's byte strings hold one char per byte,
+   * so this is the same fingerprint as `add` of the same range of the block's text). Reading a
+   * Uint8Array is cheaper than charCodeAt on the block's (external) string.
+   */
+  addBytes(b: Uint8Array, start: number, end: number): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = start; i < end; i++) {
+      const c = b[i];
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 13;
+    }
+    h1 ^= h1 >>> 16;
+    h1 = Math.imul(h1, 0x85ebca6b);
+    h1 ^= h1 >>> 13;
+    h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    this.lastHi = h1 >>> 0;
+    this.lastLo = h2 >>> 0;
+    return this.insert(this.lastHi, this.lastLo);
+  }
+
   private insert(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) lo = 1; // (0,0) marks an empty slot
     const slots = this.slots;

@@ -236,7 +236,7 @@ export class RecordProcessor {
         const os = ints[o + CHECK_OUT];
         if (runStart < 0) runStart = os;
         runEnd = ints[o + CHECK_OUT + 1];
-        this.count(text, ints[fs + F_ACCOUNT_ID], ints[fe + F_ACCOUNT_ID], ints[o + 4], ints[o + 5], minors[k]);
+        this.countBytes(ints[fs + F_ACCOUNT_ID], ints[fe + F_ACCOUNT_ID], ints[o + 4], ints[o + 5], minors[k]);
       } else {
         const reason = CHECK_REASONS[code];
         const field = ints[o + 3];
@@ -253,7 +253,11 @@ export class RecordProcessor {
     const view = c.view;
     const { strs, starts, ends } = view;
     const s = c.scalars;
-    if (!this.seen.add(strs[F_TRANSACTION_ID], starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
+    // Without a quote every field is a range of the input block: hash its bytes (cheaper than the text).
+    const fresh = hasQuote
+      ? this.seen.add(strs[F_TRANSACTION_ID], starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])
+      : this.seen.addBytes(this.src, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]);
+    if (!fresh) {
       this.duplicate(strs[F_TRANSACTION_ID].slice(starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
       return;
     }
@@ -263,7 +267,7 @@ export class RecordProcessor {
     o.reserve(320 + 2 * (end - start));
     if (!hasQuote) {
       writeAcceptedFast(o, this.src, this.srcView, starts, ends, s);
-      this.count(strs[F_ACCOUNT_ID], starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, minor);
+      this.countBytes(starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, minor);
       return;
     }
     // Slow path for lines with quoted fields: values may be unescaped strings, not input ranges.
@@ -368,6 +372,15 @@ export class RecordProcessor {
     this.accepted++;
     this.acceptedSums[currency].add(minor);
     const a = this.totals.add(account, start, end, currency, jurisdiction, minor);
+    this.index.add(this.seen.lastHi, this.seen.lastLo, currency, jurisdiction, minor, a);
+  }
+
+  /** `count` with the account id as a byte range of the current input block. */
+  private countBytes(start: number, end: number, currency: number, jurisdiction: number, minor: number): void {
+    this.read++;
+    this.accepted++;
+    this.acceptedSums[currency].add(minor);
+    const a = this.totals.addBytes(this.src, start, end, currency, jurisdiction, minor);
     this.index.add(this.seen.lastHi, this.seen.lastLo, currency, jurisdiction, minor, a);
   }
 

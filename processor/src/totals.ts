@@ -66,40 +66,120 @@ export class SlotSums {
 }
 
 /**
- * String-range -> dense index, without creating a string for keys already seen. The probe table holds
- * (hash, index + 1) pairs side by side, so a lookup reads one table line and then the key string only
- * when the full 32-bit hash matches (0 in the index word marks an empty slot).
+ * Key -> dense index, without creating a string per lookup. Keys are byte strings (account ids are
+ * validated ASCII identifiers; the processor's text is one char per byte) kept back to back in one
+ * byte arena, so a lookup reads one probe-table line and a few arena bytes instead of a heap string.
+ * The probe table holds (hash, index + 1) pairs side by side (0 in the index word marks an empty
+ * slot); keys are compared byte for byte only when the full 32-bit hash matches. `indexOf` (text) and
+ * `indexOfBytes` (a Uint8Array, e.g. the input block) hash and compare the same values, so a key gets
+ * one index whichever way it arrives.
  */
 export class KeyIndex {
-  readonly keys: string[] = [];
   private table = new Int32Array(2 << 12);
   private mask = (1 << 12) - 1;
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  /** Key i is arena[keyStart[i], keyStart[i + 1]). */
+  private keyStart = new Int32Array(1 << 12);
+  private count = 0;
+  private strings: string[] = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Key `i` as a string (built once per key, on first request). */
+  key(i: number): string {
+    for (let k = this.strings.length; k <= i; k++) this.strings.push(Buffer.from(this.arena.buffer, this.arena.byteOffset + this.keyStart[k], this.keyStart[k + 1] - this.keyStart[k]).toString('latin1'));
+    return this.strings[i];
+  }
+
+  /** Every key, in index order. */
+  get keys(): string[] {
+    if (this.count > 0) this.key(this.count - 1);
+    return this.strings.slice(0, this.count);
+  }
 
   indexOf(s: string, start: number, end: number): number {
     let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    for (let i = start; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) throw new RangeError('KeyIndex keys are byte strings (one char per byte)');
+      h = Math.imul(h ^ c, 0x01000193);
+    }
     const table = this.table;
     const mask = this.mask;
     let slot = (h ^ (h >>> 15)) & mask;
     for (;;) {
       const stored = table[slot * 2 + 1];
       if (stored === 0) break;
-      if (table[slot * 2] === h && this.equals(this.keys[stored - 1], s, start, end)) return stored - 1;
+      if (table[slot * 2] === h && this.equalsText(stored - 1, s, start, end)) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    const index = this.keys.length;
-    // Flattened copy: a slice of the block text could otherwise keep the whole 1 MB block alive.
-    this.keys.push(flat(s.slice(start, end)));
-    table[slot * 2] = h;
-    table[slot * 2 + 1] = index + 1;
-    if (this.keys.length * 2 > mask + 1) this.rehash();
-    return index;
+    const at = this.reserve(end - start);
+    const arena = this.arena;
+    for (let i = start; i < end; i++) arena[at + i - start] = s.charCodeAt(i);
+    return this.insert(slot, h, end - start);
   }
 
-  private equals(key: string, s: string, start: number, end: number): boolean {
-    if (key.length !== end - start) return false;
-    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
+  indexOfBytes(b: Uint8Array, start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const table = this.table;
+    const mask = this.mask;
+    let slot = (h ^ (h >>> 15)) & mask;
+    for (;;) {
+      const stored = table[slot * 2 + 1];
+      if (stored === 0) break;
+      if (table[slot * 2] === h && this.equalsBytes(stored - 1, b, start, end)) return stored - 1;
+      slot = (slot + 1) & mask;
+    }
+    const at = this.reserve(end - start);
+    this.arena.set(b.subarray(start, end), at);
+    return this.insert(slot, h, end - start);
+  }
+
+  private equalsText(k: number, s: string, start: number, end: number): boolean {
+    const ks = this.keyStart[k];
+    const n = end - start;
+    if (this.keyStart[k + 1] - ks !== n) return false;
+    const arena = this.arena;
+    for (let i = 0; i < n; i++) if (arena[ks + i] !== s.charCodeAt(start + i)) return false;
     return true;
+  }
+
+  private equalsBytes(k: number, b: Uint8Array, start: number, end: number): boolean {
+    const ks = this.keyStart[k];
+    const n = end - start;
+    if (this.keyStart[k + 1] - ks !== n) return false;
+    const arena = this.arena;
+    for (let i = 0; i < n; i++) if (arena[ks + i] !== b[start + i]) return false;
+    return true;
+  }
+
+  /** Room for a new key of `n` bytes at the arena's end; returns its offset. */
+  private reserve(n: number): number {
+    if (this.used + n > this.arena.length) {
+      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      grown.set(this.arena.subarray(0, this.used));
+      this.arena = grown;
+    }
+    if (this.count + 2 > this.keyStart.length) {
+      const grown = new Int32Array(this.keyStart.length * 2);
+      grown.set(this.keyStart);
+      this.keyStart = grown;
+    }
+    return this.used;
+  }
+
+  private insert(slot: number, h: number, n: number): number {
+    const index = this.count++;
+    this.used += n;
+    this.keyStart[index + 1] = this.used;
+    this.table[slot * 2] = h;
+    this.table[slot * 2 + 1] = index + 1;
+    if (this.count * 2 > this.mask + 1) this.rehash();
+    return index;
   }
 
   private rehash(): void {
@@ -116,15 +196,6 @@ export class KeyIndex {
       this.table[slot * 2 + 1] = old[i + 1];
     }
   }
-}
-
-/**
- * A string that does not share storage with the string it was sliced from: V8 makes slices of 13+
- * characters views of their parent, and the parent here is a whole ~1 MB input block. UTF-16 code
- * units round-trip exactly (the JSON Lines path passes real UTF-16 strings, not byte strings).
- */
-function flat(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'ucs2').toString('ucs2');
 }
 
 export interface TotalEntry {
@@ -152,9 +223,17 @@ export class ControlTotals {
 
   /** Adds one accepted amount; the account id is `s[start, end)`. Returns the account's index. */
   add(s: string, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
+    return this.addAt(this.accounts.indexOf(s, start, end), currency, jurisdiction, minor);
+  }
+
+  /** `add` with the account id as bytes `b[start, end)` (same account index as the same text). */
+  addBytes(b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
+    return this.addAt(this.accounts.indexOfBytes(b, start, end), currency, jurisdiction, minor);
+  }
+
+  private addAt(a: number, currency: number, jurisdiction: number, minor: number): number {
     this.currency.add(currency, minor);
     this.jurisdiction.add(currency * NJ + jurisdiction, minor);
-    const a = this.accounts.indexOf(s, start, end);
     if ((a + 1) * NC > this.account.slots) this.account.grow(this.account.slots * 2);
     this.account.add(a * NC + currency, minor);
     return a;
@@ -162,11 +241,11 @@ export class ControlTotals {
 
   /** The account id of index `a` (as returned by `add`). */
   accountKey(a: number): string {
-    return this.accounts.keys[a];
+    return this.accounts.key(a);
   }
 
   get accountCount(): number {
-    return this.accounts.keys.length;
+    return this.accounts.size;
   }
 
   /** Per-currency [count, total] of each grouping, for the reconciliation check. */
@@ -182,7 +261,7 @@ export class ControlTotals {
     });
     const account = CURRENCY_CODES.map((_, c): [number, bigint] => {
       const sum: [number, bigint] = [0, 0n];
-      for (let a = 0; a < this.accounts.keys.length; a++) {
+      for (let a = 0; a < this.accounts.size; a++) {
         if (this.account.count(a * NC + c) === 0) continue;
         sum[0] += this.account.count(a * NC + c);
         sum[1] += this.account.total(a * NC + c);
