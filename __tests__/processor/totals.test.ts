@@ -2,6 +2,7 @@ import { reconcile } from '../../processor/src/reconcile';
 import { RecordProcessor } from '../../processor/src/record-processor';
 import { ControlTotals, SlotSums } from '../../processor/src/totals';
 import { ByteOut } from '../../processor/src/byte-out';
+import { CURRENCY_CODES } from '../../domain/money';
 import { HEADER, row } from './local-helpers';
 
 describe('SlotSums', () => {
@@ -55,6 +56,20 @@ describe('ControlTotals', () => {
 
   it('refuses a key that is not a byte string (it could not be stored byte for byte)', () => {
     expect(() => new ControlTotals().add('ACC-\u20ac', 0, 5, 1, 0, 1)).toThrow(RangeError);
+  });
+
+  it('writes totals-by-account lines exactly as JSON.stringify of the rows (plain, escaped and non-ASCII ids, folded totals, every currency)', () => {
+    const t = new ControlTotals();
+    const ids = ['ACC-1', 'A"B', 'back\\slash', 'caf\u00e9', 'tab\there', 'ACC-0', 'z'];
+    ids.forEach((id, i) => {
+      for (let c = 0; c < CURRENCY_CODES.length; c++) if ((i + c) % 2 === 0) t.add(id, 0, id.length, c, 0, 1 + i * 1000 + c);
+    });
+    // Past 2^52 the running sum is folded into a bigint: that row takes the exact slow path.
+    for (let k = 0; k < 9; k++) t.add('ACC-1', 0, 5, 0, 0, 2 ** 50 - 1);
+    const expected = [...t.accountRows()].map((r) => JSON.stringify(r) + '\n');
+    expect([...t.accountLines()]).toEqual(expected);
+    expect(expected.some((l) => l.includes('\\"'))).toBe(true);
+    expect(expected.some((l) => BigInt(JSON.parse(l).amountMinor) > BigInt(Number.MAX_SAFE_INTEGER))).toBe(true);
   });
 
   it('keeps thousands of accounts apart across table growth', () => {

@@ -14,7 +14,7 @@ import { InputFormat, RecordProcessor } from './record-processor';
 import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
-import { AccountTotalRow, TotalsJson } from './totals';
+import { TotalsJson } from './totals';
 import { CheckedBlock } from './csv-check';
 import { CheckPool, workerCount } from './validate-worker';
 import { DEFAULT_MAX_AMOUNT } from '../../domain/money';
@@ -261,7 +261,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     const totals = { byCurrency, byJurisdiction };
     const accounts = target.open(names.totalsByAccount, 'application/x-ndjson');
     sinks.push(accounts);
-    await writeAccountTotals(processor.totals.accountRows(), accounts);
+    await writeAccountTotals(processor.totals.accountLines(), accounts);
     await accounts.finish();
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values');
     sinks.push(fingerprints);
@@ -323,10 +323,10 @@ export function renderSummary(summary: ShardSummary): string {
 }
 
 /** totals-by-account.jsonl: one line per account and currency (accounts in code-unit order). */
-async function writeAccountTotals(rows: Iterable<AccountTotalRow>, sink: Sink): Promise<void> {
+async function writeAccountTotals(lines: Iterable<string>, sink: Sink): Promise<void> {
   let chunk = '';
-  for (const r of rows) {
-    chunk += JSON.stringify(r) + '\n';
+  for (const line of lines) {
+    chunk += line;
     if (chunk.length >= FLUSH_AT) {
       await sink.write(Buffer.from(chunk, 'utf8'));
       chunk = '';

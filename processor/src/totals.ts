@@ -4,7 +4,7 @@
  * intermediate is an exact integer) and folded into a bigint before it could lose precision; this keeps
  * bigint arithmetic and per-record objects out of the hot path without ever rounding.
  */
-import { CURRENCY_CODES, formatMinor } from '../../domain/money';
+import { CURRENCIES, CURRENCY_CODES, formatMinor, formatMinorNumber } from '../../domain/money';
 import { JURISDICTIONS } from '../../domain/transaction';
 
 const FOLD_AT = 2 ** 52;
@@ -296,8 +296,7 @@ export class ControlTotals {
    * order (an array, not an object: integer-like keys would reorder an object).
    */
   *accountRows(): Generator<AccountTotalRow> {
-    const order = this.accounts.keys.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [accountId, a] of order) {
+    for (const [accountId, a] of this.accountOrder()) {
       for (let c = 0; c < NC; c++) {
         const slot = a * NC + c;
         if (this.account.count(slot) === 0) continue;
@@ -306,7 +305,42 @@ export class ControlTotals {
       }
     }
   }
+
+  /**
+   * `accountRows` as the lines of totals-by-account.jsonl, each exactly `JSON.stringify(row) + "\n"`,
+   * without a row object, a bigint or a JSON.stringify call for the usual row (a plain key and a total
+   * that never needed folding).
+   */
+  *accountLines(): Generator<string> {
+    const sums = this.account;
+    for (const [accountId, a] of this.accountOrder()) {
+      const plain = PLAIN_JSON_KEY.test(accountId);
+      const head = plain ? `{"accountId":"${accountId}` : '';
+      for (let c = 0; c < NC; c++) {
+        const slot = a * NC + c;
+        const count = sums.count(slot);
+        if (count === 0) continue;
+        if (plain && sums.folded[slot] === undefined) {
+          const total = sums.data[slot * 2 + 1];
+          yield `${head}${CURRENCY_PART[c]}${count},"amount":"${formatMinorNumber(total, MINOR_DIGITS[c])}","amountMinor":"${total}"}\n`;
+        } else {
+          const total = sums.total(slot);
+          yield JSON.stringify({ accountId, currency: CURRENCY_CODES[c], count, amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() }) + '\n';
+        }
+      }
+    }
+  }
+
+  /** [account id, index] in code-unit order of the ids. */
+  private accountOrder(): (readonly [string, number])[] {
+    return this.accounts.keys.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
 }
+
+/** Key characters that JSON.stringify writes as they are (printable ASCII other than quote and backslash). */
+const PLAIN_JSON_KEY = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const MINOR_DIGITS = CURRENCY_CODES.map((c) => CURRENCIES[c].minorDigits);
+const CURRENCY_PART = CURRENCY_CODES.map((c) => `","currency":"${c}","count":`);
 
 /** An independent running sum (used for the reconciliation's "sum of accepted amounts"). */
 export class Accumulator {
