@@ -26,8 +26,9 @@ describe('compute stack: Lambda functions', () => {
     orchestrator: ['JOB_QUEUE_ARN', 'JOB_DEFINITION_ARN', 'INPUT_BUCKET', 'INPUT_PREFIX', 'PROCESSED_BUCKET', 'S3_KMS_KEY_ARN',
       'JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'TRANSACTIONS_PER_JOB', 'ENVIRONMENT'],
     ingest: ['INPUT_BUCKET', 'PAYMENT_BUCKET', 'S3_KMS_KEY_ARN', 'TRANSACTIONS_TABLE', 'IDEMPOTENCY_TABLE', 'AUDIT_LOG_TABLE', 'MAX_AMOUNT'],
-    'job-events': ['JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'METRICS_NAMESPACE', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
-    'run-deadline': ['JOB_STATUS_TABLE', 'ALERTS_TOPIC_ARN', 'METRICS_NAMESPACE', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
+    // No METRICS_NAMESPACE: handlers take namespaces from lambda-src/shared/metric-names.ts.
+    'job-events': ['JOB_STATUS_TABLE', 'AUDIT_LOG_TABLE', 'ALERTS_TOPIC_ARN', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
+    'run-deadline': ['JOB_STATUS_TABLE', 'ALERTS_TOPIC_ARN', 'BATCH_WINDOW_HOURS', 'ENVIRONMENT'],
   };
 
   it.each(Object.keys(contractEnv))('%s: built from lambda-src/%s, nodejs22.x, VPC, X-Ray, DLQ, reserved concurrency, contract env', (entry) => {
@@ -61,7 +62,7 @@ describe('compute stack: Lambda functions', () => {
       TRANSACTIONS_PER_JOB: '10000',
       ENVIRONMENT: 'dev',
     });
-    expect(env('job-events')).toMatchObject({ METRICS_NAMESPACE: 'FinancialBatch', BATCH_WINDOW_HOURS: '4' });
+    expect(env('job-events')).toMatchObject({ BATCH_WINDOW_HOURS: '4' });
     expect(byName('aws_lambda_function', 'function_name', 'finbatch-dev-orchestrator')[1].reserved_concurrent_executions).toBe(1);
   });
 });

@@ -257,7 +257,8 @@ describe('reporting stack: nightly load', () => {
     const env = fnByName(name('report-loader'))[1].environment.variables as Record<string, string>;
     const smId = Object.keys(resources(rep, 'aws_sfn_state_machine'))[0];
     expect(Object.keys(env).sort()).toEqual(['ALERTS_TOPIC_ARN', 'DB_HOST', 'DB_NAME', 'DB_PORT', 'DB_SECRET_ARN', 'ENVIRONMENT',
-      'JOB_STATUS_TABLE', 'POWERTOOLS_SERVICE_NAME', 'PROCESSED_BUCKET', 'STATE_MACHINE_ARN'].sort());
+      'JOB_STATUS_TABLE', 'POWERTOOLS_SERVICE_NAME', 'PROCESSED_BUCKET', 'PROCESSED_KMS_KEY_ARN', 'STATE_MACHINE_ARN'].sort());
+    expectUpstream(env.PROCESSED_KMS_KEY_ARN, platform.data, platform.data.s3Key.arn);
     expect(env.ENVIRONMENT).toBe('dev');
     expect(env.STATE_MACHINE_ARN).toBe(`\${aws_sfn_state_machine.${smId}.arn}`);
     expectUpstream(env.JOB_STATUS_TABLE, platform.data, platform.data.jobStatusTable.name);
@@ -274,7 +275,8 @@ describe('reporting stack: nightly load', () => {
     expect(ddb[0].Condition).toEqual(leadingKeys);
     expect(ddb[1].Condition).toEqual({
       ...leadingKeys,
-      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate',
+        'runRead', 'runAccepted', 'runRejected', 'runShardDuplicates', 'runCrossShardDuplicates', 'runTotalsByCurrency'] },
       StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
     });
     // The table's key, as the other writers of the table get it.
@@ -285,6 +287,20 @@ describe('reporting stack: nightly load', () => {
     expectUpstream(publish[0].Resource, platform.data, platform.data.reportingAlertsTopic.arn);
     const topicKey = sts.find((st) => st.Sid === 'ReportingAlertsKey')!;
     expect(upstream(topicKey.Resource as string)).toBe(resolveIn(platform.data, platform.data.messagingKey.arn));
+  });
+
+  it('lets the loader write only processed/<run>/run-summary.json, with the processed bucket key through S3', () => {
+    const sts = fnStatements(name('report-loader'));
+    const puts = allows(sts, 's3:PutObject');
+    expect(puts.map((st) => st.Sid)).toEqual(['RunSummaryWrite']);
+    expect(puts[0].Action).toBe('s3:PutObject');
+    expect(puts[0].Resource).toMatch(/\}\/processed\/\*\/run-summary\.json$/);
+    expect(upstream((puts[0].Resource as string).replace(/\/processed\/\*\/run-summary\.json$/, ''))).toBe(resolveIn(platform.data, platform.data.processedBucket.arn));
+    const key = sts.find((st) => st.Sid === 'RunSummaryKey')!;
+    expect(key.Action).toBe('kms:GenerateDataKey');
+    expect(upstream(key.Resource as string)).toBe(resolveIn(platform.data, platform.data.s3Key.arn));
+    expect(key.Condition).toEqual({ StringEquals: { 'kms:ViaService': expect.stringMatching(/^s3\..+\.amazonaws\.com$/) } });
+    expect(JSON.stringify(sts)).not.toContain('arn:aws:');
   });
 
   it('keeps loader -> state machine -> report functions acyclic: the workflow never references the loader', () => {

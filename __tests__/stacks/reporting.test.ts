@@ -169,7 +169,7 @@ describe('reporting stack: Lambdas', () => {
     expectUpstream(env('report-generate').REPORTS_BUCKET, platform.data, platform.data.reportsBucket.name);
     expectUpstream(env('report-generate').REPORTS_KMS_KEY_ARN, platform.data, platform.data.s3Key.arn);
     expectUpstream(env('report-validate').REPORTS_BUCKET, platform.data, platform.data.reportsBucket.name);
-    expect(env('report-confirm').METRICS_NAMESPACE).toBe('RegulatoryReporting');
+    expect(env('report-confirm').METRICS_NAMESPACE).toBeUndefined();
     expectUpstream(env('report-loader').PROCESSED_BUCKET, platform.data, platform.data.processedBucket.name);
     const deliver = env('report-deliver');
     expect(Object.keys(deliver).filter((k) => k.startsWith('DB_'))).toEqual([]);

@@ -82,7 +82,7 @@ export function lambdaRuntime(options: {
       if (!env) throw new Error(`no environment for function ${entry}`);
       // Env first: handlers read it when their module loads. Values that two functions share are equal;
       // those that differ are read at module load (POWERTOOLS_SERVICE_NAME, which each handler also
-      // passes explicitly) or belong to functions that never run in the same stage (METRICS_NAMESPACE).
+      // passes explicitly).
       Object.assign(process.env, env);
       if (!loaded.has(entry)) loaded.set(entry, load(entry));
       const handler = await loaded.get(entry)!;

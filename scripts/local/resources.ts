@@ -14,10 +14,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { deliverRecipientsJson, PlatformConfig, resourceName } from '../../stacks/config';
 import { INPUT_PREFIX } from '../../stacks/data/buckets';
 import { TABLE_PURPOSES } from '../../stacks/data/tables';
-import { METRICS_NAMESPACE as BATCH_METRICS_NAMESPACE } from '../../stacks/compute/functions';
 import { containerProperties, EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { DATABASE_NAME } from '../../stacks/reporting/aurora';
-import { METRICS_NAMESPACE as REPORTING_METRICS_NAMESPACE } from '../../stacks/reporting/functions';
 import { awsJson, awsQuery, xmlValue } from './aws-raw';
 
 export const LOCAL_ACCOUNT = '123456789012';
@@ -226,7 +224,7 @@ export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: Lo
     },
     'job-events': {
       JOB_STATUS_TABLE: n.tables.jobStatus, AUDIT_LOG_TABLE: n.tables.auditLog, ALERTS_TOPIC_ARN: n.topics.batchAlerts,
-      METRICS_NAMESPACE: BATCH_METRICS_NAMESPACE, BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
+      BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
     },
     'report-generate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports, REPORTS_KMS_KEY_ARN: n.keys.s3 },
     'report-validate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports },
@@ -235,16 +233,16 @@ export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: Lo
       RECIPIENTS_JSON: deliverRecipientsJson(cfg), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
       REPORTS_BUCKET: n.buckets.reports, ATTACHMENT_MAX_BYTES: String(cfg.reporting.attachmentMaxBytes),
     },
-    'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv, METRICS_NAMESPACE: REPORTING_METRICS_NAMESPACE },
+    'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv },
     'report-failure': { ENVIRONMENT: cfg.environment, ...dbEnv },
     'report-migrate': { ENVIRONMENT: cfg.environment, ...dbEnv },
     'report-loader': {
-      ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed,
+      ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed, PROCESSED_KMS_KEY_ARN: n.keys.s3,
       // The trigger: run records to gate on and mark, the workflow to start, where a failed night is reported.
       JOB_STATUS_TABLE: n.tables.jobStatus, STATE_MACHINE_ARN: n.stateMachine.arn, ALERTS_TOPIC_ARN: n.topics.reportingAlerts,
     },
     'run-deadline': {
-      JOB_STATUS_TABLE: n.tables.jobStatus, ALERTS_TOPIC_ARN: n.topics.batchAlerts, METRICS_NAMESPACE: BATCH_METRICS_NAMESPACE,
+      JOB_STATUS_TABLE: n.tables.jobStatus, ALERTS_TOPIC_ARN: n.topics.batchAlerts,
       BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
     },
   };

@@ -10,8 +10,10 @@ import { INPUT_PREFIX, PROCESSED_PREFIX } from '../data/buckets';
 import { publishStatement } from '../data/messaging';
 import { tableStatement } from '../data/tables';
 import type { DataStack } from '../data-stack';
+import { NIGHTLY_NAMESPACE } from '../../lambda-src/shared/metric-names';
 
-export const METRICS_NAMESPACE = 'FinancialBatch';
+/** The nightly namespace, for the alarms and dashboard that still import it from here (handlers do not read it from env). */
+export { NIGHTLY_NAMESPACE as METRICS_NAMESPACE };
 
 /** The compute stack's Lambda entries (lambda-src/<entry>/index.ts). */
 export const COMPUTE_FUNCTIONS = ['orchestrator', 'ingest', 'job-events', 'run-deadline'] as const;
@@ -92,7 +94,9 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
         // DescribeJobs and ListJobs have no resource-level permissions: AWS requires "*".
         { Sid: 'DescribeJobs', Effect: 'Allow', Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' },
         tableStatement('JobStatus', data.jobStatusTable,
-          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], true),
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query',
+            // A replay claims a FAILED job in one TransactWriteItems whose run-record half may be a condition check.
+            'dynamodb:ConditionCheckItem'], true),
         tableStatement('AuditLog', data.auditLogTable, ['dynamodb:PutItem']),
         data.dynamoKey.useStatement('DynamoDbKey'),
         publishStatement('PublishBatchAlerts', [data.batchAlertsTopic]),
@@ -136,7 +140,6 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
         JOB_STATUS_TABLE: data.jobStatusTable.name,
         AUDIT_LOG_TABLE: data.auditLogTable.name,
         ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
-        METRICS_NAMESPACE,
         BATCH_WINDOW_HOURS: String(cfg.batch.windowHours),
         ENVIRONMENT: cfg.environment,
       },
@@ -157,7 +160,6 @@ export function createFunctions(scope: Construct, p: FunctionsProps): ComputeFun
       environment: {
         JOB_STATUS_TABLE: data.jobStatusTable.name,
         ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
-        METRICS_NAMESPACE,
         BATCH_WINDOW_HOURS: String(cfg.batch.windowHours),
         ENVIRONMENT: cfg.environment,
       },

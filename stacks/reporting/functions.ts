@@ -11,17 +11,21 @@ import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import { STATES_CONTEXT_KEY } from './workflow';
 import type { ReportingEmail } from './ses';
+import { REPORTING_NAMESPACE } from '../../lambda-src/shared/metric-names';
 
 export const REPORTING_FUNCTIONS = [
   'report-generate', 'report-validate', 'report-deliver', 'report-confirm', 'report-failure', 'report-migrate', 'report-loader',
 ] as const;
 export type ReportingFunctionName = typeof REPORTING_FUNCTIONS[number];
 
-export const METRICS_NAMESPACE = 'RegulatoryReporting';
+/** The reporting namespace, for the alarms that still import it from here (handlers do not read it from env). */
+export { REPORTING_NAMESPACE as METRICS_NAMESPACE };
 /** Object prefix of generated reports in the reports bucket. */
 export const REPORTS_PREFIX = 'reports/';
 /** Object prefix of processed (accepted) records in the processed bucket. */
 export const PROCESSED_PREFIX = 'processed/';
+/** The run-level summary report-loader writes per run: `processed/<runId>/run-summary.json`. */
+export const RUN_SUMMARY_OBJECTS = `${PROCESSED_PREFIX}*/run-summary.json`;
 
 /** Sizing from the source document (003), with migrate/loader sized for DDL and bulk loads. */
 const SIZING: Record<ReportingFunctionName, { timeoutSeconds: number; memoryMb: number }> = {
@@ -61,9 +65,10 @@ export interface ReportingFunctionsProps {
 export const RUN_RECORD_PREFIX = 'run#';
 /**
  * The run-record attributes report-loader's UpdateItem names: the key, the condition's completedAt and
- * the three it sets (lambda-src/shared/run-record.ts markRunLoaded, which asks for no return values).
+ * the ones it sets (lambda-src/shared/run-record.ts markRunLoaded: load time, rows, report date and the run's exact figures, which asks for no return values).
  */
-export const LOADER_RUN_RECORD_ATTRIBUTES = ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate'] as const;
+export const LOADER_RUN_RECORD_ATTRIBUTES = ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate',
+  'runRead', 'runAccepted', 'runRejected', 'runShardDuplicates', 'runCrossShardDuplicates', 'runTotalsByCurrency'] as const;
 
 /** What report-loader is wired to besides the constructor's props (built after the workflow). */
 export interface LoaderWiring {
@@ -195,7 +200,7 @@ export class ReportingFunctions extends Construct {
       inVpc: false,
     });
     this.confirm = fn('report-confirm', {
-      environment: { ...dbEnv, METRICS_NAMESPACE },
+      environment: dbEnv,
       statements: [
         ...database.secretReadStatements('Database'),
         // Lambda writes failed asynchronous invocations to the KMS-encrypted DLQ with this role.
@@ -239,6 +244,7 @@ export class ReportingFunctions extends Construct {
       environment: {
         ...dbEnv,
         PROCESSED_BUCKET: props.processedBucket.name,
+        PROCESSED_KMS_KEY_ARN: props.s3KeyArn,
         JOB_STATUS_TABLE: wiring.jobStatusTable.name,
         STATE_MACHINE_ARN: wiring.stateMachine.arn,
         ALERTS_TOPIC_ARN: wiring.alertsTopic.arn,
@@ -246,6 +252,15 @@ export class ReportingFunctions extends Construct {
       statements: [
         ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
         { Sid: 'ProcessedKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: props.s3KeyArn },
+        // The run's exact totals: processed/<runId>/run-summary.json only, SSE-KMS with the bucket's key through S3.
+        { Sid: 'RunSummaryWrite', Effect: 'Allow', Action: 's3:PutObject', Resource: `${props.processedBucket.arn}/${RUN_SUMMARY_OBJECTS}` },
+        {
+          Sid: 'RunSummaryKey',
+          Effect: 'Allow',
+          Action: 'kms:GenerateDataKey',
+          Resource: props.s3KeyArn,
+          Condition: { StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` } },
+        },
         ...props.database.secretReadStatements('Database'),
         { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
         // The gate: a consistent read of the run record.
