@@ -19,7 +19,8 @@ import { lambdaRuntime } from './handlers';
 import { terminateChildren } from './processor-pool';
 import { Progress } from './progress';
 import { functionEnvironments, provision } from './resources';
-import { collectOutcome, Outcome, renderSummary } from './summary';
+import { acceptedBreakdown, collectOutcome, Outcome, renderSummary } from './summary';
+import { timelineInput, writeTimeline } from './timeline';
 
 export interface RunReport {
   ok: boolean;
@@ -174,6 +175,7 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
           reportDates: await q(`SELECT DISTINCT DATE_FORMAT(report_date, '%Y-%m-%d') AS v FROM \`${DATABASE_NAME}\`.report_log ORDER BY v`),
           loadedDates: await q(`SELECT DISTINCT DATE_FORMAT(\`timestamp\`, '%Y-%m-%d') AS v FROM \`${DATABASE_NAME}\`.transactions WHERE run_id = ? ORDER BY v`, [args.runId]),
           loadedEntities: await q(`SELECT DISTINCT entity_id AS v FROM \`${DATABASE_NAME}\`.transactions WHERE run_id = ? ORDER BY v`, [args.runId]),
+          accepted: await acceptedBreakdown(db, args.runId, reportDateOfRun(args.runId) ?? null, reporting),
         };
       },
       reportLog: () => db.query(`SELECT status, COUNT(*) AS n, SUM(sha256 IS NOT NULL) AS generated, COALESCE(SUM(transaction_count), 0) AS txs FROM \`${DATABASE_NAME}\`.report_log GROUP BY status`),
@@ -186,6 +188,7 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
     });
     report.outcome = outcome;
     report.ok = nightOk(outcome);
+    outcome.timeline = writeTimeline(workDir, timelineInput(outcome, cfg, args));
     write(renderSummary(outcome));
     if (args.keep) {
       write(`\n--keep: servers stay up (moto ${moto.endpoint}, mariadb 127.0.0.1:${db.port} user ${db.user} password ${db.password}, database ${db.database}); work dir ${workDir}. Ctrl-C stops them.\n`);

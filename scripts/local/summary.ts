@@ -7,6 +7,8 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChainResult } from './chain';
 import type { StageTiming } from './progress';
+import type { ShardTiming } from './timeline';
+import { DATABASE_NAME } from '../../stacks/reporting/aurora';
 
 export interface Outcome {
   records: { read: number; accepted: number; rejected: number; duplicates: number };
@@ -15,8 +17,16 @@ export interface Outcome {
   reconciliationOk: boolean;
   /** Rows of the run in the reporting database's transactions table (report-loader). */
   loadedRows: number;
-  /** What the loaded data covers, to explain empty reports. */
-  coverage: { reportDates: string[]; loadedDates: string[]; loadedEntities: string[] };
+  /**
+   * What the loaded data covers, to explain empty reports and why report transactions differ from
+   * accepted records: `accepted` splits the run's loaded rows into those a report of the report date
+   * counts (its date, and a reported jurisdiction, report type and entity), those of the report date
+   * outside the reported set, and those of other dates.
+   */
+  coverage: {
+    reportDates: string[]; loadedDates: string[]; loadedEntities: string[];
+    accepted?: { inReports: number; reportDateNotReported: number; otherDates: number };
+  };
   jobs: { total: number; succeeded: number; statuses: Record<string, number>; runCompleted: boolean };
   reports: { planned: number; objects: number; generated: number; transactions: number; valid: number; delivered: number; confirmed: number; failed: number; byStatus: Record<string, number> };
   /**
@@ -25,6 +35,8 @@ export interface Outcome {
    */
   emails: { deliveries: number; messages: number };
   alerts: { batch: number; reporting: number };
+  /** The same alerts by kind (the `event` of the message, or what the message is), per topic. */
+  alertKinds: { batch: Record<string, number>; reporting: Record<string, number> };
   metrics: Record<string, number>;
   workflow?: ChainResult['reporting'];
   /** The night's mode and how reporting was gated: the reporting-time check and who started reporting. */
@@ -42,7 +54,11 @@ export interface Outcome {
     generateRefusal?: string;
   };
   stages: StageTiming[];
+  /** Each processor shard's attempts (start, stop, exit code), for the timeline. */
+  shards: ShardTiming[];
   windowHours: number;
+  /** The night's timeline picture (timeline.ts), when written. */
+  timeline?: string;
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : 0);
@@ -58,14 +74,57 @@ async function countObjects(s3: S3Client, bucket: string, prefix: string): Promi
   return n;
 }
 
-async function drain(sqs: SQSClient, url: string): Promise<number> {
-  let n = 0;
+/** Every message body on an alert tap (raw SNS delivery: the body is the published message). */
+async function drain(sqs: SQSClient, url: string): Promise<string[]> {
+  const bodies: string[] = [];
   for (;;) {
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (!r.Messages?.length) return n;
-    n += r.Messages.length;
+    if (!r.Messages?.length) return bodies;
+    bodies.push(...r.Messages.map((m) => m.Body ?? ''));
   }
 }
+
+/**
+ * What an alert-topic message is. The batch-alerts topic carries the run's progress as well as its
+ * failures: the orchestrator's run summary, each processor job's SUCCEEDED/FAILED notice and
+ * job-events' RUN_COMPLETED (which the reporting loader subscribes to) are published on every night.
+ */
+export function alertKind(body: string): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    // The workflow's notifications are text (States.Format).
+    if (/^Reporting run .* failed/.test(body)) return 'REPORTING_RUN_FAILED';
+    if (/^Report .* failed at stage/.test(body)) return 'REPORT_FAILED';
+    return 'OTHER';
+  }
+  if (!doc || typeof doc !== 'object') return 'OTHER';
+  const o = doc as Record<string, unknown>;
+  if (typeof o.event === 'string') return o.event;
+  if (typeof o.status === 'string' && 'jobId' in o) return `JOB_${o.status}`;
+  if ('submitted' in o) return 'RUN_STARTED';
+  return 'OTHER';
+}
+
+/** Why each kind of alert is published, for the summary; kinds not listed need attention. */
+export const ALERT_MEANINGS: Record<string, { routine: boolean; meaning: string }> = {
+  RUN_STARTED: { routine: true, meaning: "orchestrator's run summary (jobs submitted), every night" },
+  JOB_SUCCEEDED: { routine: true, meaning: "processor's notice per job, every job that succeeds" },
+  RUN_COMPLETED: { routine: true, meaning: 'job-events: every job terminal; the reporting loader listens for it' },
+  JOB_FAILED: { routine: false, meaning: 'a processor job failed (processor or job-events)' },
+  NIGHTLY_RUN_NOT_SUCCEEDED: { routine: false, meaning: 'run-deadline: the run was late, failed or missing at the end of the window' },
+  REPORTING_INPUT_MISSING: { routine: false, meaning: 'run-deadline: the report date had no loaded run at the reporting deadline' },
+  REPORTING_NOT_STARTED: { routine: false, meaning: 'report-loader: the run had failed jobs, so nothing was loaded or reported' },
+  REPORT_FAILED: { routine: false, meaning: 'the workflow: one report failed' },
+  REPORTING_RUN_FAILED: { routine: false, meaning: 'the workflow failed as a whole' },
+};
+
+const countKinds = (bodies: string[]) => bodies.reduce<Record<string, number>>((acc, b) => {
+  const k = alertKind(b);
+  acc[k] = (acc[k] ?? 0) + 1;
+  return acc;
+}, {});
 
 /**
  * Messages moto's SES backend holds as sent (`/moto-api/data.json`, `ses` -> RawMessage, Message,
@@ -149,6 +208,7 @@ export async function collectOutcome(args: {
   }
   const countOf = (...s: string[]) => s.reduce((t, k) => t + (byStatus[k] ?? 0), 0);
   const messages = await sentMessages(args.endpoint);
+  const alertBodies = { batch: await drain(args.sqs, args.alertTaps.batch), reporting: await drain(args.sqs, args.alertTaps.reporting) };
   return {
     records,
     expected,
@@ -169,7 +229,8 @@ export async function collectOutcome(args: {
       byStatus,
     },
     emails: { deliveries: chain.sent.length, messages },
-    alerts: { batch: await drain(args.sqs, args.alertTaps.batch), reporting: await drain(args.sqs, args.alertTaps.reporting) },
+    alerts: { batch: alertBodies.batch.length, reporting: alertBodies.reporting.length },
+    alertKinds: { batch: countKinds(alertBodies.batch), reporting: countKinds(alertBodies.reporting) },
     metrics: emfTotals(args.logText),
     workflow: chain.reporting,
     night: {
@@ -185,58 +246,113 @@ export async function collectOutcome(args: {
       generateRefusal: chain.refusal,
     },
     stages: args.stages,
+    shards: chain.children.map((c) => ({ index: c.index ?? 0, jobName: c.job.jobName, status: c.status, attempts: c.attempts })),
     windowHours: args.windowHours,
   };
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const mark = (ok: boolean) => (ok ? 'OK' : 'MISMATCH');
+const kinds = (k: Record<string, number>) => Object.entries(k).sort().map(([kind, n]) => `${n} ${kind}`).join(', ');
+
+/** One line per kind of alert: how many, on which topic, and why it is published. */
+export function alertLines(o: Pick<Outcome, 'alertKinds'>): string[] {
+  const lines: string[] = [];
+  for (const topic of ['batch', 'reporting'] as const) {
+    for (const [kind, n] of Object.entries(o.alertKinds[topic]).sort()) {
+      const m = ALERT_MEANINGS[kind];
+      lines.push(`${topic}-alerts: ${n} ${kind}: ${m ? `${m.meaning}${m.routine ? ' (routine, not a failure)' : ' (needs attention)'}` : 'unrecognised message (needs attention)'}`);
+    }
+  }
+  return lines;
+}
+
+/** Why report transactions differ from accepted records, in numbers when the breakdown is known. */
+export function reportTransactionsNote(o: Pick<Outcome, 'records' | 'reports' | 'coverage' | 'night'>): string {
+  const a = o.coverage.accepted;
+  const date = o.night.reportDate ?? o.coverage.reportDates[0] ?? '-';
+  const rule = `a report counts the accepted records of its jurisdiction, report type and entity dated on the report date (${date}), once`;
+  if (!a) return `report transactions vs accepted records: ${rule}; records of other dates or outside the reported set are loaded but in no report of this date`;
+  const sum = a.inReports + a.reportDateNotReported + a.otherDates;
+  const check = a.inReports === o.reports.transactions ? 'OK' : `MISMATCH: reports list ${fmt(o.reports.transactions)}`;
+  return `report transactions vs accepted records: ${rule}. Of the ${fmt(sum)} loaded: ${fmt(a.inReports)} in this date's reports (${check}), `
+    + `${fmt(a.reportDateNotReported)} of the report date outside the reported jurisdictions/types/entities, `
+    + `${fmt(a.otherDates)} of other dates (the generator spreads timestamps over ${o.coverage.loadedDates.length} date(s): ${o.coverage.loadedDates.join(', ') || '-'})`;
+}
 
 export function renderSummary(o: Outcome): string {
   const rows: [string, string, string][] = [];
-  const pair = (label: string, actual: number, expected?: number) => rows.push([label, fmt(actual), expected === undefined ? '' : actual === expected ? 'OK' : `expected ${fmt(expected)}`]);
-  pair('records read', o.records.read, o.expected.read);
-  pair('records accepted', o.records.accepted, o.expected.accepted);
-  pair('records rejected', o.records.rejected, o.expected.rejected);
-  pair('duplicates', o.records.duplicates, o.expected.duplicates);
-  for (const [cur, t] of Object.entries(o.totals.byCurrency)) rows.push([`total ${cur} (minor units)`, t.actual, t.actual === t.expected ? 'OK' : `expected ${t.expected}`]);
-  rows.push(['reconciliation', mark(o.reconciliationOk), '']);
-  rows.push(['rows in reporting DB', fmt(o.loadedRows), o.loadedRows === o.records.accepted ? 'OK (= accepted)' : `expected ${fmt(o.records.accepted)}`]);
-  rows.push(['jobs succeeded', `${o.jobs.succeeded}/${o.jobs.total}`, JSON.stringify(o.jobs.statuses)]);
-  rows.push(['nightly run complete', o.jobs.runCompleted ? 'yes' : 'no', 'run record in the job-status table']);
-  rows.push(['reports planned', fmt(o.reports.planned), '']);
+  const pair = (label: string, actual: number, expected: number, meaning: string) => rows.push([label, fmt(actual), `${actual === expected ? 'OK' : `expected ${fmt(expected)}`}  ${meaning}`]);
+  pair('records read', o.records.read, o.expected.read, 'lines the processor shards read (= the generated file)');
+  pair('records accepted', o.records.accepted, o.expected.accepted, 'passed validation and dedupe: written to processed/');
+  pair('records rejected', o.records.rejected, o.expected.rejected, 'failed validation: written to rejects with reasons');
+  pair('duplicates', o.records.duplicates, o.expected.duplicates, 'repeated transactionId: each repeat dropped and counted (read = accepted + rejected + duplicates)');
+  for (const [cur, t] of Object.entries(o.totals.byCurrency)) rows.push([`total ${cur} (minor units)`, t.actual, `${t.actual === t.expected ? 'OK' : `expected ${t.expected}`}  sum of accepted amounts vs the generator's manifest`]);
+  rows.push(['reconciliation', mark(o.reconciliationOk), 'shard summaries, job-status rows and the manifest agree on every count and total']);
+  rows.push(['rows in reporting DB', fmt(o.loadedRows), `${o.loadedRows === o.records.accepted ? 'OK (= accepted)' : `expected ${fmt(o.records.accepted)}`}  report-loader's rows of this run`]);
+  rows.push(['jobs succeeded', `${o.jobs.succeeded}/${o.jobs.total}`, `${JSON.stringify(o.jobs.statuses)}  Batch jobs of the run in the job-status table`]);
+  rows.push(['nightly run complete', o.jobs.runCompleted ? 'yes' : 'no', 'run record in the job-status table (every job terminal)']);
+  rows.push(['reports planned', fmt(o.reports.planned), 'jurisdictions x report types x entities of this run']);
   rows.push(['reports generated', fmt(o.reports.generated), `${fmt(o.reports.objects)} object(s) in S3`]);
-  rows.push(['report transactions', fmt(o.reports.transactions), 'rows of the report date across all reports']);
-  rows.push(['reports valid', fmt(o.reports.valid), '']);
+  rows.push(['report transactions', fmt(o.reports.transactions), 'records listed across all reports of the report date (see note: not the accepted count)']);
+  rows.push(['reports valid', fmt(o.reports.valid), 'passed report-validate (schema, counts, totals)']);
   rows.push(['reports delivered', fmt(o.reports.delivered), `${fmt(o.emails.messages)} message(s) sent through SES (moto), ${fmt(o.emails.deliveries)} recipient delivery(ies)`]);
-  rows.push(['reports confirmed', fmt(o.reports.confirmed), '']);
-  rows.push(['reports failed', fmt(o.reports.failed), JSON.stringify(o.reports.byStatus)]);
-  rows.push(['alerts published', `batch ${o.alerts.batch}, reporting ${o.alerts.reporting}`, '']);
-  if (o.metrics.NightlyRunCompleted !== undefined) rows.push(['NightlyRunCompleted', String(o.metrics.NightlyRunCompleted), '']);
+  rows.push(['reports confirmed', fmt(o.reports.confirmed), "every recipient's server accepted (SES delivery events -> report-confirm)"]);
+  rows.push(['reports failed', fmt(o.reports.failed), `${JSON.stringify(o.reports.byStatus)}  report_log status of every report`]);
+  const routine = (k: Record<string, number>) => Object.keys(k).every((kind) => ALERT_MEANINGS[kind]?.routine);
+  const allRoutine = routine(o.alertKinds.batch) && routine(o.alertKinds.reporting);
+  rows.push(['alerts published', `batch ${o.alerts.batch}, reporting ${o.alerts.reporting}`,
+    `${[kinds(o.alertKinds.batch), kinds(o.alertKinds.reporting)].filter(Boolean).join('; ') || 'none'}${o.alerts.batch + o.alerts.reporting === 0 ? '' : allRoutine ? ': routine notices, no failure (see alerts below)' : ': see alerts below'}`]);
+  if (o.metrics.NightlyRunCompleted !== undefined) rows.push(['NightlyRunCompleted', String(o.metrics.NightlyRunCompleted), 'metric: 1 when the run completed (the SLA alarm reads it)']);
   const n = o.night;
-  rows.push(['night', n.mode, `report date ${n.reportDate ?? '-'}`]);
+  rows.push(['night', n.mode, `report date ${n.reportDate ?? '-'} (the previous business day of the run date)`]);
   if (n.deadlineWhen) {
     rows.push(['reporting-time check', n.deadlineLoaded ? 'loaded' : 'NOT loaded',
-      `${n.deadlineAlerted ? 'alert published' : 'no alert'}; run ${n.deadlineRunOutcome} (${n.deadlineWhen})`]);
+      `${n.deadlineAlerted ? 'alert published' : 'no alert'}; run ${n.deadlineRunOutcome} (${n.deadlineWhen}): run-deadline at schedules.dailyReporting`]);
   }
-  rows.push(['reporting started by', n.reportingStarted ? 'loader' : 'nobody', n.executionName ? `execution ${n.executionName} ${JSON.stringify(n.executionInput)}` : '']);
+  rows.push(['reporting started by', n.reportingStarted ? 'loader' : 'nobody', n.executionName ? `execution ${n.executionName} ${JSON.stringify(n.executionInput)}` : 'no execution: reporting starts only from a load']);
   if (n.generateRefusal) rows.push(['generate for the date', 'refused', n.generateRefusal.slice(0, 120)]);
-  if (o.metrics.ReportingInputMissing !== undefined) rows.push(['ReportingInputMissing', String(o.metrics.ReportingInputMissing), '']);
+  if (o.metrics.ReportingInputMissing !== undefined) rows.push(['ReportingInputMissing', String(o.metrics.ReportingInputMissing), 'metric: 1 when the report date had no loaded run at the deadline (pages)']);
   const notes: string[] = [];
   if (o.reports.transactions === 0 && o.loadedRows > 0) {
     const c = o.coverage;
     notes.push(`note: every report is empty: report date(s) ${c.reportDates.join(', ') || '-'} vs loaded transaction dates ${c.loadedDates.join(', ')}`
       + ` and entities ${c.loadedEntities.join(', ')} (pick reported entities with --entities; the dates come from the generator)`);
   }
+  if (o.loadedRows > 0) notes.push(`note: ${reportTransactionsNote(o)}`);
   const w1 = Math.max(...rows.map((r) => r[0].length));
   const w2 = Math.max(...rows.map((r) => r[1].length));
-  const out = ['', 'Outcome', ...rows.map(([a, b, c]) => `  ${a.padEnd(w1)}  ${b.padStart(w2)}  ${c}`), ...notes.map((n) => `  ${n}`)];
+  const out = ['', 'Outcome', ...rows.map(([a, b, c]) => `  ${a.padEnd(w1)}  ${b.padStart(w2)}  ${c}`.trimEnd()), ...notes.map((x) => `  ${x}`)];
+  const alerts = alertLines(o);
+  if (alerts.length) out.push('', 'Alerts published (the alert topics carry routine notices as well as failures)', ...alerts.map((l) => `  ${l}`));
   const window = o.windowHours * 3600;
   const total = o.stages.reduce((s, t) => s + t.seconds, 0);
-  out.push('', `Time per stage (against the ${o.windowHours}-hour window = ${fmt(window)} s)`);
+  out.push('', `Time per stage (against the ${o.windowHours}-hour window = ${fmt(window)} s; share = stage time / window)`);
   for (const t of o.stages) {
     out.push(`  ${t.stage.padEnd(12)} ${t.seconds.toFixed(1).padStart(9)} s  ${((t.seconds / window) * 100).toFixed(3).padStart(7)} %${t.ok ? '' : '  FAILED'}`);
   }
   out.push(`  ${'total'.padEnd(12)} ${total.toFixed(1).padStart(9)} s  ${((total / window) * 100).toFixed(3).padStart(7)} %`);
+  if (o.timeline) out.push('', `timeline: ${o.timeline}  (the night against the batch window, and every stage and shard; open it in a browser)`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * Splits the run's loaded rows the way reports select them (report-generate: jurisdiction, report type,
+ * entity and a timestamp on the report date): counted in this date's reports, of the report date but
+ * outside the reported set, of other dates.
+ */
+export async function acceptedBreakdown(
+  db: { query<T>(sql: string, params?: unknown[]): Promise<T> },
+  runId: string,
+  reportDate: string | null,
+  set: { jurisdictions: readonly string[]; reportTypes: readonly string[]; entities: readonly string[] },
+): Promise<NonNullable<Outcome['coverage']['accepted']>> {
+  const [r] = await db.query<{ inReports: string | null; onDate: string | null; total: string }[]>(
+    `SELECT SUM(DATE(\`timestamp\`) = ? AND jurisdiction IN (?) AND report_type IN (?) AND entity_id IN (?)) AS inReports,
+       SUM(DATE(\`timestamp\`) = ?) AS onDate, COUNT(*) AS total
+     FROM \`${DATABASE_NAME}\`.transactions WHERE run_id = ?`,
+    [reportDate, [...set.jurisdictions], [...set.reportTypes], [...set.entities], reportDate, runId]);
+  const inReports = num(r?.inReports ?? 0);
+  const onDate = num(r?.onDate ?? 0);
+  return { inReports, reportDateNotReported: onDate - inReports, otherDates: num(r?.total ?? 0) - onDate };
 }
