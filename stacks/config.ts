@@ -7,7 +7,8 @@
  *   PLATFORM_CONFIG       explicit path to a config file (wins over PLATFORM_ENV)
  *   PLATFORM_BACKEND      `local` | `s3` | `cloud`: overrides backend.type (CI uses `local`)
  *   PLATFORM_TFC_ORG      Terraform Cloud organization (sets backend.organization)
- *   PLATFORM_IMAGE_TAG    processor image tag or digest (sets batch.imageTag; CI pipelines pin it)
+ *   PLATFORM_IMAGE_TAG    processor image tag or digest (sets batch.imageTag, the default of the compute
+ *                         stack's processor_image_tag Terraform variable; CI pipelines pin it)
  *   PLATFORM_STRICT       `1`: placeholder values (example account ids such as 111111111111 or
  *                         123456789012, example.* addresses, example organisation names) are errors:
  *                         one line each, exit non-zero, nothing written. Set it in real deploy
@@ -109,7 +110,9 @@ export const configSchema = z.object({
     ManagedBy: z.string().min(1),
     CostCenter: z.string().min(1),
   }).catchall(z.string()),
+  /** Default of the data stack's notification_email variable (batch-alerts and reporting-alerts subscriptions). */
   notificationEmail: email,
+  /** Default of the security-baseline stack's security_email variable (security-alerts subscription). */
   securityEmail: email,
   network: networkSchema,
   batch: z.object({
