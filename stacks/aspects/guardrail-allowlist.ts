@@ -48,7 +48,7 @@ export const KEY_POLICY_ROOT_ACTIONS: Readonly<Record<string, AllowEntry>> = {
 
 /** Buckets (name suffix, after `${project}-${env}-`) allowed to use SSE-S3 instead of SSE-KMS. */
 export const SSE_S3_BUCKETS: Readonly<Record<string, AllowEntry>> = {
-  'access-logs': { reason: 'S3 server access logging cannot write to an SSE-KMS bucket (REQUIREMENTS (a)1)' },
+  'access-logs': { reason: 'S3 server access logging cannot write to an SSE-KMS bucket' },
 };
 
 /** Lambda functions (name suffix) that run outside the VPC. */

@@ -54,7 +54,7 @@ export interface ComputeAlarmsProps {
  * - every DLQ's visible depth > 0 (QueueName);
  * - DynamoDB throttling per table: ReadThrottleEvents + WriteThrottleEvents, whose only dimension is
  *   TableName (ThrottledRequests would also need Operation, so a TableName-only alarm on it never
- *   matches any data: the defect of the source documents);
+ *   matches any data);
  * - the 4-hour SLA: NightlyRunLate from run-deadline (see `slaAlarm`);
  * - the reporting deadline: ReportingInputMissing from run-deadline (see `reportingInputAlarm`).
  */

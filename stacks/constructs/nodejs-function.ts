@@ -9,7 +9,7 @@ import { assumeRolePolicy, PolicyStatement, renderPolicy } from './policy';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 
-/** Denies from the source documents: no Lambda may destroy the platform's data or keys. */
+/** Explicit denies on every function role: no Lambda may destroy the platform's data or keys. */
 export const EXPLICIT_DENY_STATEMENT: PolicyStatement = {
   Sid: 'DenyDestructiveActions',
   Effect: 'Deny',

@@ -51,7 +51,7 @@ export function createDataKeys(scope: Construct, p: DataKeysProps): DataKeys {
     messagingKey: key('messaging-key', 'messaging', 'SNS alert topics and SQS dead-letter queues', [
       ...viaServiceStatements('Messaging', p.accountId, p.region, ['sns', 'sqs'], partition),
       // Without these two, alarm notifications and EventBridge deliveries to the encrypted topic/queues
-      // are dropped silently (a defect of the source documents).
+      // are dropped silently.
       serviceUseStatement('CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com', sourceAccount, ['kms:Decrypt', 'kms:GenerateDataKey*']),
       serviceUseStatement('EventBridgeDeliver', 'events.amazonaws.com', sourceAccount, ['kms:Decrypt', 'kms:GenerateDataKey*']),
     ]),

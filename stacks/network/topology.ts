@@ -82,7 +82,7 @@ export class PrivateTopology extends Construct {
     // gets no connectivity instead of the all-open default (CIS 5.4).
     new DefaultSecurityGroup(this, 'default-sg', { vpcId: this.vpc.id, tags: { Name: props.name('default-locked') } });
 
-    // /24s in a /16 (10.0.1.0/24, 10.0.2.0/24, ...; index 0 left free, as in the source documents);
+    // /24s in a /16 (10.0.1.0/24, 10.0.2.0/24, ...; index 0 left free);
     // in a smaller VPC, as many bits as still leave /28 subnets.
     const newBits = Math.min(8, 28 - Number(props.cidr.split('/')[1]));
     this.subnets = Array.from({ length: props.azCount }, (_, i) => new Subnet(this, `private-${i}`, {

@@ -14,7 +14,7 @@ export const DELIVERY_DIMENSIONS = ['Jurisdiction', 'ReportType', 'Status'] as c
 /**
  * Metrics Insights query over every ReportsDelivered series with exactly the contracted dimension set
  * and Status=DELIVERY_FAILED, summed into one series: one alarm covers every jurisdiction/type,
- * including ones added later (a metric with 1 of its 3 dimensions — the source document's alarm —
+ * including ones added later (an alarm on a metric with 1 of its 3 dimensions
  * matches nothing; SEARCH expressions cannot back an alarm).
  */
 export function deliveryFailureQuery(namespace = METRICS_NAMESPACE): string {

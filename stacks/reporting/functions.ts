@@ -27,7 +27,7 @@ export const PROCESSED_PREFIX = 'processed/';
 /** The run-level summary report-loader writes per run: `processed/<runId>/run-summary.json`. */
 export const RUN_SUMMARY_OBJECTS = `${PROCESSED_PREFIX}*/run-summary.json`;
 
-/** Sizing from the source document (003), with migrate/loader sized for DDL and bulk loads. */
+/** Reporting function sizing; migrate and loader are sized for DDL and bulk loads. */
 const SIZING: Record<ReportingFunctionName, { timeoutSeconds: number; memoryMb: number }> = {
   'report-generate': { timeoutSeconds: 300, memoryMb: 1024 },
   'report-validate': { timeoutSeconds: 60, memoryMb: 512 },

@@ -81,7 +81,7 @@ export const RETRYABLE_ERRORS = [
   'RetryableError',
 ] as const;
 
-/** Retry policies from the source document (003), extended to the errors above. */
+/** Retry policies of the workflow's tasks, covering the errors above. */
 export const RETRY_POLICIES = {
   generate: { IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 },
   validate: { IntervalSeconds: 2, MaxAttempts: 2, BackoffRate: 2 },
