@@ -8,7 +8,7 @@
  * newline at/after `start` (unless start = 0) and stops after the first newline at/after `end`.
  * Adjacent shards therefore never overlap and never leave a gap.
  */
-import { createHash, Hash } from 'crypto';
+import { createHash } from 'crypto';
 
 const NL = 0x0a;
 
@@ -37,16 +37,25 @@ export class LongLine {
   constructor(readonly head: Buffer) {}
 }
 
+/** Where the owned bytes go to be hashed; a returned promise means "wait before giving more". */
+export interface ByteHash {
+  update(data: Uint8Array): unknown;
+}
+
 export interface FramedInput {
   /** Blocks of whole lines, with a LongLine in place of each line longer than MAX_LINE_BYTES that spans blocks. */
   blocks: AsyncGenerator<Buffer | LongLine>;
   /** Hash of the owned bytes; final once `blocks` is exhausted. */
-  hash: Hash;
+  hash: ByteHash;
   /** Owned bytes so far. */
   bytes(): number;
 }
 
-export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, hash: Hash = createHash('sha256'), maxLine = MAX_LINE_BYTES): FramedInput {
+export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, hash: ByteHash = createHash('sha256'), maxLine = MAX_LINE_BYTES): FramedInput {
+  const update = async (data: Uint8Array): Promise<void> => {
+    const wait = hash.update(data);
+    if (wait instanceof Promise) await wait;
+  };
   let owned = 0;
   async function* run(): AsyncGenerator<Buffer | LongLine> {
     let pos = window.start;
@@ -79,7 +88,7 @@ export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, h
         atStart = false;
         // A UTF-8 byte-order mark is hashed (it is part of the object) but not parsed.
         if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-          hash.update(chunk.subarray(0, 3));
+          await update(chunk.subarray(0, 3));
           owned += 3;
           pos += 3;
           chunk = chunk.subarray(3);
@@ -92,7 +101,7 @@ export function frameLines(chunks: AsyncIterable<Buffer>, window: ShardWindow, h
           done = true;
         }
       }
-      hash.update(chunk);
+      await update(chunk);
       owned += chunk.length;
       pos += chunk.length;
       if (dropping) {

@@ -4,7 +4,6 @@
  * aborts both uploads, so a failed shard publishes nothing.
  */
 import { isUtf8 } from 'buffer';
-import { createHash } from 'crypto';
 import { Readable } from 'stream';
 import { createGunzip } from 'zlib';
 import { CsvHeader, loneCrError, parseHeader } from './csv';
@@ -17,6 +16,7 @@ import { reconcile, ReconciliationReport } from './reconcile';
 import { TotalsJson } from './totals';
 import { CheckedBlock } from './csv-check';
 import { CheckPool, workerCount } from './validate-worker';
+import { HashThread, inlineHash, StreamHash } from './hash-thread';
 import { DEFAULT_MAX_AMOUNT } from '../../domain/money';
 
 export interface ShardSpec {
@@ -37,6 +37,11 @@ export interface ShardOptions {
   onProgress?: (p: Progress) => void;
   /** JavaScript file worker threads start from (default: this module's file, i.e. the bundle); see validate-worker.ts. */
   workerEntry?: string;
+  /**
+   * SHA-256 of the input and the outputs on a helper thread (default), so the record stage's thread
+   * only copies the bytes; false hashes on this thread (same digests).
+   */
+  hashThread?: boolean;
   /** Test hook: lets a test corrupt state before reconciliation to prove a failed check publishes nothing. */
   beforeReconcile?: (processor: RecordProcessor) => void;
 }
@@ -157,18 +162,26 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     header: known.header,
     expectedRecords: Math.ceil((range.end - range.start) / 100),
   });
-  const hash = createHash('sha256');
+  const hashes = options.hashThread === false ? undefined : new HashThread();
+  const newHash = (): StreamHash => hashes?.create() ?? inlineHash();
+  const hash = newHash();
   let hashed = 0;
   let ownedBytes = (): number => hashed;
   // One writer per output folder: a second run into the same folder fails here, before writing.
-  const unlock = await target.lock(dir);
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await target.lock(dir);
+  } catch (err) {
+    await hashes?.close();
+    throw err;
+  }
   const sinks: Sink[] = [];
   const started = Date.now();
   let pool: CheckPool | undefined;
   try {
-    const accepted = target.open(names.accepted, 'application/x-ndjson');
+    const accepted = target.open(names.accepted, 'application/x-ndjson', newHash());
     sinks.push(accepted);
-    const rejects = target.open(names.rejects, 'application/x-ndjson');
+    const rejects = target.open(names.rejects, 'application/x-ndjson', newHash());
     sinks.push(rejects);
     if (!skipped) {
       let blocks: AsyncIterable<Buffer | LongLine>;
@@ -176,13 +189,14 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         const raw = source.read(0);
         const hashing = async function* () {
           for await (const chunk of raw) {
-            hash.update(chunk);
+            const wait = hash.update(chunk);
+            if (wait) await wait;
             hashed += chunk.length;
             yield chunk;
           }
         };
         const gunzip = Readable.from(hashing()).pipe(createGunzip({ chunkSize: 1 << 20 }));
-        const framed = frameLines(gunzipErrors(gunzip), { start: 0, end: Infinity, ownsFirstLine: true }, createHash('sha256'));
+        const framed = frameLines(gunzipErrors(gunzip), { start: 0, end: Infinity, ownsFirstLine: true }, { update: () => undefined }); // the compressed bytes are hashed above
         blocks = framed.blocks;
       } else {
         const framed = frameLines(coalesce(source.read(range.start, shard.index === shard.count - 1 ? source.size : range.end)), {
@@ -259,14 +273,15 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     await rejects.finish();
     const { byCurrency, byJurisdiction } = processor.totals.toJson();
     const totals = { byCurrency, byJurisdiction };
-    const accounts = target.open(names.totalsByAccount, 'application/x-ndjson');
+    const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
     sinks.push(accounts);
     await writeAccountTotals(processor.totals.accountLines(), accounts);
     await accounts.finish();
-    const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values');
+    const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values', newHash());
     sinks.push(fingerprints);
     for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a), processor.totals.accountCount)) await fingerprints.write(chunk);
     await fingerprints.finish();
+    const inputSha256 = await hash.digest();
     const summary: ShardSummary = {
       schemaVersion: 1,
       input: {
@@ -278,7 +293,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         size: source.size,
         compression: gzip ? 'gzip' : 'none',
         format: processor.format ?? 'unknown',
-        sha256: hash.digest('hex'),
+        sha256: inputSha256,
         bytesHashed: hashed,
       },
       shard: { index: shard.index, count: shard.count, byteRange: range, lineNumbering: shard.index === 0 ? 'file' : 'shard', skipped },
@@ -313,6 +328,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     await Promise.all(sinks.map((s) => s.abort()));
     throw err;
   } finally {
+    await hashes?.close();
     await unlock();
   }
 }

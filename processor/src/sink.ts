@@ -11,9 +11,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PassThrough, Writable } from 'stream';
-import { createHash, randomBytes } from 'crypto';
+import { randomBytes } from 'crypto';
 import * as os from 'os';
 import { BadInputError, classifyError, InternalError } from './errors';
+import { inlineHash, StreamHash } from './hash-thread';
 
 // 6 MiB parts (S3 minimum is 5 MiB): up to ~60 GB per object, and little memory per in-flight part.
 const PART_SIZE = 6 << 20;
@@ -34,7 +35,8 @@ export interface Sink {
 
 export interface OutputTarget {
   readonly location: string;
-  open(name: string, contentType: string): Sink;
+  /** `hash`: where the SHA-256 of the bytes is computed (default: on this thread). */
+  open(name: string, contentType: string, hash?: StreamHash): Sink;
   /**
    * Publishes the finished sinks and then `summaryName` (the commit marker), in an order a crash at
    * any point leaves either the old commit or no marker at all, never a marker over other files.
@@ -149,7 +151,7 @@ export class LocalTarget implements OutputTarget {
     };
   }
 
-  open(name: string): Sink {
+  open(name: string, _contentType?: string, hash: StreamHash = inlineHash()): Sink {
     const final = this.describe(name);
     const temp = uniqueTemp(final);
     fs.mkdirSync(path.dirname(final), { recursive: true });
@@ -158,7 +160,6 @@ export class LocalTarget implements OutputTarget {
     const stream = fs.createWriteStream(temp, { highWaterMark: 16 << 20, flags: 'wx' });
     let error: unknown;
     stream.on('error', (e) => (error = e));
-    const hash = createHash('sha256');
     let bytes = 0;
     let sha256 = '';
     const sink: LocalSink = {
@@ -173,8 +174,9 @@ export class LocalTarget implements OutputTarget {
       async write(data) {
         const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
         bytes += buf.length;
-        hash.update(buf);
+        const hashing = hash.update(buf);
         await writeWithBackpressure(stream, buf, () => error);
+        if (hashing) await hashing;
       },
       async finish() {
         await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
@@ -183,9 +185,10 @@ export class LocalTarget implements OutputTarget {
         // another writer truncating or extending the file).
         const onDisk = (await fs.promises.stat(temp)).size;
         if (onDisk !== bytes) throw new InternalError('OUTPUT_SIZE_MISMATCH', `${temp} holds ${onDisk} bytes, ${bytes} were written`);
-        sha256 = hash.digest('hex');
+        sha256 = await hash.digest();
       },
       async abort() {
+        hash.discard();
         stream.destroy();
         await fs.promises.rm(temp, { force: true });
       },
@@ -243,7 +246,7 @@ export class S3Target implements OutputTarget {
     return { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: this.kmsKeyArn, BucketKeyEnabled: true };
   }
 
-  open(name: string, contentType: string): Sink {
+  open(name: string, contentType: string, hash: StreamHash = inlineHash()): Sink {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const upload = new Upload({
       client: this.client,
@@ -259,7 +262,6 @@ export class S3Target implements OutputTarget {
     });
     done.catch(() => undefined); // observed in finish()/abort()
     let bytes = 0;
-    const hash = createHash('sha256');
     let sha256 = '';
     let finished = false;
     const where = this.describe(name);
@@ -273,15 +275,16 @@ export class S3Target implements OutputTarget {
       async write(data) {
         const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
         bytes += buf.length;
-        hash.update(buf);
+        const hashing = hash.update(buf);
         try {
           await writeWithBackpressure(body, buf, () => error);
         } catch (err) {
           throw classifyError(err, `upload ${where}`);
         }
+        if (hashing) await hashing;
       },
       async finish() {
-        sha256 = hash.digest('hex');
+        sha256 = await hash.digest();
         finished = true;
         body.end();
         try {
@@ -292,6 +295,7 @@ export class S3Target implements OutputTarget {
       },
       abort: async () => {
         if (finished) return; // already completed (published): nothing to abort
+        hash.discard();
         await upload.abort();
         // Ending (not destroying) the body lets lib-storage's part uploaders stop cleanly; they check the
         // abort signal before any PutObject, so nothing is published.
