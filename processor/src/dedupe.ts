@@ -29,7 +29,16 @@ export class FingerprintSet {
   }
 
   get bytes(): number {
-    return this.slots.byteLength;
+    return this.released || this.slots.byteLength;
+  }
+
+  private released = 0;
+
+  /** Drops the table (the shard's input is done) so its memory can go before the end-of-run files are built; `add` is refused after. */
+  release(): void {
+    this.released = this.slots.byteLength;
+    this.slots = new Uint32Array(2);
+    this.mask = 0;
   }
 
   /** Adds a fingerprint computed elsewhere (`fingerprintOf`, e.g. on a worker thread). */
@@ -85,6 +94,7 @@ export class FingerprintSet {
   }
 
   private insert(hi: number, lo: number): boolean {
+    if (this.released) throw new Error('FingerprintSet used after release()');
     if (hi === 0 && lo === 0) lo = 1; // (0,0) marks an empty slot
     const slots = this.slots;
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask;

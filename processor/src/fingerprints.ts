@@ -108,9 +108,12 @@ export class AcceptedIndex {
   /**
    * The file's bytes, in chunks of about `chunkBytes` (written digit by digit: no per-line strings).
    * `accountKey(a)` is called once per account index, in index order (ids are ASCII identifiers).
+   * Consumes the index: call it once, after the last `add`.
    */
   *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20): Generator<Buffer> {
     const sorted = this.sorted();
+    // The records now live in `sorted`; dropping the unsorted copy lets its memory go while writing.
+    this.rec = new Uint32Array(0);
     // Account ids packed into one arena (`\t<jurisdiction>\t` precedes them), read in line order below.
     const keyStart = new Int32Array(accounts + 1);
     const parts: string[] = [];

@@ -262,6 +262,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
     }
+    processor.endOfInput();
     await writeParts(processor, accepted);
     await drainRejects(processor, rejects);
     if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');

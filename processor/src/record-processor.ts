@@ -109,6 +109,11 @@ export class RecordProcessor {
     return this.seen.bytes;
   }
 
+  /** The input is done: drops the dedupe table (its memory can go before the end-of-run files are built). */
+  endOfInput(): void {
+    this.seen.release();
+  }
+
   /**
    * Processes `text`, a byte string (latin1-decoded valid UTF-8): whole lines separated by "\n" (CRLF
    * tolerated); a final line may lack its "\n". Output strings are byte strings too.

@@ -155,9 +155,10 @@ export class LocalTarget implements OutputTarget {
     const final = this.describe(name);
     const temp = uniqueTemp(final);
     fs.mkdirSync(path.dirname(final), { recursive: true });
-    // A large buffer lets the disk write overlap with parsing instead of stalling on every flush.
+    // A few MiB of buffer let the disk write overlap with parsing instead of stalling on every flush
+    // (more only holds more output blocks in memory).
     // 'wx': the temp name is ours alone; never open (and truncate) a file another run is writing.
-    const stream = fs.createWriteStream(temp, { highWaterMark: 16 << 20, flags: 'wx' });
+    const stream = fs.createWriteStream(temp, { highWaterMark: 4 << 20, flags: 'wx' });
     let error: unknown;
     stream.on('error', (e) => (error = e));
     let bytes = 0;
