@@ -38,8 +38,8 @@ export interface ShardOptions {
   /** JavaScript file worker threads start from (default: this module's file, i.e. the bundle); see validate-worker.ts. */
   workerEntry?: string;
   /**
-   * SHA-256 of the input and the outputs on a helper thread (default), so the record stage's thread
-   * only copies the bytes; false hashes on this thread (same digests).
+   * SHA-256 of the input and the outputs on a helper thread (default; PROCESSOR_HASH_THREAD=0 turns it
+   * off), so the record stage's thread only copies the bytes; false hashes on this thread (same digests).
    */
   hashThread?: boolean;
   /** Test hook: lets a test corrupt state before reconciliation to prove a failed check publishes nothing. */
@@ -162,7 +162,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     header: known.header,
     expectedRecords: Math.ceil((range.end - range.start) / 100),
   });
-  const hashes = options.hashThread === false ? undefined : new HashThread();
+  const hashes = (options.hashThread ?? process.env.PROCESSOR_HASH_THREAD !== '0') ? new HashThread() : undefined;
   const newHash = (): StreamHash => hashes?.create() ?? inlineHash();
   const hash = newHash();
   let hashed = 0;
