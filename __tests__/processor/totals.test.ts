@@ -35,6 +35,7 @@ describe('ControlTotals', () => {
       A2: { USD: { count: 1, amount: '2.50', amountMinor: '250' } },
     });
     expect(t.accountCount).toBe(2);
+    expect(t.groupJson()).toEqual({ byCurrency: json.byCurrency, byJurisdiction: json.byJurisdiction });
   });
 
   it('gives an account id one index whether it arrives as text or as bytes, across growth of the table and the key arena', () => {

@@ -272,8 +272,8 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
 
     await accepted.finish();
     await rejects.finish();
-    const { byCurrency, byJurisdiction } = processor.totals.toJson();
-    const totals = { byCurrency, byJurisdiction };
+    // The per-account breakdown is its own file (below): summary.json takes the small groups only.
+    const totals = processor.totals.groupJson();
     const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
     sinks.push(accounts);
     await writeAccountTotals(processor.totals.accountLines(), accounts);

@@ -273,6 +273,13 @@ export class ControlTotals {
 
   /** Deterministic JSON (sorted keys, exact decimal strings): re-runs produce byte-identical summaries. */
   toJson(): TotalsJson {
+    const byAccount: TotalsJson['byAccount'] = {};
+    for (const r of this.accountRows()) (byAccount[r.accountId] ??= {})[r.currency] = { count: r.count, amount: r.amount, amountMinor: r.amountMinor };
+    return { ...this.groupJson(), byAccount };
+  }
+
+  /** The small groups of `toJson` (by currency, by currency and jurisdiction), without the per-account breakdown. */
+  groupJson(): Omit<TotalsJson, 'byAccount'> {
     const entry = (sums: SlotSums, slot: number, c: number): TotalEntry => {
       const total = sums.total(slot);
       return { count: sums.count(slot), amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
@@ -286,9 +293,7 @@ export class ControlTotals {
         if (this.jurisdiction.count(c * NJ + k) > 0) (byJurisdiction[code] ??= {})[j] = entry(this.jurisdiction, c * NJ + k, c);
       });
     });
-    const byAccount: TotalsJson['byAccount'] = {};
-    for (const r of this.accountRows()) (byAccount[r.accountId] ??= {})[r.currency] = { count: r.count, amount: r.amount, amountMinor: r.amountMinor };
-    return { byCurrency, byJurisdiction, byAccount };
+    return { byCurrency, byJurisdiction };
   }
 
   /**
