@@ -34,9 +34,9 @@ afterAll(async () => {
 
 describe('report-migrate', () => {
   test('applies the versioned schema once; a re-run applies nothing', async () => {
-    expect(await migrate()).toEqual({ applied: [1, 2, 3], current: 3 });
+    expect(await migrate()).toEqual({ applied: [1, 2, 3, 4], current: 4 });
     const before = await dump('schema_migrations');
-    expect(await migrate()).toEqual({ applied: [], current: 3 });
+    expect(await migrate()).toEqual({ applied: [], current: 4 });
     expect(await dump('schema_migrations')).toEqual(before);
     const index = await fx.db.query<Array<{ Column_name: string; Seq_in_index: string }>>(
       `SHOW INDEX FROM \`${fx.db.database}\`.transactions WHERE Key_name = 'idx_report_query'`);
@@ -53,7 +53,7 @@ test('local override: with AWS_ENDPOINT_URL set, DB_USER + DB_PASSWORD replace t
   await closeDb();
   Object.assign(process.env, { DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist', DB_USER: fx.db.user, DB_PASSWORD: fx.db.password });
   try {
-    expect(await migrate()).toEqual({ applied: [], current: 3 });
+    expect(await migrate()).toEqual({ applied: [], current: 4 });
     await closeDb();
     delete process.env.DB_PASSWORD;
     await expectRejectsNamed(migrate(), 'PermanentError', /GetSecretValue DB_SECRET_ARN: ResourceNotFoundException/);
@@ -86,7 +86,7 @@ describe('report-loader', () => {
     await putAccepted(fx.s3, RUN, 'job-a', 'shard-1-of-2', records.slice(700));
     await putAccepted(fx.s3, 'other-run', 'job-z', 'shard-0-of-1', [acceptedRecord({ id: 'NOT-THIS-RUN' })]);
     expect(await load({ runId: RUN })).toEqual({
-      runId: RUN, files: 2, rows: 1203, batches: 4, uncommittedShards: 0, reportDate: '2026-11-19',
+      runId: RUN, files: 2, rows: 1203, batches: 4, uncommittedShards: 0, crossShardDuplicates: 0, runSummaryKey: `processed/${RUN}/run-summary.json`, reportDate: '2026-11-19',
       reporting: { status: 'STARTED', executionName: 'report-2026-11-19-run-2026-11-20', executionArn: expect.stringContaining(':execution:') },
     });
     const [count] = await fx.db.query<Array<{ n: string; total: string }>>(`SELECT COUNT(*) n, SUM(amount) total FROM \`${fx.db.database}\`.transactions`);
@@ -150,7 +150,7 @@ describe('report-loader', () => {
     await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-0-of-2', [acceptedRecord({ id: 'UNC-1' })]);
     await putAccepted(fx.s3, 'run-uncommitted', 'job-u', 'shard-1-of-2', [acceptedRecord({ id: 'UNC-2' })], { summary: false });
     expect(await load({ runId: 'run-uncommitted' })).toEqual({
-      runId: 'run-uncommitted', files: 1, rows: 1, batches: 1, uncommittedShards: 1, reportDate: null, reporting: { status: 'NOT_STARTED', reason: 'NO_REPORT_DATE' },
+      runId: 'run-uncommitted', files: 1, rows: 1, batches: 1, uncommittedShards: 1, crossShardDuplicates: 0, runSummaryKey: 'processed/run-uncommitted/run-summary.json', reportDate: null, reporting: { status: 'NOT_STARTED', reason: 'NO_REPORT_DATE' },
     });
     expect(await loadedIds('UNC-%')).toEqual(['UNC-1']);
   });

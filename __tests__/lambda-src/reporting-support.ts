@@ -11,6 +11,8 @@ import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { addSubmittedJobs, addTerminalJob, markRunCompleted } from '../../lambda-src/shared/run-record';
+import { formatFingerprintLine, FingerprintEntry } from '../../domain/run-dedupe';
+import { fingerprintOf } from '../../processor/src/dedupe';
 import { startMariaDb, MariaDbServer } from '../../test-support/mariadb';
 import { MotoServer } from '../../test-support/moto-server';
 import { awsQuery, clients, createBucket, createTables, KMS_KEY_ARN, startLocalAws } from './support';
@@ -77,6 +79,7 @@ export async function startReporting(): Promise<ReportingFixture> {
     REPORTS_BUCKET,
     REPORTS_KMS_KEY_ARN: KMS_KEY_ARN,
     PROCESSED_BUCKET,
+    PROCESSED_KMS_KEY_ARN: KMS_KEY_ARN,
     IDEMPOTENCY_TABLE,
     JOB_STATUS_TABLE,
     STATE_MACHINE_ARN: stateMachineArn!,
@@ -136,24 +139,56 @@ export interface PutAcceptedOptions {
   summary?: boolean;
   /** Override what summary.json records (to simulate a file changed after the commit). */
   outputs?: Record<string, unknown>;
+  /** The transactionId fingerprint (default: the processor's); a test forces collisions with it. */
+  fingerprint?: (transactionId: string) => string;
+  /** Replace fingerprints.tsv's bytes after its size and SHA-256 were recorded. */
+  fingerprintsBody?: (written: Buffer) => Buffer;
+}
+
+/** The processor's 64-bit transactionId fingerprint as 16 lowercase hex digits. */
+export function processorFingerprint(id: string): string {
+  const out = new Uint32Array(2);
+  fingerprintOf(id, 0, id.length, out);
+  return out[0].toString(16).padStart(8, '0') + out[1].toString(16).padStart(8, '0');
+}
+
+/** fingerprints.tsv of accepted records as the processor writes it: one line each, sorted by fingerprint then line. */
+export function fingerprintsTsv(records: Array<Record<string, string>>, fingerprint = processorFingerprint): Buffer {
+  const entries: FingerprintEntry[] = records.map((r, i) => ({
+    fingerprint: fingerprint(r.transactionId), line: i + 1, currency: r.currency, amountMinor: r.amountMinor, jurisdiction: r.jurisdiction, accountId: r.accountId,
+  }));
+  entries.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : a.line - b.line));
+  return Buffer.from(entries.map(formatFingerprintLine).join(''), 'utf8');
 }
 
 /**
- * A committed shard as the processor leaves it: accepted.jsonl, then summary.json recording its byte
- * count and SHA-256 (the commit marker consumers wait for).
+ * A committed shard as the processor leaves it: accepted.jsonl and fingerprints.tsv, then summary.json
+ * recording counts, totals by currency and each file's byte count and SHA-256 (the commit marker
+ * consumers wait for).
  */
 export async function putAccepted(s3: S3Client, runId: string, jobId: string, shard: string, records: Array<Record<string, string>>, options: PutAcceptedOptions = {}): Promise<void> {
   const dir = `processed/${runId}/${jobId}/${shard}`;
   const body = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n', 'utf8');
   await s3.send(new PutObjectCommand({ Bucket: PROCESSED_BUCKET, Key: `${dir}/accepted.jsonl`, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN }));
+  const fingerprints = fingerprintsTsv(records, options.fingerprint);
+  const stored = options.fingerprintsBody ? options.fingerprintsBody(fingerprints) : fingerprints;
+  await s3.send(new PutObjectCommand({ Bucket: PROCESSED_BUCKET, Key: `${dir}/fingerprints.tsv`, Body: stored, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN }));
   if (options.summary === false) return;
+  const sha = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest('hex');
   const outputs = {
     accepted: `s3://${PROCESSED_BUCKET}/${dir}/accepted.jsonl`, rejects: `s3://${PROCESSED_BUCKET}/${dir}/rejects.jsonl`,
-    acceptedBytes: body.length, rejectsBytes: 0, acceptedSha256: crypto.createHash('sha256').update(body).digest('hex'),
-    rejectsSha256: crypto.createHash('sha256').update('').digest('hex'), ...options.outputs,
+    acceptedBytes: body.length, rejectsBytes: 0, acceptedSha256: sha(body), rejectsSha256: sha(''),
+    fingerprints: `s3://${PROCESSED_BUCKET}/${dir}/fingerprints.tsv`, fingerprintsBytes: fingerprints.length, fingerprintsSha256: sha(fingerprints),
+    ...options.outputs,
   };
+  const byCurrency: Record<string, { count: number; amountMinor: string }> = {};
+  for (const r of records) {
+    const t = byCurrency[r.currency] ?? { count: 0, amountMinor: '0' };
+    byCurrency[r.currency] = { count: t.count + 1, amountMinor: (BigInt(t.amountMinor) + BigInt(r.amountMinor)).toString() };
+  }
+  const counts = { read: records.length, accepted: records.length, rejected: 0, duplicates: 0, byReason: {} };
   await s3.send(new PutObjectCommand({
-    Bucket: PROCESSED_BUCKET, Key: `${dir}/summary.json`, Body: JSON.stringify({ schemaVersion: 1, counts: { accepted: records.length }, outputs }),
+    Bucket: PROCESSED_BUCKET, Key: `${dir}/summary.json`, Body: JSON.stringify({ schemaVersion: 1, counts, totals: { byCurrency, byJurisdiction: {} }, outputs }),
     ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN,
   }));
 }

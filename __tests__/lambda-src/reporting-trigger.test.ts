@@ -158,7 +158,7 @@ describe('failed night', () => {
     await nightlyRun(RUN, { ok: 1, failed: 1 });
     await putAccepted(fx.s3, RUN, 'job-half', 'shard-0-of-1', [acceptedRecord({ id: 'FAILED-NIGHT-1', timestamp: '2026-11-26T09:00:00Z' })]);
     const out = await load(sns({ event: 'RUN_COMPLETED', runId: RUN }));
-    expect(out).toEqual({ runId: RUN, files: 0, rows: 0, batches: 0, uncommittedShards: 0, reportDate: '2026-11-26', reporting: { status: 'NOT_STARTED', reason: 'RUN_FAILED' } });
+    expect(out).toEqual({ runId: RUN, files: 0, rows: 0, batches: 0, uncommittedShards: 0, crossShardDuplicates: 0, reportDate: '2026-11-26', reporting: { status: 'NOT_STARTED', reason: 'RUN_FAILED' } });
     const [alert, ...more] = await fx.alerts();
     expect(more).toEqual([]);
     expect(alert.Subject).toBe('Reporting not started: nightly run 2026-11-27 had 1 failed job(s)');

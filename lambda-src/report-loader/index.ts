@@ -16,6 +16,14 @@
  * - Idempotent: a re-run writes the same values (run_id of the first load kept) and changes nothing.
  *   Loads of the same run are serialised with GET_LOCK.
  * - Streaming: memory is one S3 chunk, one partial line and one batch, whatever the shard's size.
+ * - Exact run totals (run-totals.ts): before the database is touched, every committed shard's
+ *   fingerprints.tsv is merged (shards in run order: job id, then shard index) into the set of
+ *   positions whose transactionId fingerprint occurs more than once; while the files load, each
+ *   candidate is confirmed by its transactionId and every later occurrence of an id is skipped. The
+ *   run's figures (the shards' summaries summed, less those skipped) must equal what was loaded,
+ *   per currency to the minor unit, or the run is refused. They are recorded on the run_load row (in
+ *   the same transaction), in `processed/<runId>/run-summary.json` (SSE-KMS with the processed bucket's
+ *   key) and on the run record, and `CrossShardDuplicates` is emitted (EMF).
  * - Gate and trigger (reports only from complete, loaded nights): the run record in the job-status
  *   table (shared/run-record.ts) must be complete. A run with failed jobs is not loaded: one bounded
  *   alert, no reporting. A successful run is loaded, and inside the same transaction a `run_load` row
@@ -24,20 +32,24 @@
  *   date (domain/reporting/run-dates.ts) under a deterministic execution name, so a retry or a
  *   duplicate notification starts nothing twice.
  */
+import * as crypto from 'crypto';
 import type { SNSEvent } from 'aws-lambda';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FIELDS, validateTransaction, Transaction } from '../../domain/transaction';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
-import { sns } from '../shared/clients';
+import { s3, sns } from '../shared/clients';
 import { withConnection } from '../shared/db';
 import { intEnv, requireEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
-import { createLogger, powertoolsHandler } from '../shared/powertools';
+import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { ReportingStart, startReporting } from '../shared/reporting-start';
 import { getRunRecord, markRunLoaded, RunRecord, runStateOf } from '../shared/run-record';
 import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
 import { listAllObjects, openBody, readText } from '../shared/s3-object';
-import { CommittedShard, parseCommit, shardDirsOf, SUMMARY, verifiedLines } from '../shared/shard-outputs';
+import { CurrencyTotal, parseRunCommit, RunShardCommit, shardDirsOf, SUMMARY, verifiedLines } from '../shared/shard-outputs';
+import { findRunDuplicates, reconcileRun, RunFigures, runSummaryJson } from './run-totals';
 
 const logger = createLogger('report-loader');
 const COLUMNS = ['transaction_id', 'account_id', 'entity_id', 'amount', 'amount_minor', 'currency', '`timestamp`', 'counterparty',
@@ -56,6 +68,10 @@ export interface LoadResult {
   rows: number;
   batches: number;
   uncommittedShards: number;
+  /** Later occurrences of an id already accepted in an earlier shard or file of the run: not loaded. */
+  crossShardDuplicates: number;
+  /** `processed/<runId>/run-summary.json`: the run's exact figures (absent when the run was not loaded). */
+  runSummaryKey?: string;
   /** The report date the run feeds (null: the run id is not a date and feeds none). */
   reportDate: string | null;
   reporting: ReportingOutcome;
@@ -63,6 +79,7 @@ export interface LoadResult {
 
 interface LoaderEnv {
   bucket: string;
+  kmsKeyArn: string;
   batchSize: number;
   statusTable: string;
   stateMachineArn: string;
@@ -73,6 +90,7 @@ interface LoaderEnv {
 function readEnv(): LoaderEnv {
   return {
     bucket: requireEnv('PROCESSED_BUCKET'),
+    kmsKeyArn: requireEnv('PROCESSED_KMS_KEY_ARN'),
     batchSize: intEnv('LOADER_BATCH_SIZE', 500),
     statusTable: requireEnv('JOB_STATUS_TABLE'),
     stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
@@ -144,10 +162,19 @@ const insertSql = (n: number) => `INSERT INTO transactions (${COLUMNS.join(', ')
   + Array.from({ length: n }, () => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')
   + ` ON DUPLICATE KEY UPDATE ${UPDATED.map((c) => `${c} = VALUES(${c})`).join(', ')}`;
 
-const RUN_LOAD_SQL = `INSERT INTO run_load (run_id, report_date, row_count, shard_count, uncommitted_shards, run_completed_at, loaded_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+const RUN_LOAD_SQL = `INSERT INTO run_load (run_id, report_date, row_count, shard_count, uncommitted_shards, run_completed_at, loaded_at,
+    read_count, accepted_count, rejected_count, shard_duplicates, cross_shard_duplicates, totals_by_currency, run_summary_sha256)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON DUPLICATE KEY UPDATE report_date = VALUES(report_date), row_count = VALUES(row_count), shard_count = VALUES(shard_count),
-    uncommitted_shards = VALUES(uncommitted_shards), run_completed_at = VALUES(run_completed_at), reloaded_at = VALUES(loaded_at)`;
+    uncommitted_shards = VALUES(uncommitted_shards), run_completed_at = VALUES(run_completed_at), reloaded_at = VALUES(loaded_at),
+    read_count = VALUES(read_count), accepted_count = VALUES(accepted_count), rejected_count = VALUES(rejected_count),
+    shard_duplicates = VALUES(shard_duplicates), cross_shard_duplicates = VALUES(cross_shard_duplicates),
+    totals_by_currency = VALUES(totals_by_currency), run_summary_sha256 = VALUES(run_summary_sha256)`;
+
+const RUN_SUMMARY = 'run-summary.json';
+
+/** currency -> {count, amountMinor as a string}: the form the run record, run_load and run-summary.json hold. */
+const totalsRecord = (f: RunFigures) => Object.fromEntries(f.totalsByCurrency.map((t) => [t.currency, { count: t.count, amountMinor: t.amountMinor.toString() }]));
 
 const sqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
@@ -186,7 +213,9 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
   if (state === 'FAILED') {
     await alertRunFailed(env, runId, reportDate, run!);
     logger.warn('run had failed jobs: not loaded, reporting not started', { runId, failedJobs: Number(run!.failedJobs ?? 0) });
-    return { runId, files: 0, rows: 0, batches: 0, uncommittedShards: 0, reportDate, reporting: { status: 'NOT_STARTED', reason: 'RUN_FAILED' } };
+    return {
+      runId, files: 0, rows: 0, batches: 0, uncommittedShards: 0, crossShardDuplicates: 0, reportDate, reporting: { status: 'NOT_STARTED', reason: 'RUN_FAILED' },
+    };
   }
 
   const { bucket, batchSize } = env;
@@ -194,9 +223,15 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
   const { committed, uncommitted } = shardDirsOf((await listAllObjects(bucket, prefix)).map((o) => o.Key ?? ''));
   if (uncommitted.length) logger.warn('shards without summary.json skipped (not committed)', { runId, uncommittedShards: uncommitted.length });
   // Commit records first: a malformed or unverifiable summary refuses the run before the database is touched.
-  const shards: CommittedShard[] = [];
-  for (const dir of committed) shards.push(parseCommit(dir, await readText(bucket, `${dir}/${SUMMARY}`, undefined, 1024 * 1024)));
+  const shards: RunShardCommit[] = [];
+  for (const dir of committed) shards.push(parseRunCommit(dir, await readText(bucket, `${dir}/${SUMMARY}`, undefined, 1024 * 1024)));
+  // Then the run's candidate duplicates from the shards' fingerprint files (verified as they stream).
+  const dups = await findRunDuplicates(bucket, shards);
+  if (dups.candidates > 0) logger.info('fingerprints occurring in more than one place of the run', { runId, positions: dups.candidates });
   const fullSql = insertSql(batchSize);
+  const summaryKey = `${prefix}${RUN_SUMMARY}`;
+  let figures: RunFigures | undefined;
+  let summaryBody = '';
 
   const loaded = await withConnection(`report-loader ${runId}`, async (conn) => {
     const [lock] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [`report-loader:${runId}`, LOCK_WAIT_SECONDS]);
@@ -220,7 +255,8 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
         params.length = 0;
         pending = 0;
       };
-      for (const shard of shards) {
+      const loadedByCurrency = new Map<string, CurrencyTotal>();
+      for (const [index, shard] of shards.entries()) {
         let shardBatch = 0;
         let body: AsyncIterable<Uint8Array>;
         try {
@@ -234,6 +270,12 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
           for await (const { n, line } of verifiedLines(body, shard)) {
             const t = parseAcceptedLine(shard.acceptedKey, n, line);
             if (!t) continue;
+            // A later occurrence of an id already loaded from an earlier shard or file of this run.
+            if (!dups.keep(index, n, t, `${shard.acceptedKey} line ${n}`)) continue;
+            const c = loadedByCurrency.get(t.currency) ?? { count: 0, amountMinor: 0n };
+            c.count++;
+            c.amountMinor += t.amountMinor;
+            loadedByCurrency.set(t.currency, c);
             params.push(t.transactionId, t.accountId, t.entityId, t.amount, t.amountMinor.toString(), t.currency,
               utcDateTime(t.timestamp), t.counterparty ?? null, t.jurisdiction, t.type, runId);
             if (++pending === batchSize) await flush(`${shard.acceptedKey} batch ${shardBatch++}`);
@@ -244,10 +286,16 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
         await flush(`${shard.acceptedKey} batch ${shardBatch++}`);
         files++;
       }
+      dups.finish(shards);
+      // Exact run figures, checked against what was loaded (a difference rolls the run back).
+      figures = reconcileRun(shards, dups, { rows, byCurrency: loadedByCurrency });
+      summaryBody = runSummaryJson(runId, reportDate, figures, shards, uncommitted.length);
       // The load record commits with the rows: report-generate sees the date as loaded exactly when they are.
       try {
         await conn.query(RUN_LOAD_SQL, [runId, reportDate, rows, shards.length, uncommitted.length,
-          run!.completedAt !== undefined ? sqlTime(Number(run!.completedAt)) : null, sqlTime(Date.now())]);
+          run!.completedAt !== undefined ? sqlTime(Number(run!.completedAt)) : null, sqlTime(Date.now()),
+          figures.read, figures.accepted, figures.rejected, figures.duplicatesWithinShards, figures.crossShardDuplicates,
+          JSON.stringify(totalsRecord(figures)), crypto.createHash('sha256').update(summaryBody, 'utf8').digest('hex')]);
       } catch (err) {
         throw classifyError(err, `report-loader ${runId}: run_load`);
       }
@@ -258,13 +306,32 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
     } finally {
       await conn.query('SELECT RELEASE_LOCK(?)', [`report-loader:${runId}`]).catch(() => undefined);
     }
-    return { runId, files, rows, batches, uncommittedShards: uncommitted.length };
+    return { runId, files, rows, batches, uncommittedShards: uncommitted.length, crossShardDuplicates: dups.skipped, runSummaryKey: summaryKey };
   });
-  logger.info('run loaded', { ...loaded, reportDate });
+  const f = figures!;
+  logger.info('run loaded', { ...loaded, reportDate, collisions: dups.collisions });
 
-  // After the commit: mark the run loaded (idempotent), then start reporting (deterministic name).
-  // A failure in either is retried as a whole; the re-load rewrites identical rows.
-  await markRunLoaded(env.statusTable, runId, { rows: loaded.rows, ...(reportDate ? { reportDate } : {}) });
+  // After the commit: the run summary (deterministic bytes), the run record (idempotent), the metric,
+  // then reporting (deterministic name). A failure in any is retried as a whole; the re-load rewrites
+  // identical rows and the same run-summary.json.
+  try {
+    await s3().send(new PutObjectCommand({
+      Bucket: bucket, Key: summaryKey, Body: summaryBody, ContentType: 'application/json',
+      ServerSideEncryption: 'aws:kms', SSEKMSKeyId: env.kmsKeyArn, BucketKeyEnabled: true,
+    }));
+  } catch (err) {
+    throw classifyError(err, `PutObject s3://${bucket}/${summaryKey}`);
+  }
+  await markRunLoaded(env.statusTable, runId, {
+    rows: loaded.rows, ...(reportDate ? { reportDate } : {}),
+    figures: {
+      read: f.read, accepted: f.accepted, rejected: f.rejected, shardDuplicates: f.duplicatesWithinShards,
+      crossShardDuplicates: f.crossShardDuplicates, totalsByCurrency: totalsRecord(f),
+    },
+  });
+  const metrics = createMetrics('report-loader', env.environment);
+  metrics.addMetric('CrossShardDuplicates', MetricUnit.Count, f.crossShardDuplicates);
+  metrics.publishStoredMetrics();
   if (!reportDate) {
     logger.warn('run id is not a date: it feeds no report date, reporting not started', { runId });
     return { ...loaded, reportDate, reporting: { status: 'NOT_STARTED', reason: 'NO_REPORT_DATE' } };

@@ -113,6 +113,21 @@ export const MIGRATIONS: Migration[] = [
       ...addColumnIfMissing('delivery_log', 'sha256', "CHAR(64) NULL COMMENT 'SHA-256 of the report content the message carried or named'"),
     ],
   },
+  {
+    version: 4,
+    name: 'run_load: exact run totals across shards (read, accepted, rejected, duplicates, per-currency totals)',
+    // Written by report-loader with the rows, from the shards' commit records less the cross-shard
+    // duplicates it skipped (checked against what it loaded). NULL in rows written before.
+    statements: [
+      ...addColumnIfMissing('run_load', 'read_count', "BIGINT NULL COMMENT 'records read by every shard of the run'"),
+      ...addColumnIfMissing('run_load', 'accepted_count', "BIGINT NULL COMMENT 'distinct accepted records of the run (= rows loaded)'"),
+      ...addColumnIfMissing('run_load', 'rejected_count', "BIGINT NULL COMMENT 'records rejected by the shards'"),
+      ...addColumnIfMissing('run_load', 'shard_duplicates', "BIGINT NULL COMMENT 'duplicates each shard found within itself'"),
+      ...addColumnIfMissing('run_load', 'cross_shard_duplicates', "BIGINT NULL COMMENT 'later occurrences of an id accepted in an earlier shard or file of the run (not loaded)'"),
+      ...addColumnIfMissing('run_load', 'totals_by_currency', "TEXT NULL COMMENT 'JSON {currency: {count, amountMinor}}, minor units as strings'"),
+      ...addColumnIfMissing('run_load', 'run_summary_sha256', "CHAR(64) NULL COMMENT 'SHA-256 of processed/<run>/run-summary.json'"),
+    ],
+  },
 ];
 
 /**

@@ -15,7 +15,9 @@
  *   job is terminal (announced once more, once), and SUCCEEDED when it succeeded.
  * - report-loader, after committing a completed run without failed jobs to the reporting database,
  *   sets `loadedAt` (first load kept), `loadedRows` and `reportDate` (absent for a run that feeds no
- *   report date), conditional on the run being complete. run-deadline's reporting check reads `loadedAt`.
+ *   report date) and the run's exact figures (`runRead`, `runAccepted`, `runRejected`,
+ *   `runShardDuplicates`, `runCrossShardDuplicates`, `runTotalsByCurrency`), conditional on the run
+ *   being complete. run-deadline's reporting check reads `loadedAt`.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -39,6 +41,24 @@ export interface RunRecord {
   loadedAt?: number;
   loadedRows?: number;
   reportDate?: string;
+  /** The run's exact figures, set by report-loader (shards summed, cross-shard duplicates taken out). */
+  runRead?: number;
+  runAccepted?: number;
+  runRejected?: number;
+  runShardDuplicates?: number;
+  runCrossShardDuplicates?: number;
+  /** currency -> {count, amountMinor (integer minor units as a string)}. */
+  runTotalsByCurrency?: Record<string, { count: number; amountMinor: string }>;
+}
+
+/** The run's exact figures as report-loader records them on the run record. */
+export interface RunFiguresRecord {
+  read: number;
+  accepted: number;
+  rejected: number;
+  shardDuplicates: number;
+  crossShardDuplicates: number;
+  totalsByCurrency: Record<string, { count: number; amountMinor: string }>;
 }
 
 /** How a run stands for reporting: only SUCCEEDED (complete, no failed job) may be loaded and reported. */
@@ -184,15 +204,24 @@ export async function markRunCompleted(table: string, runId: string, now = Date.
  * kept, rows and report date are rewritten with the same values on a repeat. Conditional on the run
  * being complete, so a load can never mark a run that is still running (or has no record).
  */
-export async function markRunLoaded(table: string, runId: string, load: { rows: number; reportDate?: string }, now = Date.now()): Promise<void> {
+export async function markRunLoaded(table: string, runId: string, load: { rows: number; reportDate?: string; figures?: RunFiguresRecord }, now = Date.now()): Promise<void> {
+  const f = load.figures;
   try {
     // No ReturnValues: the role can then be limited to these attributes (dynamodb:Attributes).
     await ddb().send(new UpdateCommand({
       TableName: table,
       Key: { jobId: runRecordId(runId) },
-      UpdateExpression: `SET loadedAt = if_not_exists(loadedAt, :now), loadedRows = :rows${load.reportDate ? ', reportDate = :date' : ''}`,
+      UpdateExpression: `SET loadedAt = if_not_exists(loadedAt, :now), loadedRows = :rows${load.reportDate ? ', reportDate = :date' : ''}`
+        + (f ? ', runRead = :read, runAccepted = :accepted, runRejected = :rejected, runShardDuplicates = :shardDups,'
+          + ' runCrossShardDuplicates = :crossDups, runTotalsByCurrency = :totals' : ''),
       ConditionExpression: 'attribute_exists(jobId) AND attribute_exists(completedAt)',
-      ExpressionAttributeValues: { ':now': now, ':rows': load.rows, ...(load.reportDate ? { ':date': load.reportDate } : {}) },
+      ExpressionAttributeValues: {
+        ':now': now, ':rows': load.rows, ...(load.reportDate ? { ':date': load.reportDate } : {}),
+        ...(f ? {
+          ':read': f.read, ':accepted': f.accepted, ':rejected': f.rejected, ':shardDups': f.shardDuplicates,
+          ':crossDups': f.crossShardDuplicates, ':totals': f.totalsByCurrency,
+        } : {}),
+      },
     }));
   } catch (err) {
     throw classifyError(err, 'UpdateItem run record (loadedAt)');

@@ -55,6 +55,30 @@ export async function openBody(bucket: string, key: string, versionId?: string):
   }
 }
 
+/**
+ * Bytes [start, end] (inclusive) of an object, read whole (callers keep windows small). `ifMatch`
+ * pins later windows to the ETag the first one returned: an object replaced between windows is a
+ * PermanentError, never a silently mixed read. Returns the bytes, the object's ETag and its whole size
+ * (from Content-Range).
+ */
+export async function readRange(bucket: string, key: string, start: number, end: number, ifMatch?: string): Promise<{ bytes: Buffer; etag?: string; size?: number }> {
+  try {
+    const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: ifMatch }));
+    const parts: Buffer[] = [];
+    for await (const chunk of res.Body as unknown as AsyncIterable<Uint8Array>) parts.push(Buffer.from(chunk));
+    // Content-Range: bytes <start>-<end>/<size>
+    const size = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+    return { bytes: Buffer.concat(parts), etag: res.ETag, size: size === undefined ? undefined : Number(size) };
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
+    if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) {
+      throw new PermanentError(`s3://${bucket}/${key}: object changed while it was read`, { cause: err });
+    }
+    throw classifyError(err, `GetObject s3://${bucket}/${key} bytes ${start}-${end}`);
+  }
+}
+
 /** Every object under `prefix`, all pages (ListObjectsV2 returns at most 1,000 per call). */
 export async function listAllObjects(bucket: string, prefix: string): Promise<_Object[]> {
   const out: _Object[] = [];

@@ -15,7 +15,16 @@ import { PermanentError } from './errors';
 
 export const ACCEPTED = 'accepted.jsonl';
 export const SUMMARY = 'summary.json';
+export const FINGERPRINTS = 'fingerprints.tsv';
 const SHA256 = /^[0-9a-f]{64}$/;
+const SHARD_NAME = /^shard-(0|[1-9][0-9]*)-of-([1-9][0-9]*)$/;
+
+/** A committed file: its key, and the byte count and SHA-256 the shard's summary.json recorded for it. */
+export interface CommittedFile {
+  key: string;
+  bytes: number;
+  sha256: string;
+}
 
 export interface CommittedShard {
   /** The shard's directory key, `processed/<runId>/<jobId>/shard-<i>-of-<n>`. */
@@ -38,11 +47,29 @@ export function shardDirsOf(keys: string[]): { committed: string[]; uncommitted:
     else d.summary = true;
     dirs.set(dir, d);
   }
-  const sorted = [...dirs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...dirs.entries()].sort(([a], [b]) => compareShardDirs(a, b));
   return {
     committed: sorted.filter(([, d]) => d.summary).map(([dir]) => dir),
     uncommitted: sorted.filter(([, d]) => !d.summary).map(([dir]) => dir),
   };
+}
+
+/**
+ * Shard order of a run: by job id (code-unit order), then by shard index as a number (shard-2 before
+ * shard-10), so every reader of a run sees its shards in the same deterministic order. A directory
+ * not named `<...>/<jobId>/shard-<i>-of-<n>` sorts by its key after the shards of its job.
+ */
+export function compareShardDirs(a: string, b: string): number {
+  const parts = (dir: string): [string, number, string] => {
+    const slash = dir.lastIndexOf('/');
+    const m = SHARD_NAME.exec(dir.slice(slash + 1));
+    return [dir.slice(0, slash), m ? Number(m[1]) : Number.MAX_SAFE_INTEGER, dir];
+  };
+  const [ja, ia, da] = parts(a);
+  const [jb, ib, db] = parts(b);
+  if (ja !== jb) return ja < jb ? -1 : 1;
+  if (ia !== ib) return ia - ib;
+  return da < db ? -1 : da > db ? 1 : 0;
 }
 
 /** The commit record of a shard from its summary.json text; PermanentError naming the shard and the field. */
@@ -100,4 +127,97 @@ export async function verifyAccepted(body: AsyncIterable<Uint8Array | string>, s
   let lines = 0;
   for await (const l of verifiedLines(body, shard)) lines = l.n;
   return lines;
+}
+
+/** Per-currency total of a shard or a run: count and exact amount in minor units. */
+export interface CurrencyTotal {
+  count: number;
+  amountMinor: bigint;
+}
+
+/**
+ * What the report loader needs of a committed shard for exact run totals: the accepted file, the
+ * sorted fingerprints file (both verified against the recorded size and SHA-256 as they stream), the
+ * shard's counts and per-currency totals, and the SHA-256 of its summary.json as read.
+ */
+export interface RunShardCommit extends CommittedShard {
+  /** `<jobId>` of the shard's directory. */
+  jobId: string;
+  /** `shard-<i>-of-<n>`. */
+  shard: string;
+  summarySha256: string;
+  fingerprints: CommittedFile;
+  counts: { read: number; accepted: number; rejected: number; duplicates: number };
+  totalsByCurrency: Map<string, CurrencyTotal>;
+}
+
+const COUNT = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const MINOR_UNITS = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * The full commit record of a shard for a run-level load (summary.json as the processor writes it):
+ * everything `parseCommit` checks, plus `outputs.fingerprints{Bytes,Sha256}`, `counts` (read,
+ * accepted, rejected, duplicates) and `totals.byCurrency` (`{count, amountMinor}` with minor units as
+ * an integer string). A summary without them cannot give exact run totals: PermanentError naming the
+ * shard and the field.
+ */
+export function parseRunCommit(dir: string, summaryText: string): RunShardCommit {
+  const base = parseCommit(dir, summaryText);
+  const summary = JSON.parse(summaryText) as { outputs: Record<string, unknown>; counts?: Record<string, unknown>; totals?: { byCurrency?: Record<string, unknown> } };
+  const where = `${dir}/${SUMMARY}`;
+  const fpBytes = summary.outputs.fingerprintsBytes;
+  const fpSha = summary.outputs.fingerprintsSha256;
+  if (!COUNT(fpBytes)) throw new PermanentError(`${where}: outputs.fingerprintsBytes must be a non-negative integer`);
+  if (typeof fpSha !== 'string' || !SHA256.test(fpSha)) {
+    throw new PermanentError(`${where}: outputs.fingerprintsSha256 must be the lowercase hex SHA-256 of ${FINGERPRINTS} (run totals cannot be exact without it)`);
+  }
+  const c = summary.counts;
+  if (!c || typeof c !== 'object') throw new PermanentError(`${where}: no counts`);
+  for (const k of ['read', 'accepted', 'rejected', 'duplicates']) {
+    if (!COUNT(c[k])) throw new PermanentError(`${where}: counts.${k} must be a non-negative integer`);
+  }
+  const byCurrency = summary.totals?.byCurrency;
+  if (!byCurrency || typeof byCurrency !== 'object' || Array.isArray(byCurrency)) throw new PermanentError(`${where}: no totals.byCurrency`);
+  const totalsByCurrency = new Map<string, CurrencyTotal>();
+  for (const [currency, t] of Object.entries(byCurrency)) {
+    const { count, amountMinor } = (t ?? {}) as { count?: unknown; amountMinor?: unknown };
+    if (!/^[A-Z]{3}$/.test(currency) || !COUNT(count) || typeof amountMinor !== 'string' || !MINOR_UNITS.test(amountMinor)) {
+      throw new PermanentError(`${where}: totals.byCurrency entry ${totalsByCurrency.size + 1} must be {count, amountMinor} in integer minor units`);
+    }
+    totalsByCurrency.set(currency, { count, amountMinor: BigInt(amountMinor) });
+  }
+  const slash = dir.lastIndexOf('/');
+  const parent = dir.slice(0, slash);
+  return {
+    ...base,
+    jobId: parent.slice(parent.lastIndexOf('/') + 1),
+    shard: dir.slice(slash + 1),
+    summarySha256: crypto.createHash('sha256').update(summaryText, 'utf8').digest('hex'),
+    fingerprints: { key: `${dir}/${FINGERPRINTS}`, bytes: fpBytes, sha256: fpSha },
+    counts: { read: c.read as number, accepted: c.accepted as number, rejected: c.rejected as number, duplicates: c.duplicates as number },
+    totalsByCurrency,
+  };
+}
+
+/**
+ * Checks bytes of one committed file as they stream in order: `update` each chunk (a file longer
+ * than recorded is refused as soon as it passes the recorded size), `finish` after the last one
+ * (byte count and SHA-256 must equal the commit record). Memory: one hash state.
+ */
+export class FileVerifier {
+  private readonly hash = crypto.createHash('sha256');
+  private seen = 0;
+  constructor(private readonly file: CommittedFile) {}
+  get bytes(): number {
+    return this.seen;
+  }
+  update(chunk: Uint8Array): void {
+    this.seen += chunk.length;
+    if (this.seen > this.file.bytes) throw new PermanentError(`${this.file.key}: longer than the ${this.file.bytes} bytes its summary.json recorded`);
+    this.hash.update(chunk);
+  }
+  finish(): void {
+    if (this.seen !== this.file.bytes) throw new PermanentError(`${this.file.key}: ${this.seen} bytes, its summary.json recorded ${this.file.bytes}`);
+    if (this.hash.digest('hex') !== this.file.sha256) throw new PermanentError(`${this.file.key}: SHA-256 differs from the one its summary.json recorded`);
+  }
 }
