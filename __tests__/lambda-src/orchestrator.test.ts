@@ -121,6 +121,7 @@ test('a failed submit leaves no orphan: FAILED_TO_SUBMIT, PermanentError thrown,
 });
 
 test('a run with nothing new is complete at once: NightlyRunCompleted in FinancialBatch with Environment only', async () => {
+  await fx.alerts();
   const { result, emf } = await captureEmf(() => handler({ runId: '2026-11-27' }));
   expect(result).toMatchObject({ submitted: 0 });
   expect(emf).toHaveLength(1);
@@ -131,6 +132,29 @@ test('a run with nothing new is complete at once: NightlyRunCompleted in Financi
   expect(again.emf).toHaveLength(0);
   const runItem = await fx.dynamo.send(new QueryCommand({ TableName: STATUS_TABLE, KeyConditionExpression: 'jobId = :id', ExpressionAttributeValues: { ':id': { S: 'run#2026-11-27' } } }));
   expect(unmarshall(runItem.Items![0])).toMatchObject({ recordType: 'RUN', completedAt: expect.any(Number) });
+  // A quiet night is announced like any other (the loader loads it, reporting sends nil reports): once.
+  const completed = (await fx.alerts()).filter((m) => m.MessageAttributes?.event?.Value === 'RUN_COMPLETED');
+  expect(completed).toHaveLength(1);
+  expect(completed[0].Subject).toBe('Batch run 2026-11-27 completed');
+  expect(JSON.parse(completed[0].Message)).toMatchObject({ event: 'RUN_COMPLETED', runId: '2026-11-27', jobs: 0, failed: 0, completedBy: 'orchestrator' });
+});
+
+test('a quiet night whose RUN_COMPLETED cannot be published is not left complete: the retry completes and announces it', async () => {
+  await fx.alerts();
+  const topic = process.env.ALERTS_TOPIC_ARN!;
+  process.env.ALERTS_TOPIC_ARN = `${topic}-missing`;
+  try {
+    await expect(handler({ runId: '2026-11-29' })).rejects.toThrow(/error\(s\); first: SNS Publish RUN_COMPLETED/);
+  } finally {
+    process.env.ALERTS_TOPIC_ARN = topic;
+  }
+  const runItem = async () => unmarshall((await fx.dynamo.send(new QueryCommand({
+    TableName: STATUS_TABLE, KeyConditionExpression: 'jobId = :id', ExpressionAttributeValues: { ':id': { S: 'run#2026-11-29' } },
+  }))).Items![0]);
+  expect((await runItem()).completedAt).toBeUndefined();
+  expect(await handler({ runId: '2026-11-29' })).toMatchObject({ submitted: 0 });
+  expect((await runItem()).completedAt).toEqual(expect.any(Number));
+  expect((await fx.alerts()).filter((m) => m.MessageAttributes?.event?.Value === 'RUN_COMPLETED').map((m) => JSON.parse(m.Message).runId)).toEqual(['2026-11-29']);
 });
 
 test('FAILED jobs are resubmitted only on an explicit replay of their own run', async () => {

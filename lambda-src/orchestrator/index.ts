@@ -21,7 +21,9 @@ import { mapSettled } from '../shared/concurrency';
 import { intEnv, optionalEnv, requireEnv } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
-import { addSubmittedJobs, getRunRecord, isRunComplete, JobCounts, markRunCompleted, removeSubmittedJob, reopenTerminalJob } from '../shared/run-record';
+import {
+  addSubmittedJobs, getRunRecord, isRunComplete, JobCounts, markRunCompleted, removeSubmittedJob, reopenTerminalJob, RunRecord, unmarkRunCompleted,
+} from '../shared/run-record';
 import { safeKey, WITHHELD } from '../shared/safe-text';
 import { headEncrypted, listAllObjects } from '../shared/s3-object';
 import { jobIdOf, parseRunRequest, RunRequestEvent, shardCountOf } from './plan';
@@ -156,13 +158,25 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
   });
 
   // Nothing left running for this run (e.g. no new files): the run is complete now, and the SLA
-  // metric must say so; otherwise job-events announces completion when the last job ends.
+  // metric must say so; otherwise job-events announces completion when the last job ends. A quiet
+  // night is still a night: RUN_COMPLETED is published (once, by whoever set completedAt) so the
+  // loader loads the empty run and reporting makes its nil reports (a nil report is a submission).
   const run = await getRunRecord(env.statusTable, runId);
-  if (run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId)) {
-    const metrics = createMetrics('orchestrator', env.environment);
-    metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
-    metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, Math.max(0, (Date.now() - run.startedAt) / 1000));
-    metrics.publishStoredMetrics();
+  const completedAt = Date.now();
+  if (run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId, completedAt)) {
+    const seconds = Math.max(0, (completedAt - Number(run.startedAt)) / 1000);
+    try {
+      await announceRunCompleted(env.topicArn, runId, run, seconds);
+      const metrics = createMetrics('orchestrator', env.environment);
+      metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
+      metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, seconds);
+      metrics.publishStoredMetrics();
+    } catch (err) {
+      // Undo the completion so the retry (this invocation fails below) completes and announces it:
+      // a completed run nobody announced would never be loaded.
+      await unmarkRunCompleted(env.statusTable, runId, completedAt);
+      errors.push(err as Error);
+    }
   }
 
   const subject = errors.length ? `Batch run ${runId}: ${errors.length} error(s)` : `Batch run ${runId} started: ${summary.submitted} job(s)`;
@@ -181,6 +195,28 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
   }
   return summary;
 });
+
+/**
+ * RUN_COMPLETED for a run the orchestrator completed itself (no job left to wait for), in the shape
+ * job-events publishes, with the `event` message attribute the loader's subscription filters on.
+ */
+async function announceRunCompleted(topicArn: string, runId: string, run: RunRecord, seconds: number): Promise<void> {
+  const message = {
+    event: 'RUN_COMPLETED', runId, jobs: run.submittedJobs?.size ?? 0, succeeded: Number(run.succeededJobs ?? 0), failed: Number(run.failedJobs ?? 0),
+    recordsProcessed: Number(run.processedCount ?? 0), recordsRejected: Number(run.rejectedCount ?? 0), durationSeconds: Math.round(seconds),
+    completedBy: 'orchestrator',
+  };
+  try {
+    await sns().send(new PublishCommand({
+      TopicArn: topicArn,
+      Subject: `Batch run ${runId} completed`.slice(0, 100),
+      Message: JSON.stringify(message),
+      MessageAttributes: { event: { DataType: 'String', StringValue: 'RUN_COMPLETED' } },
+    }));
+  } catch (err) {
+    throw classifyError(err, 'SNS Publish RUN_COMPLETED');
+  }
+}
 
 interface Env { bucket: string; statusTable: string; auditTable: string; jobQueue: string; jobDefinition: string }
 

@@ -200,6 +200,25 @@ export async function markRunCompleted(table: string, runId: string, now = Date.
 }
 
 /**
+ * Takes back a completion this caller set (`completedAt` still the value it wrote, nothing loaded yet)
+ * when announcing it failed, so a retry completes and announces the run again. Best effort: a failure
+ * here is logged by the caller's error, the run stays complete (run-deadline's reporting check alerts).
+ */
+export async function unmarkRunCompleted(table: string, runId: string, completedAt: number): Promise<void> {
+  try {
+    await ddb().send(new UpdateCommand({
+      TableName: table,
+      Key: { jobId: runRecordId(runId) },
+      UpdateExpression: 'REMOVE completedAt',
+      ConditionExpression: 'completedAt = :at AND attribute_not_exists(loadedAt)',
+      ExpressionAttributeValues: { ':at': completedAt },
+    }));
+  } catch {
+    // Condition failed (someone else moved on) or DynamoDB unavailable: leave the record as it is.
+  }
+}
+
+/**
  * Records that the run is loaded into the reporting database. Idempotent: the first `loadedAt` is
  * kept, rows and report date are rewritten with the same values on a repeat. Conditional on the run
  * being complete, so a load can never mark a run that is still running (or has no record).
