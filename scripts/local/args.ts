@@ -15,6 +15,8 @@ export interface LocalRunArgs {
   shards: number;
   badShare: number;
   seed: number;
+  /** Valid records written twice, first at the start of the file and again at its end (default: 0.1 % of --count, at most 1,000). */
+  crossShardDuplicates?: number;
   keep: boolean;
   runId: string;
   jurisdictions?: string[];
@@ -24,7 +26,7 @@ export interface LocalRunArgs {
   workDir?: string;
 }
 
-export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-share 0.03] [--seed N] [--keep]
+export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-share 0.03] [--seed N] [--cross-shard-duplicates N] [--keep]
          [--run-id YYYY-MM-DD] [--jurisdictions EU,US] [--report-types TRANSACTION,...] [--entities A,B]
          [--summary-json file] [--work-dir dir] [--night on-time|late|missing]
   --count          transactions to generate (default 1,000,000)
@@ -33,6 +35,10 @@ export const USAGE = `usage: npm run local -- [--count N] [--shards K] [--bad-sh
   --keep           keep the servers running after the summary (Ctrl-C stops them) and keep the work dir
   --jurisdictions, --report-types, --entities   a reduced reporting set (default: config/<env>.json)
   --seed           generator seed (default 42)
+  --cross-shard-duplicates   N more valid records that appear at the start of the file and again at
+                   its end, so with 2+ shards the repeat is in another shard than the first occurrence
+                   and only the run-level dedupe of report-loader catches it (default: 0.1 % of
+                   --count, at most 1,000; 0 = none)
   --run-id         the run's id and date, a real calendar date YYYY-MM-DD in 2000-2100 (default: today, UTC)
   --summary-json   also write the outcome as JSON (used by the end-to-end test)
   --work-dir       where the generated file and logs go (default: a new temporary directory)
@@ -78,6 +84,7 @@ export function parseArgs(argv: string[], today = new Date()): LocalRunArgs {
       case '--count': args.count = int(1); break;
       case '--shards': args.shards = int(1); break;
       case '--seed': args.seed = int(0); break;
+      case '--cross-shard-duplicates': args.crossShardDuplicates = int(0); break;
       case '--bad-share': {
         const v = value();
         args.badShare = Number(v);

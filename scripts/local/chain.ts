@@ -44,6 +44,8 @@ export interface ChainOptions {
   shards: number;
   badShare: number;
   seed: number;
+  /** Valid records written at the start of the file and again at its end (cross-shard duplicates with 2+ shards). */
+  crossShardDuplicates?: number;
   runId: string;
   workDir: string;
   cfg: PlatformConfig;
@@ -70,7 +72,9 @@ export interface ChainResult {
   jobItems: Record<string, unknown>[];
   runRecord?: Record<string, unknown>;
   shardSummaries: { counts: { read: number; accepted: number; rejected: number; duplicates: number }; totals: { byCurrency: Record<string, { amountMinor: string }> } }[];
-  loaded?: { rows?: number; reportDate?: string | null; reporting?: { status: string; executionName?: string; executionArn?: string; reason?: string } };
+  loaded?: { rows?: number; crossShardDuplicates?: number; reportDate?: string | null; reporting?: { status: string; executionName?: string; executionArn?: string; reason?: string } };
+  /** `processed/<runId>/run-summary.json` the loader wrote: the run's exact figures (absent when nothing was loaded). */
+  runSummary?: RunSummaryFile;
   /** run-deadline's reporting check, as the schedule fires it. */
   deadline?: { loaded: boolean; alerted: boolean; runOutcome: string; reportDate: string | null; checkedAt: string; when: 'before-load' | 'after-load' | 'no-run' };
   /** The execution the loader started in moto (absent: the loader started none). */
@@ -80,6 +84,48 @@ export interface ChainResult {
   reporting?: { status: string; error?: string; total: number; succeeded: number; failed: number };
   sent: SentReport[];
   confirmations: { reportId: string; status: string }[];
+}
+
+/** report-loader's run-level figures (shards summed, cross-shard duplicates taken out). */
+export interface RunSummaryFile {
+  counts: { read: number; accepted: number; rejected: number; duplicatesWithinShards: number; crossShardDuplicates: number };
+  totalsByCurrency: Record<string, { count: number; amountMinor: string }>;
+}
+
+/**
+ * Rewrites the generated file so that `k` more valid records (generated with their own ids, `XD…`)
+ * come first and again last: with two or more shards each repeat is in another shard than its first
+ * occurrence, which only the run-level dedupe catches. The manifest then counts the repeats as
+ * duplicates and the records once.
+ */
+async function addCrossShardDuplicates(file: string, manifest: Manifest, k: number, options: Parameters<typeof generate>[0]): Promise<void> {
+  const extraFile = `${file}.cross-shard`;
+  const extra = await generate({ ...options, count: k, out: extraFile, badShare: 0, seed: options.seed === undefined ? 1 : options.seed + 1 });
+  const [extraHeader, ...extraLines] = fs.readFileSync(extraFile, 'utf8').split('\n').filter((l) => l !== '');
+  fs.rmSync(extraFile);
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(4096);
+  const headBytes = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  const nl = head.subarray(0, headBytes).indexOf(0x0a);
+  if (nl < 0 || head.subarray(0, nl).toString('utf8') !== extraHeader) throw new Error('cross-shard duplicates: the two generated files have different headers');
+  if (extra.valid !== k || extraLines.length !== k) throw new Error(`cross-shard duplicates: expected ${k} valid records, got ${extra.valid}`);
+  const block = extraLines.map((l) => l.replace(/^TX/, 'XD')).join('\n') + '\n';
+  const out = `${file}.tmp`;
+  fs.writeFileSync(out, `${extraHeader}\n${block}`);
+  await new Promise<void>((resolve, reject) => {
+    const w = fs.createWriteStream(out, { flags: 'a' });
+    fs.createReadStream(file, { start: nl + 1 }).on('error', reject).pipe(w).on('finish', resolve).on('error', reject);
+  });
+  fs.appendFileSync(out, block);
+  fs.renameSync(out, file);
+  manifest.count += 2 * k;
+  manifest.valid += k;
+  manifest.acceptedCount += k;
+  manifest.bad.duplicate = (manifest.bad.duplicate ?? 0) + k;
+  for (const [currency, minor] of Object.entries(extra.totalsMinor)) {
+    manifest.totalsMinor[currency] = (BigInt(manifest.totalsMinor[currency] ?? '0') + BigInt(minor)).toString();
+  }
 }
 
 async function bodyText(s3: S3Client, bucket: string, key: string): Promise<string> {
@@ -206,11 +252,14 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
   const manifest = await progress.stage('generate', `${o.count.toLocaleString('en-US')} records, bad share ${o.badShare}`, async () => {
     // Dated on the day the run feeds (domain/reporting/run-dates.ts) and spread over the configured
     // entities, so the reports carry the night's transactions.
-    const m = await generate({
-      count: o.count, out: file, badShare: o.badShare, seed: o.seed,
-      date: reportDateOfRun(o.runId), entities: o.reporting.entities,
-    });
-    return { value: m, detail: `${m.valid.toLocaleString('en-US')} valid, bad ${JSON.stringify(m.bad)}`, count: m.count };
+    const options = { count: o.count, out: file, badShare: o.badShare, seed: o.seed, date: reportDateOfRun(o.runId), entities: o.reporting.entities };
+    const m = await generate(options);
+    const k = o.crossShardDuplicates ?? 0;
+    if (k > 0) await addCrossShardDuplicates(file, m, k, options);
+    return {
+      value: m, count: m.count,
+      detail: `${m.valid.toLocaleString('en-US')} valid, bad ${JSON.stringify(m.bad)}${k > 0 ? ` (${k} of the duplicates first and last in the file: cross-shard)` : ''}`,
+    };
   });
   const inputBytes = fs.statSync(file).size;
   const inputKey = `transactions/${o.runId}/transactions-${o.runId}.csv`;
@@ -304,8 +353,15 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
   const definition = await createStateMachine(o, c);
   result.loaded = await progress.stage('load', 'report-loader handler -> transactions table, then StartExecution (moto)', async () => {
     const out = (await c.lambdas.invoke('report-loader', { runId: o.runId })) as NonNullable<ChainResult['loaded']>;
-    return { value: out, detail: `${out?.rows ?? 0} row(s) for report date ${out?.reportDate ?? '-'}; reporting ${out?.reporting?.status}`, count: out?.rows };
+    return {
+      value: out, count: out?.rows,
+      detail: `${out?.rows ?? 0} row(s) for report date ${out?.reportDate ?? '-'} (${out?.crossShardDuplicates ?? 0} cross-shard duplicate(s) skipped); reporting ${out?.reporting?.status}`,
+    };
   });
+  // The run's exact figures as the loader published them (read back like any consumer would).
+  if (result.loaded?.rows !== undefined) {
+    result.runSummary = JSON.parse(await bodyText(s3, n.buckets.processed, `processed/${o.runId}/run-summary.json`)) as RunSummaryFile;
+  }
   if (o.night === 'on-time') result.deadline = await deadlineCheck(o, c, 'after-load');
   const executionArn = result.loaded?.reporting?.executionArn;
   if (!executionArn) return result;

@@ -155,6 +155,7 @@ export async function runLocal(args: LocalRunArgs, write: (text: string) => void
     try {
       chain = await runChain({
         night: args.night, count: args.count, shards: args.shards, badShare: args.badShare, seed: args.seed, runId: args.runId, workDir, cfg, reporting,
+        crossShardDuplicates: args.crossShardDuplicates ?? Math.min(1000, Math.ceil(args.count / 1000)),
       }, { endpoint: moto.endpoint, clientConfig: moto.clientConfig, provisioned, lambdas, awsEnv, log, progress });
     } finally {
       process.stdout.write = original.out;

@@ -11,7 +11,10 @@ import type { ShardTiming } from './timeline';
 import { DATABASE_NAME } from '../../stacks/reporting/aurora';
 
 export interface Outcome {
+  /** Run level when the run was loaded (report-loader's run-summary.json), else the shard summaries summed. */
   records: { read: number; accepted: number; rejected: number; duplicates: number };
+  /** Of `records.duplicates`: repeats in another shard or file than the first occurrence (caught at run level). */
+  crossShardDuplicates?: number;
   expected: { read: number; accepted: number; rejected: number; duplicates: number };
   totals: { byCurrency: Record<string, { actual: string; expected: string }> };
   reconciliationOk: boolean;
@@ -178,15 +181,24 @@ export async function collectOutcome(args: {
   const m = chain.manifest;
   const badTotal = Object.values(m.bad).reduce((s, v) => s + v, 0);
   const expected = { read: m.count, accepted: m.acceptedCount, duplicates: m.bad.duplicate ?? 0, rejected: badTotal - (m.bad.duplicate ?? 0) };
-  const records = { read: 0, accepted: 0, rejected: 0, duplicates: 0 };
-  const actualTotals: Record<string, bigint> = {};
+  const shardSums = { read: 0, accepted: 0, rejected: 0, duplicates: 0 };
+  const shardTotals: Record<string, bigint> = {};
   for (const s of chain.shardSummaries) {
-    records.read += s.counts.read;
-    records.accepted += s.counts.accepted;
-    records.rejected += s.counts.rejected;
-    records.duplicates += s.counts.duplicates;
-    for (const [cur, t] of Object.entries(s.totals.byCurrency)) actualTotals[cur] = (actualTotals[cur] ?? 0n) + BigInt(t.amountMinor);
+    shardSums.read += s.counts.read;
+    shardSums.accepted += s.counts.accepted;
+    shardSums.rejected += s.counts.rejected;
+    shardSums.duplicates += s.counts.duplicates;
+    for (const [cur, t] of Object.entries(s.totals.byCurrency)) shardTotals[cur] = (shardTotals[cur] ?? 0n) + BigInt(t.amountMinor);
   }
+  // Run level (report-loader's run-summary.json): a transactionId repeated in another shard is counted
+  // once there; the shard summaries alone count it in each shard.
+  const run = chain.runSummary;
+  const records = run
+    ? { read: run.counts.read, accepted: run.counts.accepted, rejected: run.counts.rejected, duplicates: run.counts.duplicatesWithinShards + run.counts.crossShardDuplicates }
+    : shardSums;
+  const actualTotals: Record<string, bigint> = run
+    ? Object.fromEntries(Object.entries(run.totalsByCurrency).map(([c, t]) => [c, BigInt(t.amountMinor)]))
+    : shardTotals;
   const currencies = [...new Set([...Object.keys(actualTotals), ...Object.keys(m.totalsMinor)])].sort();
   const byCurrency = Object.fromEntries(currencies.map((c) => [c, { actual: (actualTotals[c] ?? 0n).toString(), expected: m.totalsMinor[c] ?? '0' }]));
   const jobCounts = chain.jobItems.reduce<{ accepted: number; rejected: number; duplicates: number }>((s, i) => ({
@@ -196,7 +208,7 @@ export async function collectOutcome(args: {
   for (const i of chain.jobItems) statuses[String(i.status)] = (statuses[String(i.status)] ?? 0) + 1;
   const reconciliationOk = records.read === expected.read && records.accepted === expected.accepted && records.rejected === expected.rejected
     && records.duplicates === expected.duplicates && currencies.every((c) => byCurrency[c].actual === byCurrency[c].expected)
-    && jobCounts.accepted === records.accepted && jobCounts.rejected === records.rejected && jobCounts.duplicates === records.duplicates;
+    && jobCounts.accepted === shardSums.accepted && jobCounts.rejected === shardSums.rejected && jobCounts.duplicates === shardSums.duplicates;
 
   const byStatus: Record<string, number> = {};
   let generated = 0;
@@ -211,6 +223,7 @@ export async function collectOutcome(args: {
   const alertBodies = { batch: await drain(args.sqs, args.alertTaps.batch), reporting: await drain(args.sqs, args.alertTaps.reporting) };
   return {
     records,
+    crossShardDuplicates: run?.counts.crossShardDuplicates ?? 0,
     expected,
     totals: { byCurrency },
     reconciliationOk,
@@ -286,9 +299,9 @@ export function renderSummary(o: Outcome): string {
   pair('records read', o.records.read, o.expected.read, 'lines the processor shards read (= the generated file)');
   pair('records accepted', o.records.accepted, o.expected.accepted, 'passed validation and dedupe: written to processed/');
   pair('records rejected', o.records.rejected, o.expected.rejected, 'failed validation: written to rejects with reasons');
-  pair('duplicates', o.records.duplicates, o.expected.duplicates, 'repeated transactionId: each repeat dropped and counted (read = accepted + rejected + duplicates)');
+  pair('duplicates', o.records.duplicates, o.expected.duplicates, `repeated transactionId: each repeat dropped and counted, ${fmt(o.crossShardDuplicates ?? 0)} of them in another shard than the first occurrence (read = accepted + rejected + duplicates)`);
   for (const [cur, t] of Object.entries(o.totals.byCurrency)) rows.push([`total ${cur} (minor units)`, t.actual, `${t.actual === t.expected ? 'OK' : `expected ${t.expected}`}  sum of accepted amounts vs the generator's manifest`]);
-  rows.push(['reconciliation', mark(o.reconciliationOk), 'shard summaries, job-status rows and the manifest agree on every count and total']);
+  rows.push(['reconciliation', mark(o.reconciliationOk), "the run's totals (report-loader), shard summaries, job-status rows and the manifest agree on every count and total"]);
   rows.push(['rows in reporting DB', fmt(o.loadedRows), `${o.loadedRows === o.records.accepted ? 'OK (= accepted)' : `expected ${fmt(o.records.accepted)}`}  report-loader's rows of this run`]);
   rows.push(['jobs succeeded', `${o.jobs.succeeded}/${o.jobs.total}`, `${JSON.stringify(o.jobs.statuses)}  Batch jobs of the run in the job-status table`]);
   rows.push(['nightly run complete', o.jobs.runCompleted ? 'yes' : 'no', 'run record in the job-status table (every job terminal)']);
