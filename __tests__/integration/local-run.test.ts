@@ -75,7 +75,8 @@ describe('npm run local (small)', () => {
     const configFile = path.join(dir, 'dev-two-eu-recipients.json');
     fs.writeFileSync(configFile, JSON.stringify(raw));
     const run = startRun([
-      '--count', '20000', '--shards', '2', '--bad-share', '0.03', '--seed', '7', '--summary-json', summaryFile, '--work-dir', path.join(dir, 'run'),
+      '--count', '20000', '--shards', '2', '--bad-share', '0.03', '--seed', '7', '--cross-shard-duplicates', '50',
+      '--summary-json', summaryFile, '--work-dir', path.join(dir, 'run'),
       '--jurisdictions', reporting.jurisdictions.join(','), '--report-types', reporting.reportTypes.join(','), '--entities', reporting.entities.join(','),
     ], configFile);
     const code = await run.exited;
@@ -84,12 +85,17 @@ describe('npm run local (small)', () => {
 
     // What a correct processor must find, from the generator itself (same seed, count and share).
     const manifest = await generate({ count: 20000, out: path.join(dir, 'expected.csv'), badShare: 0.03, seed: 7 });
+    // Plus 50 valid records (seed + 1) first and again last in the file: the repeats are in the other shard.
+    const extra = await generate({ count: 50, out: path.join(dir, 'extra.csv'), badShare: 0, seed: 8 });
     const bad = Object.values(manifest.bad).reduce((s, v) => s + v, 0);
     const o = report.outcome!;
-    expect(o.records).toEqual({ read: 20000, accepted: manifest.valid, rejected: bad - manifest.bad.duplicate, duplicates: manifest.bad.duplicate });
-    expect(Object.fromEntries(Object.entries(o.totals.byCurrency).map(([c, t]) => [c, t.actual]))).toEqual(manifest.totalsMinor);
+    expect(o.records).toEqual({ read: 20100, accepted: manifest.valid + 50, rejected: bad - manifest.bad.duplicate, duplicates: manifest.bad.duplicate + 50 });
+    expect(o.crossShardDuplicates).toBe(50);
+    const totals = Object.fromEntries([...new Set([...Object.keys(manifest.totalsMinor), ...Object.keys(extra.totalsMinor)])].sort()
+      .map((c) => [c, (BigInt(manifest.totalsMinor[c] ?? '0') + BigInt(extra.totalsMinor[c] ?? '0')).toString()]));
+    expect(Object.fromEntries(Object.entries(o.totals.byCurrency).map(([c, t]) => [c, t.actual]))).toEqual(totals);
     expect(o.reconciliationOk).toBe(true);
-    expect(o.loadedRows).toBe(manifest.valid);
+    expect(o.loadedRows).toBe(manifest.valid + 50);
     expect(o.jobs.total).toBeGreaterThan(0);
     expect(o.jobs.statuses).toEqual({ SUCCEEDED: o.jobs.total });
 

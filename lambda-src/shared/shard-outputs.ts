@@ -1,6 +1,10 @@
 /**
  * Reading a processor shard's outputs safely (contracts.md): `processed/<runId>/<jobId>/shard-<i>-of-<n>/`
- * holds `accepted.jsonl`, `rejects.jsonl` and `summary.json`, the shard's commit marker, written last.
+ * holds `accepted.jsonl`, `rejects.jsonl`, `totals-by-account.jsonl`, `fingerprints.tsv` and
+ * `summary.json`, the shard's commit marker, written last. Shards of a run are read in run order:
+ * job id, then shard index as a number (`compareShardDirs`). `parseRunCommit` adds what exact run
+ * totals need (fingerprints.tsv's size and SHA-256, counts, totals by currency); `FileVerifier` checks
+ * any committed file's bytes as they stream.
  * A consumer (the report loader, the local run) may use a shard only when
  *  - its summary.json exists (an accepted.jsonl without it is an unfinished or failed shard), and
  *  - the accepted.jsonl it reads has exactly the byte count and SHA-256 the summary recorded
