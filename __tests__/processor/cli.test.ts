@@ -117,3 +117,15 @@ describe('container entry', () => {
     }
   });
 });
+
+describe('process CLI output location', () => {
+  it('defaults to a new folder under the system temp directory, never inside the checkout', () => {
+    const { parseCliArgs, defaultOutDir } = jest.requireActual('../../processor/src/cli') as typeof import('../../processor/src/cli');
+    const out = parseCliArgs(['night.csv']).out;
+    expect(path.dirname(out)).toBe(os.tmpdir());
+    expect(path.basename(out)).toMatch(/^finbatch-process-\d{8}T\d{6}Z-\d+$/);
+    expect(path.relative(ROOT, out).startsWith('..')).toBe(true);
+    expect(defaultOutDir(new Date('2026-12-02T07:05:09.123Z'), 42)).toBe(path.join(os.tmpdir(), 'finbatch-process-20261202T070509Z-42'));
+    expect(parseCliArgs(['night.csv', '--out', 'here']).out).toBe('here');
+  });
+});

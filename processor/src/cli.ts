@@ -4,6 +4,8 @@
  * rejects.jsonl, summary.json) but touches no DynamoDB table or SNS topic. A progress line on a TTY,
  * JSON logs otherwise.
  */
+import * as os from 'os';
+import * as path from 'path';
 import { amountLimits, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import { s3Client } from './clients';
 import { BadInputError, classifyError, EXIT_OK } from './errors';
@@ -27,7 +29,8 @@ export const HELP = `${USAGE}
 Validates one transaction file (CSV with header or JSON Lines, optionally gzip) and writes
 <out>/shard-<i>-of-<n>/accepted.jsonl, rejects.jsonl and summary.json (the commit marker, written last).
 
-  --out DIR|s3://bucket/prefix   output location (default: out)
+  --out DIR|s3://bucket/prefix   output location (default: a new folder under the system temp
+                                 directory, finbatch-process-<time>-<pid>, named in the log)
   --shard i/N                    process only the i-th of N byte ranges (default 0/1)
   --max-amount N                 inclusive per-record amount limit in major units (default ${DEFAULT_MAX_AMOUNT})
   -h, --help                     print this help
@@ -36,10 +39,19 @@ Exit codes: 0 success, 1 internal error, 2 bad input or usage (also: output fold
 run), 3 reconciliation failed, 75 retryable infrastructure error, 143 interrupted (SIGTERM).
 `;
 
+/**
+ * Where output goes without --out: a fresh folder under the system temp directory, never the working
+ * directory (a run from the repository would otherwise leave transaction data inside the checkout).
+ */
+export function defaultOutDir(now: Date = new Date(), pid: number = process.pid): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return path.join(os.tmpdir(), `finbatch-process-${stamp}-${pid}`);
+}
+
 export function parseCliArgs(argv: string[]): CliArgs {
   const usage = USAGE;
   let input: string | undefined;
-  let out = 'out';
+  let out: string | undefined;
   let shard = { index: 0, count: 1 };
   let maxAmount = process.env.MAX_AMOUNT || DEFAULT_MAX_AMOUNT;
   for (let i = 0; i < argv.length; i++) {
@@ -65,7 +77,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   } catch (err) {
     throw new BadInputError('USAGE', `--max-amount: ${(err as Error).message}`);
   }
-  return { input, out, shard, maxAmount };
+  return { input, out: out ?? defaultOutDir(), shard, maxAmount };
 }
 
 function parseS3(url: string): { bucket: string; key: string } | undefined {
