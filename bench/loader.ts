@@ -81,6 +81,41 @@ function line(i: number): string {
   });
 }
 
+/** The processor's fingerprints.tsv for records 0..count-1 (sorted by fingerprint, then line), with its size, SHA-256 and the EUR total. */
+async function writeFingerprints(file: string, count: number): Promise<{ bytes: number; sha256: string; totalMinor: bigint }> {
+  const { fingerprintOf } = await import('../processor/src/dedupe');
+  const hi = new Uint32Array(count);
+  const lo = new Uint32Array(count);
+  const fp = new Uint32Array(2);
+  let totalMinor = 0n;
+  for (let i = 0; i < count; i++) {
+    const id = `TX-${String(i).padStart(9, '0')}`;
+    fingerprintOf(id, 0, id.length, fp);
+    hi[i] = fp[0];
+    lo[i] = fp[1];
+    totalMinor += BigInt(100 + ((i * 7919) % 9_999_900));
+  }
+  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => hi[a] - hi[b] || lo[a] - lo[b] || a - b);
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const out = fs.createWriteStream(file);
+  const hash = crypto.createHash('sha256');
+  let bytes = 0;
+  let buf = '';
+  for (let k = 0; k < count; k++) {
+    const i = order[k];
+    buf += `${hex(hi[i])}${hex(lo[i])}\t${i + 1}\tEUR\t${100 + ((i * 7919) % 9_999_900)}\t${['EU', 'US', 'UK', 'APAC'][i % 4]}\tACC-${String(i % 5000).padStart(6, '0')}\n`;
+    if (buf.length > 1 << 20 || k === count - 1) {
+      const b = Buffer.from(buf, 'utf8');
+      hash.update(b);
+      bytes += b.length;
+      if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
+      buf = '';
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return { bytes, sha256: hash.digest('hex'), totalMinor };
+}
+
 async function writeShard(file: string, count: number): Promise<{ bytes: number; sha256: string }> {
   const out = fs.createWriteStream(file);
   const hash = crypto.createHash('sha256');
@@ -193,9 +228,21 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const { bytes, sha256 } = await writeShard(file, count);
     await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${DIR}/accepted.jsonl`, Body: fs.createReadStream(file) }, partSize: 16 << 20 }).done();
+    // The shard's fingerprints.tsv and a summary.json with counts and totals, as the processor commits them.
+    const fpFile = path.join(work, 'fingerprints.tsv');
+    const fp = await writeFingerprints(fpFile, count);
+    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${DIR}/fingerprints.tsv`, Body: fs.createReadStream(fpFile) }, partSize: 16 << 20 }).done();
     await s3.send(new PutObjectCommand({
       Bucket: BUCKET, Key: `${DIR}/summary.json`,
-      Body: JSON.stringify({ schemaVersion: 1, outputs: { accepted: `s3://${BUCKET}/${DIR}/accepted.jsonl`, acceptedBytes: bytes, acceptedSha256: sha256, rejectsBytes: 0 } }),
+      Body: JSON.stringify({
+        schemaVersion: 1,
+        counts: { read: count, accepted: count, rejected: 0, duplicates: 0, byReason: {} },
+        totals: { byCurrency: { EUR: { count, amountMinor: fp.totalMinor.toString() } }, byJurisdiction: {} },
+        outputs: {
+          accepted: `s3://${BUCKET}/${DIR}/accepted.jsonl`, acceptedBytes: bytes, acceptedSha256: sha256, rejectsBytes: 0,
+          fingerprints: `s3://${BUCKET}/${DIR}/fingerprints.tsv`, fingerprintsBytes: fp.bytes, fingerprintsSha256: fp.sha256,
+        },
+      }),
     }));
     fs.rmSync(work, { recursive: true, force: true });
     console.log(`shard: ${count.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(1)} MB (written and uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s); MariaDB buffer pool ${bufferPoolMb} MB; batch ${arg('--batch', '500')} rows`);
@@ -203,7 +250,7 @@ async function main(): Promise<void> {
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
       DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: db.database, DB_USER: db.user, DB_PASSWORD: db.password,
-      PROCESSED_BUCKET: BUCKET, LOADER_BATCH_SIZE: arg('--batch', '500'), POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_TRACE_ENABLED: 'false',
+      PROCESSED_BUCKET: BUCKET, PROCESSED_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/bench', LOADER_BATCH_SIZE: arg('--batch', '500'), POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_TRACE_ENABLED: 'false',
       // The handler's gate and trigger (stacks/reporting/functions.ts gives it the same names).
       JOB_STATUS_TABLE: STATUS_TABLE, STATE_MACHINE_ARN: trigger.stateMachineArn, ALERTS_TOPIC_ARN: trigger.topicArn, ENVIRONMENT: 'bench',
     };

@@ -11,6 +11,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { handler as migrateHandler } from '../../lambda-src/report-migrate';
 import { handler as loadHandler } from '../../lambda-src/report-loader';
 import { getRunRecord } from '../../lambda-src/shared/run-record';
+import { CurrencySums } from '../../lambda-src/report-loader/run-totals';
 import { HEADER, processFile, row, tempDir } from '../processor/local-helpers';
 import { captureEmf, expectRejectsNamed, KMS_KEY_ARN, raw } from './support';
 import {
@@ -160,6 +161,10 @@ describe('exact run totals across shards and files', () => {
     await putAccepted(fx.s3, 'run-fp-sha', 'job-f', 'shard-0-of-2', recs('FPSHA-A'));
     await putAccepted(fx.s3, 'run-fp-sha', 'job-f', 'shard-1-of-2', recs('FPSHA-B'), { fingerprintsBody: (b) => Buffer.from(b.toString().replace(/\t2\t/, '\t1\t')) });
     await expectRejectsNamed(load({ runId: 'run-fp-sha' }), 'PermanentError', /shard-1-of-2\/fingerprints.tsv: SHA-256 differs/);
+    // A run of one shard: nothing to merge, but the file is still verified.
+    await nightlyRun('run-fp-one', { ok: 1 });
+    await putAccepted(fx.s3, 'run-fp-one', 'job-f', 'shard-0-of-1', recs('FPONE'), { fingerprintsBody: (b) => Buffer.from(b.toString().replace(/\tEU\t/, '\tUS\t')) });
+    await expectRejectsNamed(load({ runId: 'run-fp-one' }), 'PermanentError', /shard-0-of-1\/fingerprints.tsv: SHA-256 differs/);
     await putAccepted(fx.s3, 'run-fp-none', 'job-f', 'shard-0-of-1', recs('FPNONE'), { outputs: { fingerprintsSha256: undefined } });
     await expectRejectsNamed(load({ runId: 'run-fp-none' }), 'PermanentError', /fingerprintsSha256/);
     // Recorded as written, but its entry says another amount than the accepted line (a duplicate is checked).
@@ -183,5 +188,18 @@ describe('exact run totals across shards and files', () => {
     const summary = JSON.parse(await text(`processed/${runId}/run-summary.json`));
     expect(summary).toMatchObject({ counts: { read: 0, accepted: 0, rejected: 0, duplicatesWithinShards: 0, crossShardDuplicates: 0 }, totalsByCurrency: {}, shards: [] });
     expect(await q('SELECT row_count, accepted_count FROM DB.run_load WHERE run_id = ?', [runId])).toEqual([{ row_count: '0', accepted_count: '0' }]);
+  });
+
+  it('CurrencySums is exact past 2^53 (sums move into a bigint before a double could round)', () => {
+    const sums = new CurrencySums();
+    const big = 2n ** 50n + 7n;
+    let want = 0n;
+    for (let i = 0; i < 40; i++) {
+      sums.add('EUR', big + BigInt(i));
+      want += big + BigInt(i);
+    }
+    sums.add('EUR', 2n ** 60n);
+    sums.add('JPY', 5n);
+    expect(sums.totals()).toEqual(new Map([['EUR', { count: 41, amountMinor: want + 2n ** 60n }], ['JPY', { count: 1, amountMinor: 5n }]]));
   });
 });

@@ -48,8 +48,8 @@ import { ReportingStart, startReporting } from '../shared/reporting-start';
 import { getRunRecord, markRunLoaded, RunRecord, runStateOf } from '../shared/run-record';
 import { boundedJson, MAX_MESSAGE_BYTES } from '../shared/safe-text';
 import { listAllObjects, openBody, readText } from '../shared/s3-object';
-import { CurrencyTotal, parseRunCommit, RunShardCommit, shardDirsOf, SUMMARY, verifiedLines } from '../shared/shard-outputs';
-import { findRunDuplicates, reconcileRun, RunFigures, runSummaryJson } from './run-totals';
+import { parseRunCommit, RunShardCommit, shardDirsOf, SUMMARY, verifiedLines } from '../shared/shard-outputs';
+import { CurrencySums, findRunDuplicates, reconcileRun, RunFigures, runSummaryJson } from './run-totals';
 
 const logger = createLogger('report-loader');
 const COLUMNS = ['transaction_id', 'account_id', 'entity_id', 'amount', 'amount_minor', 'currency', '`timestamp`', 'counterparty',
@@ -255,7 +255,7 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
         params.length = 0;
         pending = 0;
       };
-      const loadedByCurrency = new Map<string, CurrencyTotal>();
+      const loaded = new CurrencySums();
       for (const [index, shard] of shards.entries()) {
         let shardBatch = 0;
         let body: AsyncIterable<Uint8Array>;
@@ -271,11 +271,8 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
             const t = parseAcceptedLine(shard.acceptedKey, n, line);
             if (!t) continue;
             // A later occurrence of an id already loaded from an earlier shard or file of this run.
-            if (!dups.keep(index, n, t, `${shard.acceptedKey} line ${n}`)) continue;
-            const c = loadedByCurrency.get(t.currency) ?? { count: 0, amountMinor: 0n };
-            c.count++;
-            c.amountMinor += t.amountMinor;
-            loadedByCurrency.set(t.currency, c);
+            if (!dups.keep(index, n, t, shard.acceptedKey)) continue;
+            loaded.add(t.currency, t.amountMinor);
             params.push(t.transactionId, t.accountId, t.entityId, t.amount, t.amountMinor.toString(), t.currency,
               utcDateTime(t.timestamp), t.counterparty ?? null, t.jurisdiction, t.type, runId);
             if (++pending === batchSize) await flush(`${shard.acceptedKey} batch ${shardBatch++}`);
@@ -288,7 +285,7 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
       }
       dups.finish(shards);
       // Exact run figures, checked against what was loaded (a difference rolls the run back).
-      figures = reconcileRun(shards, dups, { rows, byCurrency: loadedByCurrency });
+      figures = reconcileRun(shards, dups, { rows, byCurrency: loaded.totals() });
       summaryBody = runSummaryJson(runId, reportDate, figures, shards, uncommitted.length);
       // The load record commits with the rows: report-generate sees the date as loaded exactly when they are.
       try {

@@ -18,14 +18,14 @@ import { FingerprintFormatError, mergeShardFingerprints, parseFingerprintLine } 
 import type { FingerprintEntry } from '../../domain/run-dedupe';
 import type { Transaction } from '../../domain/transaction';
 import { PermanentError } from '../shared/errors';
-import { readRange } from '../shared/s3-object';
+import { openBody, readRange } from '../shared/s3-object';
 import { CommittedFile, CurrencyTotal, FileVerifier, RunShardCommit } from '../shared/shard-outputs';
 
-/** Memory all shards' fingerprint windows may hold together; each shard's window is within [64 KiB, 4 MiB]. */
-export const FINGERPRINT_WINDOW_BUDGET = 64 << 20;
+/** Memory all shards' fingerprint windows may hold together; each shard's window is within [64 KiB, 1 MiB]. */
+export const FINGERPRINT_WINDOW_BUDGET = 32 << 20;
 
 export function windowBytesFor(shards: number): number {
-  return Math.max(64 << 10, Math.min(4 << 20, Math.floor(FINGERPRINT_WINDOW_BUDGET / Math.max(1, shards))));
+  return Math.max(64 << 10, Math.min(1 << 20, Math.floor(FINGERPRINT_WINDOW_BUDGET / Math.max(1, shards))));
 }
 
 /**
@@ -44,20 +44,37 @@ export async function* rangedLines(bucket: string, file: CommittedFile, windowBy
       throw new PermanentError(`${file.key}: ${r.size} bytes, its summary.json recorded ${file.bytes}`);
     }
     etag ??= r.etag;
-    if (r.bytes.length === 0) break;
-    verifier.update(r.bytes);
-    start += r.bytes.length;
-    const text = rest + decoder.write(r.bytes);
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      yield text.slice(from, nl);
-      from = nl + 1;
+    if (r.bytes === 0) break;
+    start += r.bytes;
+    for (const part of r.parts) {
+      verifier.update(part);
+      const text = rest + decoder.write(part as Buffer);
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+        yield text.slice(from, nl);
+        from = nl + 1;
+      }
+      rest = text.slice(from);
     }
-    rest = text.slice(from);
   }
   rest += decoder.end();
   verifier.finish();
   if (rest !== '') yield rest;
+}
+
+/** Streams a committed file once (one GET) and checks its size and SHA-256 (nothing parsed). */
+async function verifyFile(bucket: string, file: CommittedFile): Promise<void> {
+  const verifier = new FileVerifier(file);
+  let body: AsyncIterable<Uint8Array>;
+  try {
+    body = await openBody(bucket, file.key);
+  } catch (err) {
+    // Like accepted.jsonl: a shard with nothing accepted may have no file; one that recorded bytes must.
+    if (file.bytes === 0 && err instanceof PermanentError) return verifier.finish();
+    throw err;
+  }
+  for await (const chunk of body) verifier.update(chunk);
+  verifier.finish();
 }
 
 async function* entriesOf(bucket: string, file: CommittedFile, windowBytes: number): AsyncGenerator<FingerprintEntry> {
@@ -115,10 +132,12 @@ export class RunDuplicates {
    * Whether the record at (shard, line) is loaded: false only for a later occurrence of an id already
    * loaded in this run. Call for every accepted line, in run order.
    */
-  keep(shard: number, line: number, tx: Transaction, where: string): boolean {
+  keep(shard: number, line: number, tx: Transaction, key: string): boolean {
+    if (this.pending === 0) return true;
     const lines = this.positions.get(shard);
     const pos = lines?.get(line);
     if (!pos) return true;
+    const where = `${key} line ${line}`;
     lines!.delete(line);
     this.pending--;
     const e = pos.expect;
@@ -157,6 +176,12 @@ export class RunDuplicates {
 export async function findRunDuplicates(bucket: string, shards: RunShardCommit[]): Promise<RunDuplicates> {
   const found = new RunDuplicates();
   const window = windowBytesFor(shards.length);
+  if (shards.length === 1) {
+    // One shard cannot repeat an id: the processor de-duplicates it by this very fingerprint (a repeat is
+    // a DUPLICATE reject, not a line of fingerprints.tsv). Its file is still verified (size, SHA-256).
+    await verifyFile(bucket, shards[0].fingerprints);
+    return found;
+  }
   const streams = shards.map((s) => entriesOf(bucket, s.fingerprints, window));
   try {
     for await (const d of mergeShardFingerprints(streams)) {
@@ -169,6 +194,29 @@ export async function findRunDuplicates(bucket: string, shards: RunShardCommit[]
     throw err;
   }
   return found;
+}
+
+/**
+ * Per-currency count and exact sum of what is loaded, without a bigint per row: amounts (integer minor
+ * units) add up in a double while the sum stays below 2^52 (exact), then move into the bigint.
+ */
+export class CurrencySums {
+  private readonly sums = new Map<string, { count: number; small: number; big: bigint }>();
+  add(currency: string, amountMinor: bigint): void {
+    let s = this.sums.get(currency);
+    if (!s) this.sums.set(currency, (s = { count: 0, small: 0, big: 0n }));
+    s.count++;
+    const a = Number(amountMinor);
+    if (!Number.isSafeInteger(a) || s.small + a > 2 ** 52) {
+      s.big += BigInt(s.small) + amountMinor;
+      s.small = 0;
+    } else {
+      s.small += a;
+    }
+  }
+  totals(): Map<string, CurrencyTotal> {
+    return new Map([...this.sums].map(([c, s]) => [c, { count: s.count, amountMinor: s.big + BigInt(s.small) }]));
+  }
 }
 
 /** The run's figures, exact: the shards' commit records summed, less the confirmed cross-shard duplicates. */

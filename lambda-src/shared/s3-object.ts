@@ -58,17 +58,22 @@ export async function openBody(bucket: string, key: string, versionId?: string):
 /**
  * Bytes [start, end] (inclusive) of an object, read whole (callers keep windows small). `ifMatch`
  * pins later windows to the ETag the first one returned: an object replaced between windows is a
- * PermanentError, never a silently mixed read. Returns the bytes, the object's ETag and its whole size
+ * PermanentError, never a silently mixed read. Returns the chunks, their byte count, the object's ETag and its whole size
  * (from Content-Range).
  */
-export async function readRange(bucket: string, key: string, start: number, end: number, ifMatch?: string): Promise<{ bytes: Buffer; etag?: string; size?: number }> {
+export async function readRange(bucket: string, key: string, start: number, end: number, ifMatch?: string): Promise<{ parts: Uint8Array[]; bytes: number; etag?: string; size?: number }> {
   try {
     const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: ifMatch }));
-    const parts: Buffer[] = [];
-    for await (const chunk of res.Body as unknown as AsyncIterable<Uint8Array>) parts.push(Buffer.from(chunk));
+    // The chunks as they arrived (no copy into one buffer): the window is read whole, its connection released.
+    const parts: Uint8Array[] = [];
+    let bytes = 0;
+    for await (const chunk of res.Body as unknown as AsyncIterable<Uint8Array>) {
+      parts.push(chunk);
+      bytes += chunk.length;
+    }
     // Content-Range: bytes <start>-<end>/<size>
     const size = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
-    return { bytes: Buffer.concat(parts), etag: res.ETag, size: size === undefined ? undefined : Number(size) };
+    return { parts, bytes, etag: res.ETag, size: size === undefined ? undefined : Number(size) };
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'NoSuchKey') throw new PermanentError(`s3://${bucket}/${key}: object not found`, { cause: err });
