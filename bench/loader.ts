@@ -2,6 +2,10 @@
  * Report-loader benchmark (prints figures, asserts nothing): peak RSS and wall time of loading one
  * committed shard of N accepted records from S3 (moto) into a real MariaDB.
  *   npx tsx bench/loader.ts [--count 1000000] [--batch 500] [--variants tx,staging] [--loader <module>]
+ *                           [--shards K --cross-shard-share 0.01]
+ * `--shards K` (K > 1) spreads the records over K committed shards of one job (record i in shard i % K)
+ * and repeats a share of them at the end of the last shard (`--cross-shard-share`, default 0.01), so the
+ * handler merges K fingerprint files and skips the repeats (the staging variant needs one shard).
  * Variants: `tx` is the handler (lambda-src/report-loader: the whole run in one transaction while the
  * file streams); `staging` loads the same stream into a staging table with autocommitted batches and
  * merges it into `transactions` in one transaction at the end (the other way to make a run atomic).
@@ -81,19 +85,20 @@ function line(i: number): string {
   });
 }
 
-/** The processor's fingerprints.tsv for records 0..count-1 (sorted by fingerprint, then line), with its size, SHA-256 and the EUR total. */
-async function writeFingerprints(file: string, count: number): Promise<{ bytes: number; sha256: string; totalMinor: bigint }> {
+/** The processor's fingerprints.tsv for the shard's records (sorted by fingerprint, then line), with its size, SHA-256 and the EUR total. */
+async function writeFingerprints(file: string, records: number[]): Promise<{ bytes: number; sha256: string; totalMinor: bigint }> {
   const { fingerprintOf } = await import('../processor/src/dedupe');
+  const count = records.length;
   const hi = new Uint32Array(count);
   const lo = new Uint32Array(count);
   const fp = new Uint32Array(2);
   let totalMinor = 0n;
   for (let i = 0; i < count; i++) {
-    const id = `TX-${String(i).padStart(9, '0')}`;
+    const id = `TX-${String(records[i]).padStart(9, '0')}`;
     fingerprintOf(id, 0, id.length, fp);
     hi[i] = fp[0];
     lo[i] = fp[1];
-    totalMinor += BigInt(100 + ((i * 7919) % 9_999_900));
+    totalMinor += BigInt(100 + ((records[i] * 7919) % 9_999_900));
   }
   const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => hi[a] - hi[b] || lo[a] - lo[b] || a - b);
   const hex = (n: number) => n.toString(16).padStart(8, '0');
@@ -103,7 +108,8 @@ async function writeFingerprints(file: string, count: number): Promise<{ bytes: 
   let buf = '';
   for (let k = 0; k < count; k++) {
     const i = order[k];
-    buf += `${hex(hi[i])}${hex(lo[i])}\t${i + 1}\tEUR\t${100 + ((i * 7919) % 9_999_900)}\t${['EU', 'US', 'UK', 'APAC'][i % 4]}\tACC-${String(i % 5000).padStart(6, '0')}\n`;
+    const r = records[i];
+    buf += `${hex(hi[i])}${hex(lo[i])}\t${i + 1}\tEUR\t${100 + ((r * 7919) % 9_999_900)}\t${['EU', 'US', 'UK', 'APAC'][r % 4]}\tACC-${String(r % 5000).padStart(6, '0')}\n`;
     if (buf.length > 1 << 20 || k === count - 1) {
       const b = Buffer.from(buf, 'utf8');
       hash.update(b);
@@ -116,13 +122,14 @@ async function writeFingerprints(file: string, count: number): Promise<{ bytes: 
   return { bytes, sha256: hash.digest('hex'), totalMinor };
 }
 
-async function writeShard(file: string, count: number): Promise<{ bytes: number; sha256: string }> {
+async function writeShard(file: string, records: number[]): Promise<{ bytes: number; sha256: string }> {
   const out = fs.createWriteStream(file);
   const hash = crypto.createHash('sha256');
   let bytes = 0;
   let buf = '';
+  const count = records.length;
   for (let i = 0; i < count; i++) {
-    buf += `${line(i)}\n`;
+    buf += `${line(records[i])}\n`;
     if (buf.length > 1 << 20 || i === count - 1) {
       const b = Buffer.from(buf, 'utf8');
       hash.update(b);
@@ -224,28 +231,40 @@ async function main(): Promise<void> {
   try {
     const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const file = path.join(work, 'accepted.jsonl');
     const t0 = Date.now();
-    const { bytes, sha256 } = await writeShard(file, count);
-    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${DIR}/accepted.jsonl`, Body: fs.createReadStream(file) }, partSize: 16 << 20 }).done();
-    // The shard's fingerprints.tsv and a summary.json with counts and totals, as the processor commits them.
-    const fpFile = path.join(work, 'fingerprints.tsv');
-    const fp = await writeFingerprints(fpFile, count);
-    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${DIR}/fingerprints.tsv`, Body: fs.createReadStream(fpFile) }, partSize: 16 << 20 }).done();
-    await s3.send(new PutObjectCommand({
-      Bucket: BUCKET, Key: `${DIR}/summary.json`,
-      Body: JSON.stringify({
-        schemaVersion: 1,
-        counts: { read: count, accepted: count, rejected: 0, duplicates: 0, byReason: {} },
-        totals: { byCurrency: { EUR: { count, amountMinor: fp.totalMinor.toString() } }, byJurisdiction: {} },
-        outputs: {
-          accepted: `s3://${BUCKET}/${DIR}/accepted.jsonl`, acceptedBytes: bytes, acceptedSha256: sha256, rejectsBytes: 0,
-          fingerprints: `s3://${BUCKET}/${DIR}/fingerprints.tsv`, fingerprintsBytes: fp.bytes, fingerprintsSha256: fp.sha256,
-        },
-      }),
-    }));
+    const shardCount = Number(arg('--shards', '1'));
+    const repeats = shardCount > 1 ? Math.floor(count * Number(arg('--cross-shard-share', '0.01'))) : 0;
+    let bytes = 0;
+    for (let k = 0; k < shardCount; k++) {
+      const records: number[] = [];
+      for (let i = k; i < count; i += shardCount) records.push(i);
+      // The last shard repeats records of the other shards: cross-shard duplicates for the run-level dedupe.
+      if (k === shardCount - 1) for (let i = 0, added = 0; added < repeats; i++) if (i % shardCount !== k) { records.push(i); added++; }
+      const dir = shardCount === 1 ? DIR : `processed/${RUN}/job-bench/shard-${k}-of-${shardCount}`;
+      const file = path.join(work, 'accepted.jsonl');
+      const written = await writeShard(file, records);
+      bytes += written.bytes;
+      await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${dir}/accepted.jsonl`, Body: fs.createReadStream(file) }, partSize: 16 << 20 }).done();
+      // The shard's fingerprints.tsv and a summary.json with counts and totals, as the processor commits them.
+      const fpFile = path.join(work, 'fingerprints.tsv');
+      const fp = await writeFingerprints(fpFile, records);
+      await new Upload({ client: s3, params: { Bucket: BUCKET, Key: `${dir}/fingerprints.tsv`, Body: fs.createReadStream(fpFile) }, partSize: 16 << 20 }).done();
+      const n = records.length;
+      await s3.send(new PutObjectCommand({
+        Bucket: BUCKET, Key: `${dir}/summary.json`,
+        Body: JSON.stringify({
+          schemaVersion: 1,
+          counts: { read: n, accepted: n, rejected: 0, duplicates: 0, byReason: {} },
+          totals: { byCurrency: { EUR: { count: n, amountMinor: fp.totalMinor.toString() } }, byJurisdiction: {} },
+          outputs: {
+            accepted: `s3://${BUCKET}/${dir}/accepted.jsonl`, acceptedBytes: written.bytes, acceptedSha256: written.sha256, rejectsBytes: 0,
+            fingerprints: `s3://${BUCKET}/${dir}/fingerprints.tsv`, fingerprintsBytes: fp.bytes, fingerprintsSha256: fp.sha256,
+          },
+        }),
+      }));
+    }
     fs.rmSync(work, { recursive: true, force: true });
-    console.log(`shard: ${count.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(1)} MB (written and uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s); MariaDB buffer pool ${bufferPoolMb} MB; batch ${arg('--batch', '500')} rows`);
+    console.log(`${shardCount} shard(s): ${count.toLocaleString('en-US')} records${repeats ? ` + ${repeats.toLocaleString('en-US')} cross-shard repeats` : ''}, ${(bytes / 1e6).toFixed(1)} MB (written and uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s); MariaDB buffer pool ${bufferPoolMb} MB; batch ${arg('--batch', '500')} rows`);
     const trigger = await provisionTrigger(moto);
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',

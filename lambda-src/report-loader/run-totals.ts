@@ -9,8 +9,9 @@
  * later one is skipped and subtracted from the run's totals, exactly (bigint minor units).
  *
  * Memory: the fingerprint files are read in sequential ranged windows (no connection is held between
- * windows, so a run of thousands of shards never waits for a socket), one window per shard within a
- * fixed budget; the merge holds one entry per shard; only the candidate positions are kept, and each
+ * windows, so a run of thousands of shards never waits for a socket), at most two windows per shard
+ * (the next one prefetched) within a fixed budget; a run of one shard has nothing to merge (the
+ * processor already de-duplicated it by the same fingerprint) and only streams its file through the hash; the merge holds one entry per shard; only the candidate positions are kept, and each
  * is dropped once its line has been loaded.
  */
 import { StringDecoder } from 'string_decoder';
@@ -21,7 +22,7 @@ import { PermanentError } from '../shared/errors';
 import { openBody, readRange } from '../shared/s3-object';
 import { CommittedFile, CurrencyTotal, FileVerifier, RunShardCommit } from '../shared/shard-outputs';
 
-/** Memory all shards' fingerprint windows may hold together; each shard's window is within [64 KiB, 1 MiB]. */
+/** Memory all shards' fingerprint windows may hold together; each shard's window is within [64 KiB, 1 MiB], two in flight (the next one prefetched). */
 export const FINGERPRINT_WINDOW_BUDGET = 32 << 20;
 
 export function windowBytesFor(shards: number): number {
@@ -29,7 +30,8 @@ export function windowBytesFor(shards: number): number {
 }
 
 /**
- * The lines (without LF) of a committed file, read in ranged windows of `windowBytes` and verified:
+ * The lines (without LF) of a committed file, read in ranged windows of `windowBytes` (the next one
+ * fetched while the current one is consumed) and verified:
  * the object's size must be the recorded one, later windows are pinned to the first one's ETag, and
  * the SHA-256 of all bytes must equal the recorded one (checked before the last line is given out).
  */
@@ -38,14 +40,24 @@ export async function* rangedLines(bucket: string, file: CommittedFile, windowBy
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let etag: string | undefined;
-  for (let start = 0; start < file.bytes;) {
-    const r = await readRange(bucket, file.key, start, Math.min(file.bytes, start + windowBytes) - 1, etag);
+  let start = 0;
+  const fetch = (from: number) => {
+    const p = readRange(bucket, file.key, from, Math.min(file.bytes, from + windowBytes) - 1, etag);
+    // Awaited below; a consumer that stops early must not leave an unhandled rejection behind.
+    p.catch(() => undefined);
+    return p;
+  };
+  let pending = file.bytes > 0 ? fetch(0) : undefined;
+  while (pending) {
+    const r = await pending;
     if (etag === undefined && r.size !== undefined && r.size !== file.bytes) {
       throw new PermanentError(`${file.key}: ${r.size} bytes, its summary.json recorded ${file.bytes}`);
     }
     etag ??= r.etag;
     if (r.bytes === 0) break;
     start += r.bytes;
+    // The next window is fetched while this one is parsed and merged (at most two per shard in memory).
+    pending = start < file.bytes ? fetch(start) : undefined;
     for (const part of r.parts) {
       verifier.update(part);
       const text = rest + decoder.write(part as Buffer);
