@@ -9,7 +9,6 @@ import { EVALUATE_ON_EXIT, imageReference } from '../../stacks/compute/job-defin
 const PARTITION = '${data.aws_partition.partition.partition}';
 
 // Synthesized Terraform JSON is untyped by nature.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
 

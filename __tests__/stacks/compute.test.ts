@@ -4,7 +4,6 @@ import { slaWindow } from '../../stacks/compute/alarms';
 import { nightlyDashboardBody } from '../../stacks/compute/dashboard';
 
 // Synthesized Terraform JSON is untyped by nature.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 // One synthesis of the dev config (compute-batch.test.ts covers non-default batch settings).

@@ -4,7 +4,6 @@ import { DeadLetterQueue } from '../../stacks/constructs/dead-letter-queue';
 import { KEY_ADMIN_ACTIONS, KmsKey, viaServiceStatements } from '../../stacks/constructs/kms-key';
 
 // Synthesized Terraform JSON is untyped by nature.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 function synth(build: (stack: TerraformStack) => void): Json {

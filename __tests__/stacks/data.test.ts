@@ -10,7 +10,6 @@ import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from '../../stacks/constructs/kms-
 const PARTITION = '${data.aws_partition.partition.partition}';
 
 // Synthesized Terraform JSON is untyped by nature.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
 

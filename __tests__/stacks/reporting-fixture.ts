@@ -8,7 +8,6 @@ import { IConstruct } from 'constructs';
 import { findResource as findAny, resources as resourcesAny, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 
 // Synthesized Terraform JSON is untyped; the assertions check its shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type R = Record<string, any>;
 export interface Statement { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: R }
 

@@ -22,7 +22,6 @@ interface AslResult { isValid: boolean; errors: unknown[]; errorsText: (separato
 const aslValidator = require('asl-validator') as (definition: unknown) => AslResult;
 
 // Parsed ASL is untyped JSON; the assertions below check its shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyState = Record<string, any>;
 type States = Record<string, AnyState>;
 
