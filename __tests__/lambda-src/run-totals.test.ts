@@ -202,4 +202,15 @@ describe('exact run totals across shards and files', () => {
     sums.add('JPY', 5n);
     expect(sums.totals()).toEqual(new Map([['EUR', { count: 41, amountMinor: want + 2n ** 60n }], ['JPY', { count: 1, amountMinor: 5n }]]));
   });
+
+  it('CurrencySums is exact for large negative sums (refunds) too', () => {
+    const sums = new CurrencySums();
+    const big = -(2n ** 50n) - 3n;
+    let want = 0n;
+    for (let i = 0; i < 40; i++) {
+      sums.add('USD', big - BigInt(i));
+      want += big - BigInt(i);
+    }
+    expect(sums.totals().get('USD')).toEqual({ count: 40, amountMinor: want });
+  });
 });

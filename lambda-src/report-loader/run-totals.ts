@@ -219,7 +219,8 @@ export class CurrencySums {
     if (!s) this.sums.set(currency, (s = { count: 0, small: 0, big: 0n }));
     s.count++;
     const a = Number(amountMinor);
-    if (!Number.isSafeInteger(a) || s.small + a > 2 ** 52) {
+    // Integer minor units only; the running sum stays within ±2^52 (exact in a double) or moves to the bigint.
+    if (!Number.isSafeInteger(a) || Math.abs(s.small + a) > 2 ** 52) {
       s.big += BigInt(s.small) + amountMinor;
       s.small = 0;
     } else {
