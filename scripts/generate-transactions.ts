@@ -53,8 +53,8 @@ const DEFAULT_DATE = '2026-11-20';
 const ENTITIES = ['BANK-EU-01', 'BANK-EU-02', 'BANK-US-01', 'BROKER-US-07', 'BANK-UK-03', 'FUND-APAC-11', 'CUSTODIAN-EU-5', 'LEI-5493001KJTIIGC8Y1R12'];
 const COUNTERPARTIES = ['Acme Corp', 'Globex Ltd', 'Initech GmbH', 'Umbrella plc', 'Stark Industries', 'Wayne Enterprises, Inc.', 'Soylent "Green" SA', 'Müller & Söhne KG', 'Tanaka 商事', 'Société Générale'];
 
-/** mulberry32: tiny, fast, deterministic. */
-function rng(seed: number): () => number {
+/** mulberry32: tiny, fast, deterministic (shared by the generator and the property tests). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -94,6 +94,41 @@ export function fakePan(random: () => number): string {
   return body + luhnCheckDigit(body);
 }
 
+/** One valid record (field values as written), its currency and its amount in minor units. */
+export interface CleanRecord {
+  rec: Record<string, string>;
+  currency: string;
+  minor: number;
+}
+
+/**
+ * Record `i` of a night starting at `base` (epoch ms), drawn from `random`: the valid shape every
+ * generated row starts from (bad records are made by altering it). Also used by tests that need
+ * realistic clean rows without writing a file.
+ */
+export function cleanRecord(i: number, random: () => number, base: number = Date.parse(`${DEFAULT_DATE}T00:00:00Z`), entities: readonly string[] = ENTITIES): CleanRecord {
+  const rec: Record<string, string> = {};
+  const [currency, digits] = weighted(random(), CURRENCIES.map((c) => [c, c[2]] as [typeof c, number]), 1);
+  // Log-uniform amounts between 1 and 50,000,000 minor units: many small, some large.
+  let minor = Math.max(1, Math.floor(Math.exp(random() * Math.log(50_000_000))));
+  if (digits === 0) minor = Math.max(1, Math.floor(minor / 100));
+  rec.transactionId = `TX${i.toString().padStart(10, '0')}`;
+  rec.accountId = `ACC-${Math.floor(random() * 20000).toString().padStart(6, '0')}`;
+  rec.entityId = entities[Math.floor(random() * entities.length)];
+  rec.amount = digits === 0 ? String(minor) : `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+  rec.currency = currency;
+  const t = new Date(base + Math.floor(random() * 86_400_000)).toISOString();
+  rec.timestamp = random() < 0.8 ? t.replace('.000Z', 'Z') : t.slice(0, 19) + '+01:00';
+  const homes = HOME[currency];
+  rec.jurisdiction = homes[Math.floor(random() * homes.length)];
+  // EU (MiFID II) and APAC reports require a counterparty on every transaction; elsewhere it is optional.
+  const counterpartyRequired = rec.jurisdiction === 'EU' || rec.jurisdiction === 'APAC';
+  rec.counterparty = counterpartyRequired || random() < 0.85 ? COUNTERPARTIES[Math.floor(random() * COUNTERPARTIES.length)] : '';
+  rec.type = weighted(random(), TYPES, 1);
+  rec.cardLast4 = random() < 0.3 ? String(Math.floor(random() * 10000)).padStart(4, '0') : '';
+  return { rec, currency, minor };
+}
+
 function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
@@ -128,25 +163,7 @@ export async function generate(options: GenerateOptions): Promise<Manifest> {
   let batch = '';
   let lastValid: string | undefined;
   for (let i = 0; i < options.count; i++) {
-    const rec: Record<string, string> = {};
-    const [currency, digits] = weighted(random(), CURRENCIES.map((c) => [c, c[2]] as [typeof c, number]), 1);
-    // Log-uniform amounts between 1 and 50,000,000 minor units: many small, some large.
-    let minor = Math.max(1, Math.floor(Math.exp(random() * Math.log(50_000_000))));
-    if (digits === 0) minor = Math.max(1, Math.floor(minor / 100));
-    rec.transactionId = `TX${i.toString().padStart(10, '0')}`;
-    rec.accountId = `ACC-${Math.floor(random() * 20000).toString().padStart(6, '0')}`;
-    rec.entityId = entities[Math.floor(random() * entities.length)];
-    rec.amount = digits === 0 ? String(minor) : `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
-    rec.currency = currency;
-    const t = new Date(base + Math.floor(random() * 86_400_000)).toISOString();
-    rec.timestamp = random() < 0.8 ? t.replace('.000Z', 'Z') : t.slice(0, 19) + '+01:00';
-    const homes = HOME[currency];
-    rec.jurisdiction = homes[Math.floor(random() * homes.length)];
-    // EU (MiFID II) and APAC reports require a counterparty on every transaction; elsewhere it is optional.
-    const counterpartyRequired = rec.jurisdiction === 'EU' || rec.jurisdiction === 'APAC';
-    rec.counterparty = counterpartyRequired || random() < 0.85 ? COUNTERPARTIES[Math.floor(random() * COUNTERPARTIES.length)] : '';
-    rec.type = weighted(random(), TYPES, 1);
-    rec.cardLast4 = random() < 0.3 ? String(Math.floor(random() * 10000)).padStart(4, '0') : '';
+    const { rec, currency, minor } = cleanRecord(i, random, base, entities);
 
     let kind: BadKind | undefined;
     if (kinds.length > 0 && random() < badShare) kind = kinds[Math.floor(random() * kinds.length)];

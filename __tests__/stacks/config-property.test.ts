@@ -4,18 +4,8 @@
  * CLI would print as a stack trace). A small seeded generator (fast-check is not installed).
  */
 import { ConfigError, parseConfig } from '../../stacks/config';
+import { rng } from '../../scripts/generate-transactions';
 import { rawConfig, synthPlatform } from '../../test-support/config-fixture';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Path = (string | number)[];
 
