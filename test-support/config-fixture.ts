@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdktf';
-import { parseConfig, PlatformConfig } from '../stacks/config';
+import { ConfigError, parseConfig, PlatformConfig } from '../stacks/config';
 import { buildPlatform, Platform, STACK_IDS } from '../main';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -23,6 +23,26 @@ function merge(base: unknown, over: unknown): unknown {
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge(out[k], v);
   return out;
+}
+
+/** The problem lines parseConfig reports for `raw` (empty when it loads); any other error is rethrown. */
+export function configProblemsOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw, 'test');
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+/** The problem lines of config/<env>.json after `mutate` changed its raw object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function configProblems(mutate: (c: Record<string, any>) => void, env = 'dev'): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const raw = rawConfig(env) as Record<string, any>;
+  mutate(raw);
+  return configProblemsOf(raw);
 }
 
 /** A validated config: config/<env>.json deep-merged with overrides (arrays replace). */

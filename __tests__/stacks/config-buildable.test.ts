@@ -6,23 +6,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  ConfigError, EXAMPLE_ACCOUNT_ID, isPlaceholderAccountId, listEnvironments, loadConfig, maxVpcPrefix, parseConfig, placeholderFindings, reportingDeadlineProblem,
+  ConfigError, EXAMPLE_ACCOUNT_ID, isPlaceholderAccountId, listEnvironments, loadConfig, maxVpcPrefix, placeholderFindings, reportingDeadlineProblem,
   scheduleProblems,
 } from '../../stacks/config';
 import { subnetCidr } from '../../stacks/network/topology';
-import { rawConfig, testConfig } from '../../test-support/config-fixture';
-
-function problems(mutate: (c: Record<string, any>) => void, env = 'dev'): string[] {
-  const raw = rawConfig(env) as Record<string, any>;
-  mutate(raw);
-  try {
-    parseConfig(raw, 'test');
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+import { configProblems as problems, rawConfig, testConfig } from '../../test-support/config-fixture';
 
 describe('VPC CIDRs', () => {
   it.each([

@@ -1,20 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfigError, listEnvironments, loadConfig, parseConfig, resourceName } from '../../stacks/config';
-import { govCloudConfig, rawConfig, testConfig } from '../../test-support/config-fixture';
-
-function problems(mutate: (c: Record<string, any>) => void): string[] {
-  const raw = rawConfig() as Record<string, any>;
-  mutate(raw);
-  try {
-    parseConfig(raw, 'test');
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+import { listEnvironments, loadConfig, parseConfig, resourceName } from '../../stacks/config';
+import { configProblems as problems, govCloudConfig, rawConfig, testConfig } from '../../test-support/config-fixture';
 
 describe('config files', () => {
   it.each(['dev', 'staging', 'prod'])('config/%s.json is valid', (env) => {

@@ -5,8 +5,8 @@
  * for the reports bucket (key). With VPC-endpoint pinning, report-deliver (outside the VPC) and the
  * regulators may read reports/* from outside the endpoint and nothing else; only report-validate may tag.
  */
-import { rawConfig, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
-import { ConfigError, parseConfig, placeholderFindings } from '../../stacks/config';
+import { configProblemsOf as problems, rawConfig, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
+import { parseConfig, placeholderFindings } from '../../stacks/config';
 
 type Json = Record<string, any>;
 interface Statement { Sid?: string; Effect: string; Principal?: any; Action: string | string[]; Resource?: string | string[]; NotResource?: string | string[]; Condition?: Json }
@@ -204,15 +204,6 @@ describe('recipient config', () => {
       raw.network.zoneNames = ['a', 'b', 'c'].slice(0, raw.network.azCount).map((z) => `${region}${z}`);
     }
     return raw;
-  };
-  const problems = (raw: unknown) => {
-    try {
-      parseConfig(raw, 'test');
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems;
-      throw err;
-    }
-    return [];
   };
 
   test('a principal of another partition is a ConfigError line naming it', () => {
