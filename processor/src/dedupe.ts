@@ -15,6 +15,7 @@ export class FingerprintSet {
   /** Fingerprint of the id given to the last `add` (high and low 32 bits). */
   lastHi = 0;
   lastLo = 0;
+  private readonly scratch = new Uint32Array(2);
 
   /** Pre-sized for `expected` ids at the 0.7 maximum load, so a correctly sized run never rehashes. */
   constructor(expected = 1 << 16) {
@@ -50,29 +51,15 @@ export class FingerprintSet {
 
   /** Adds the id in `s[start, end)`; returns false when it was already present. */
   add(s: string, start: number, end: number): boolean {
-    // Two independent 32-bit hashes (FNV-1a and a murmur-style mix with another seed) form the fingerprint.
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = start; i < end; i++) {
-      const c = s.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 13;
-    }
-    h1 ^= h1 >>> 16;
-    h1 = Math.imul(h1, 0x85ebca6b);
-    h1 ^= h1 >>> 13;
-    h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
-    h2 ^= h2 >>> 16;
-    this.lastHi = h1 >>> 0;
-    this.lastLo = h2 >>> 0;
-    return this.insert(this.lastHi, this.lastLo);
+    fingerprintOf(s, start, end, this.scratch);
+    return this.addFingerprint(this.scratch[0], this.scratch[1]);
   }
 
   /**
    * `add` over bytes: the id in `b[start, end)` (the processor's byte strings hold one char per byte,
-   * so this is the same fingerprint as `add` of the same range of the block's text). Reading a
-   * Uint8Array is cheaper than charCodeAt on the block's (external) string.
+   * so this is the same fingerprint as `fingerprintOf` of the same range of the block's text; a test
+   * holds the two equal). Reading a Uint8Array is cheaper than charCodeAt on the block's (external)
+   * string, which is why this loop is not shared with `fingerprintOf`.
    */
   addBytes(b: Uint8Array, start: number, end: number): boolean {
     let h1 = 0x811c9dc5;
