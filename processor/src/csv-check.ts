@@ -1,7 +1,10 @@
 /**
- * The per-line split-and-validate stage for CSV records, shared by the main thread and the worker
- * threads (validate-worker.ts): the same code decides, so both paths give byte-identical outputs.
- * Order-dependent work (line numbers, dedupe, totals, output) stays with RecordProcessor.
+ * The per-line split-and-validate stage for CSV records on the worker threads (validate-worker.ts,
+ * opt-in with PROCESSOR_WORKERS). The single-thread path does the same work inline in
+ * RecordProcessor.processText; workers.test.ts holds the two byte-identical on every kind of bad
+ * record. Folding the single-thread path onto this stage is the next step if workers are turned on
+ * by default; until then this is the second copy of that logic. Order-dependent work (line numbers,
+ * dedupe, totals, output) stays with RecordProcessor.
  */
 import { isUtf8 } from 'buffer';
 import { isIdentifier } from '../../domain/fields';
