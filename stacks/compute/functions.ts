@@ -10,10 +10,6 @@ import { INPUT_PREFIX, PROCESSED_PREFIX } from '../data/buckets';
 import { publishStatement } from '../data/messaging';
 import { tableStatement } from '../data/tables';
 import type { DataStack } from '../data-stack';
-import { NIGHTLY_NAMESPACE } from '../../lambda-src/shared/metric-names';
-
-/** The nightly namespace, for the alarms and dashboard that still import it from here (handlers do not read it from env). */
-export { NIGHTLY_NAMESPACE as METRICS_NAMESPACE };
 
 /** The compute stack's Lambda entries (lambda-src/<entry>/index.ts). */
 export const COMPUTE_FUNCTIONS = ['orchestrator', 'ingest', 'job-events', 'run-deadline'] as const;

@@ -11,15 +11,12 @@ import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import { STATES_CONTEXT_KEY } from './workflow';
 import type { ReportingEmail } from './ses';
-import { REPORTING_NAMESPACE } from '../../lambda-src/shared/metric-names';
 
 export const REPORTING_FUNCTIONS = [
   'report-generate', 'report-validate', 'report-deliver', 'report-confirm', 'report-failure', 'report-migrate', 'report-loader',
 ] as const;
 export type ReportingFunctionName = typeof REPORTING_FUNCTIONS[number];
 
-/** The reporting namespace, for the alarms that still import it from here (handlers do not read it from env). */
-export { REPORTING_NAMESPACE as METRICS_NAMESPACE };
 /** Object prefix of generated reports in the reports bucket. */
 export const REPORTS_PREFIX = 'reports/';
 /** Object prefix of processed (accepted) records in the processed bucket. */
