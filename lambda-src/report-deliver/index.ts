@@ -27,7 +27,6 @@
  * PermanentError and nothing is sent. The check runs inside the send-once function: a repeat of a
  * completed send returns ALREADY_SENT without reading the object.
  */
-import { randomUUID } from 'crypto';
 import type { Context } from 'aws-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -80,8 +79,6 @@ interface SendInput {
   report: GenerateResult;
   recipient: Recipient;
   recipientCount: number;
-  /** Which invocation's state (not part of the send-once key). */
-  invocationId: string;
 }
 
 /** The recipients of a jurisdiction's report from RECIPIENTS_JSON and DEFAULT_RECIPIENT. */
@@ -109,22 +106,28 @@ export function recipientsOf(jurisdiction: ReportJurisdiction): Recipient[] {
  */
 interface Permitted { object: StoredReport }
 
-let idempotent: { config: IdempotencyConfig; send: (input: SendInput) => Promise<Sent> } | undefined;
-/**
- * Per invocation, by id: the permit (checked at most once) and which recipients this invocation sent to.
- * Keyed so that invocations running side by side in one process (local runs, tests) never share it.
- */
+/** The invocation's own state: the permit (checked at most once) and which recipients it sent to. */
 interface InvocationState { permitted?: Promise<Permitted>; recipients: Recipient[]; sentNow: Set<string> }
-const invocations = new Map<string, InvocationState>();
 
-function sendOnce() {
-  if (idempotent) return idempotent;
-  const config = new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256, recipient.email]', expiresAfterSeconds: SEND_ONCE_SECONDS });
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() });
-  const send = makeIdempotent(async (input: SendInput): Promise<Sent> => {
+let store: { config: IdempotencyConfig; persistenceStore: DynamoDBPersistenceLayer } | undefined;
+
+/** The send-once store, created once per container. */
+function sendOnceStore() {
+  store ??= {
+    config: new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256, recipient.email]', expiresAfterSeconds: SEND_ONCE_SECONDS }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() }),
+  };
+  return store;
+}
+
+/**
+ * The send-once function of one invocation: it closes over that invocation's state, so invocations
+ * side by side in one process (local runs, tests) never share a permit or recipients.
+ */
+function sendOnce(invocation: InvocationState): (input: SendInput) => Promise<Sent> {
+  const { config, persistenceStore } = sendOnceStore();
+  return makeIdempotent(async (input: SendInput): Promise<Sent> => {
     const { report, recipient } = input;
-    const invocation = invocations.get(input.invocationId);
-    if (!invocation) throw new Error(`report-deliver: no state for invocation ${input.invocationId}`);
     invocation.permitted ??= permittedReport(report, invocation.recipients);
     const { object } = await invocation.permitted;
     const email = deliveryEmail({
@@ -150,8 +153,6 @@ function sendOnce() {
     if (email.fallbackReason) sent.fallbackReason = email.fallbackReason;
     return sent;
   }, { persistenceStore, config });
-  idempotent = { config, send };
-  return idempotent;
 }
 
 /**
@@ -207,19 +208,13 @@ export const handler = powertoolsHandler('report-deliver', logger, async (event:
   if (validation.reportId !== report.reportId) throw new PermanentError('validation.reportId does not match report.reportId');
   if (!validation.isValid) throw new PermanentError(`report ${report.reportId} failed validation: refusing to deliver`);
   const recipients = recipientsOf(report.jurisdiction as ReportJurisdiction);
-  const once = sendOnce();
   // With the Lambda context an INPROGRESS record left by a crashed attempt expires with that attempt.
-  if (context && typeof context.getRemainingTimeInMillis === 'function') once.config.registerLambdaContext(context as never);
-  const invocationId = randomUUID();
+  if (context && typeof context.getRemainingTimeInMillis === 'function') sendOnceStore().config.registerLambdaContext(context as never);
   const invocation: InvocationState = { recipients, sentNow: new Set() };
-  invocations.set(invocationId, invocation);
+  const send = sendOnce(invocation);
   const deliveries: Delivery[] = [];
-  try {
-    for (const recipient of recipients) {
-      deliveries.push(await sendTo(once.send, { reportId: report.reportId, report, recipient, recipientCount: recipients.length, invocationId }, invocation, deliveries, recipients.length));
-    }
-  } finally {
-    invocations.delete(invocationId);
+  for (const recipient of recipients) {
+    deliveries.push(await sendTo(send, { reportId: report.reportId, report, recipient, recipientCount: recipients.length }, invocation, deliveries, recipients.length));
   }
   const status = deliveries.some((d) => d.status === 'SENT') ? 'SENT' : 'ALREADY_SENT';
   for (const d of deliveries) {
