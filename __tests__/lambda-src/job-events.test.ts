@@ -147,6 +147,8 @@ test.each([
   const job = (await fx.dynamo.send(new ScanCommand({ TableName: STATUS_TABLE }))).Items!.map((i) => unmarshall(i)).find((i) => i.inputKey === key)!;
   await handler(await eventFor(job.batchJobId, 'FAILED', { statusReason: reason, container: { exitCode: 1 } }));
   const stored = JSON.stringify([await item(job.jobId), (await fx.dynamo.send(new ScanCommand({ TableName: AUDIT_TABLE }))).Items!.map((i) => unmarshall(i)).filter((a) => a.jobId === job.jobId), await fx.alerts()]);
-  expect(stored).not.toMatch(/4111/);
+  // The card number in any spelling (random ids from the local servers, such as a version id
+  // "61284111-...", may hold the digits 4111 on their own: those are not the card number).
+  expect(stored).not.toMatch(/4111\P{L}{0,3}1111\P{L}{0,3}1111\P{L}{0,3}1111/u);
   expect(stored).toContain('withheld');
 });
