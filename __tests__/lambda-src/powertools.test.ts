@@ -1,12 +1,12 @@
 /**
  * Powertools idioms every handler shares (lambda-src/shared/powertools.ts): the Lambda context on every
  * log line, the ColdStart metric once per container with the project's exact dimension set, and the
- * namespace from lambda-src/shared/metric-names.ts. job-events with an event for a job the platform did
+ * namespace from contracts/metric-names.ts. job-events with an event for a job the platform did
  * not submit logs a warning and touches no AWS service, so no server is needed.
  */
 import { handlerOutput } from './quiet-logs';
 import type { Context } from 'aws-lambda';
-import { FUNCTION_NAMESPACES, NIGHTLY_NAMESPACE, REPORTING_NAMESPACE } from '../../lambda-src/shared/metric-names';
+import { FUNCTION_NAMESPACES, NIGHTLY_NAMESPACE, REPORTING_NAMESPACE } from '../../contracts/metric-names';
 import { raw } from './support';
 
 const context = (awsRequestId: string): Context => ({

@@ -7,7 +7,7 @@
  *   `ColdStart` metric once per container (Powertools `captureColdStartMetric`). The handlers are not
  *   middy-wrapped (one dependency less in every bundle); this is what Powertools' `injectLambdaContext`
  *   and `logMetrics({captureColdStartMetric: true})` do, without middy.
- * - `createMetrics(entry, environment?)`: EMF metrics in the function's namespace (shared/metric-names.ts).
+ * - `createMetrics(entry, environment?)`: EMF metrics in the function's namespace (contracts/metric-names.ts).
  * The tracer is created only when tracing can work: the Powertools Tracer disables itself outside
  * Lambda (no AWS_EXECUTION_ENV) or with POWERTOOLS_TRACE_ENABLED=false, so local runs and tests never
  * need an X-Ray daemon.
@@ -16,7 +16,7 @@ import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { FUNCTION_NAMESPACES, FunctionEntry } from './metric-names';
+import { FUNCTION_NAMESPACES, FunctionEntry } from '../../contracts/metric-names';
 
 /**
  * A handler as this project exports it: Lambda passes the context; local runs pass one too; tests may

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Alarm } from '../constructs/alarm';
-import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../lambda-src/shared/metric-names';
+import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 
 export interface SlaWindow {
   /** Minutes after 00:00 UTC at which the nightly schedule fires. */

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
-import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../lambda-src/shared/metric-names';
+import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 
 /** CloudWatch dashboard body, typed (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html). */
 export type MetricRow = (string | { stat?: string; label?: string; id?: string; expression?: string; visible?: boolean; period?: number })[];

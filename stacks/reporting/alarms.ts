@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { REPORTING_NAMESPACE as METRICS_NAMESPACE } from '../../lambda-src/shared/metric-names';
+import { REPORTING_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 import { MAP_RUN_LABEL } from './workflow-definition';
 
 export const DELIVERY_METRIC = 'ReportsDelivered';
