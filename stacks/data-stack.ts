@@ -6,9 +6,10 @@ import { PlatformConfig } from './config';
 import { PlatformStack } from './platform-stack';
 import { KmsKey } from './constructs/kms-key';
 import { SecureBucket } from './constructs/secure-bucket';
-import { createDataKeys } from './data/keys';
-import { createDataBuckets, dataBucketName } from './data/buckets';
+import { DataKeys } from './data/keys';
+import { DataBuckets, dataBucketName } from './data/buckets';
 import { createDataTables } from './data/tables';
+import { TableGrants } from './data/table-grants';
 import { AlertTopic } from './constructs/alert-topic';
 import { alertEmailVariable, VARIABLE_NAMES } from './variables';
 import type { NetworkStack } from './network-stack';
@@ -48,18 +49,18 @@ export class DataStack extends PlatformStack {
   readonly idempotencyTable: DynamodbTable;
   readonly batchAlertsTopic: SnsTopic;
   readonly reportingAlertsTopic: SnsTopic;
+  /** The alert topics as constructs (`grantPublish`). */
+  readonly batchAlerts: AlertTopic;
+  readonly reportingAlerts: AlertTopic;
+  /** Grants on the tables (`grant(grantee, sid, actions)`), each with the DynamoDB key. */
+  readonly tableGrants: Record<'jobStatus' | 'auditLog' | 'transactions' | 'idempotency', TableGrants>;
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: DataStackProps) {
     super(scope, id, cfg);
     const name = (purpose: string) => this.name(purpose);
-    // Built from names: the reporting stack (functions, workflow) depends on this one.
-    const roleArn = (roleName: string) => `arn:${this.partition}:iam::${this.accountId}:role/${roleName}`;
     const reportsBucketName = dataBucketName(name, 'reports', this.accountId);
     const readers = reportReaders(configuredRecipients(cfg), this.partition);
-    const keys = createDataKeys(this, {
-      accountId: this.accountId,
-      region: this.region,
-      name,
+    const keys = new DataKeys(this, 'keys', {
       s3KeyStatements: readerKeyStatements(`arn:${this.partition}:s3:::${reportsBucketName}`, readers, this.region),
     });
     this.s3Key = keys.s3Key;
@@ -68,19 +69,14 @@ export class DataStack extends PlatformStack {
     this.logsKey = keys.logsKey;
     this.workloadKey = keys.workloadKey;
 
-    const buckets = createDataBuckets(this, {
-      accountId: this.accountId,
-      name,
-      kmsKeyArn: this.s3Key.arn,
+    // Role ARNs built from names: the reporting stack (functions, workflow) depends on this one.
+    const buckets = new DataBuckets(this, 'buckets', {
+      key: this.s3Key,
       accessLogBucket: props.accessLogBucketName,
-      dataYears: cfg.retention.dataYears,
-      reportYears: cfg.retention.reportYears,
-      objectLock: cfg.security.objectLock,
       sourceVpceId: cfg.security.pinBucketsToVpcEndpoint ? props.network.s3GatewayEndpointId : undefined,
-      producerRoleArns: cfg.security.producerRoleArns,
-      resultWriterRoleArn: roleArn(workflowRoleName(this.name(REPORTING_WORKFLOW))),
-      reportDeliverRoleArn: roleArn(functionRoleName(this.name('report-deliver'))),
-      reportTaggerRoleArn: roleArn(functionRoleName(this.name('report-validate'))),
+      resultWriterRoleArn: this.roleArn(workflowRoleName(this.name(REPORTING_WORKFLOW))),
+      reportDeliverRoleArn: this.roleArn(functionRoleName(this.name('report-deliver'))),
+      reportTaggerRoleArn: this.roleArn(functionRoleName(this.name('report-validate'))),
       reportReaders: readers,
     });
     this.inputBucket = buckets.inputBucket;
@@ -93,18 +89,27 @@ export class DataStack extends PlatformStack {
     this.auditLogTable = tables.auditLogTable;
     this.transactionsTable = tables.transactionsTable;
     this.idempotencyTable = tables.idempotencyTable;
+    const grants = (table: DynamodbTable) => new TableGrants(table, this.dynamoKey);
+    this.tableGrants = {
+      jobStatus: grants(this.jobStatusTable),
+      auditLog: grants(this.auditLogTable),
+      transactions: grants(this.transactionsTable),
+      idempotency: grants(this.idempotencyTable),
+    };
 
     const notificationEmail = alertEmailVariable(this, VARIABLE_NAMES.notificationEmail, cfg.notificationEmail,
       'the batch-alerts and reporting-alerts topics (nightly run, SLA, Lambda, DLQ and reporting alarms)', 'notificationEmail').stringValue;
     const topic = (topicId: string, purpose: string) => new AlertTopic(this, topicId, {
       topicName: this.name(purpose),
-      kmsKeyArn: this.messagingKey.arn,
+      key: this.messagingKey,
       accountId: this.accountId,
       region: this.region,
       email: notificationEmail,
-    }).topic;
-    this.batchAlertsTopic = topic('batch-alerts', 'batch-alerts');
-    this.reportingAlertsTopic = topic('reporting-alerts', 'reporting-alerts');
+    });
+    this.batchAlerts = topic('batch-alerts', 'batch-alerts');
+    this.reportingAlerts = topic('reporting-alerts', 'reporting-alerts');
+    this.batchAlertsTopic = this.batchAlerts.topic;
+    this.reportingAlertsTopic = this.reportingAlerts.topic;
 
     this.outputs();
   }

@@ -1,5 +1,6 @@
-import { Construct } from 'constructs';
-import { Aspects, TerraformStack } from 'cdktf';
+import { Construct, IConstruct, Node } from 'constructs';
+import { Aspects, TerraformElement, TerraformStack } from 'cdktf';
+import { makeUniqueId } from 'cdktf/lib/private/unique';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -38,9 +39,59 @@ export abstract class PlatformStack extends TerraformStack {
     this.partition = partitionOf(this);
   }
 
+  /** The platform stack a construct belongs to: config, account, region, partition and naming for every part. */
+  static of(scope: IConstruct): PlatformStack {
+    const stack = TerraformStack.of(scope);
+    if (!(stack instanceof PlatformStack)) {
+      throw new Error(`${scope.node.path} is not inside a platform stack (PlatformStack.of needs one of the five stacks as an ancestor)`);
+    }
+    return stack;
+  }
+
   /** `${project}-${environment}-${purpose}`. */
   name(purpose: string): string {
     return resourceName(this.cfg, purpose);
+  }
+
+  /** `arn:<partition>:iam::<account>:role/<name>`: a role referred to by name (no cross-stack reference). */
+  roleArn(roleName: string): string {
+    return `arn:${this.partition}:iam::${this.accountId}:role/${roleName}`;
+  }
+
+  private readonly logicalIds = new Map<string, string>();
+
+  /**
+   * cdktf's hashed addressing scheme with one change: the ids of PlatformPart scopes are left out, so
+   * grouping resources into parts (code organisation) never moves a deployed resource to a new address.
+   * Two resources that would get the same address are an error here, not a silent overwrite.
+   */
+  allocateLogicalId(tfElement: TerraformElement | Node): string {
+    const node = TerraformElement.isTerraformElement(tfElement) ? tfElement.node : tfElement;
+    const scopes = node.scopes.slice(node.scopes.indexOf(this) + 1);
+    const components = scopes.filter((c) => !(c instanceof PlatformPart)).map((c) => c.node.id);
+    const id = components.length > 0 ? makeUniqueId(components) : '';
+    const holder = this.logicalIds.get(id);
+    if (holder !== undefined && holder !== node.path) {
+      throw new Error(`${node.path} and ${holder} would both have the Terraform address "${id}": give one of them another id`);
+    }
+    this.logicalIds.set(id, node.path);
+    return id;
+  }
+}
+
+/**
+ * A part of a stack (its keys, its buckets, its functions, ...): a construct that groups resources and
+ * reads the stack-wide context (config, account, region, partition, naming) from `this.platform`
+ * instead of props. Its id is left out of resource addresses (PlatformStack.allocateLogicalId), so a
+ * resource keeps its address when it moves into or between parts; the address list in addresses/
+ * guards that.
+ */
+export abstract class PlatformPart extends Construct {
+  protected readonly platform: PlatformStack;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.platform = PlatformStack.of(this);
   }
 }
 

@@ -5,11 +5,16 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { PolicyStatement, renderPolicy } from './policy';
+import type { GrantableKey, IGrantable } from './grants';
 
 export interface AlertTopicProps {
   readonly topicName: string;
-  /** Customer-managed key whose policy lets cloudwatch.amazonaws.com and events.amazonaws.com use it. */
-  readonly kmsKeyArn: string;
+  /**
+   * Customer-managed key whose policy lets cloudwatch.amazonaws.com and events.amazonaws.com use it:
+   * `key` (then `grantPublish` also grants its use) or, for a key only known by ARN, `kmsKeyArn`.
+   */
+  readonly key?: GrantableKey;
+  readonly kmsKeyArn?: string;
   readonly email: string;
   readonly region: string;
   readonly accountId: string;
@@ -59,6 +64,7 @@ export function alertTopicStatements(topicArn: string, region: string, accountId
 export class AlertTopic extends Construct {
   readonly topic: SnsTopic;
   readonly arn: string;
+  private readonly key?: GrantableKey;
 
   constructor(scope: Construct, id: string, props: AlertTopicProps) {
     super(scope, id);
@@ -66,12 +72,23 @@ export class AlertTopic extends Construct {
     if (!Token.isUnresolved(props.email) && !/^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$/.test(props.email)) {
       throw new Error(`AlertTopic ${id}: email "${props.email}" must be an email address`);
     }
-    this.topic = new SnsTopic(this, 'topic', { name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
+    if ((props.key === undefined) === (props.kmsKeyArn === undefined)) {
+      throw new Error(`AlertTopic ${id}: give exactly one of key and kmsKeyArn`);
+    }
+    this.key = props.key;
+    const kmsMasterKeyId = props.key?.arn ?? props.kmsKeyArn;
+    this.topic = new SnsTopic(this, 'topic', { name: props.topicName, kmsMasterKeyId });
     this.arn = this.topic.arn;
     new SnsTopicPolicy(this, 'policy', {
       arn: this.topic.arn,
       policy: renderPolicy(alertTopicStatements(this.topic.arn, props.region, props.accountId, partitionOf(this))),
     });
     new SnsTopicSubscription(this, 'email', { topicArn: this.topic.arn, protocol: 'email', endpoint: props.email });
+  }
+
+  /** Grant publishing to this topic (statement `sid`) and the data keys its encryption needs. */
+  grantPublish(grantee: IGrantable, sid: string): void {
+    grantee.grantPolicy.addStatements({ Sid: sid, Effect: 'Allow', Action: 'sns:Publish', Resource: [this.arn] });
+    if (this.key) grantee.grantPolicy.requireKey(this.key, 'dataKey');
   }
 }

@@ -3,6 +3,7 @@ import { partitionOf } from '../platform-stack';
 import { KmsKey as AwsKmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { PolicyStatement, renderPolicy } from './policy';
+import { GrantableKey, IGrantable, KeyAccess } from './grants';
 
 export interface KmsKeyProps {
   /** Alias without the `alias/` prefix, e.g. `finbatch-dev-data-s3`. */
@@ -18,6 +19,11 @@ export interface KmsKeyProps {
    * CreateGrant), so every use must also match one of `statements` (e.g. `viaServiceStatements`).
    */
   readonly rootAccess?: 'full' | 'administer';
+  /**
+   * Sid stem of the identity-policy statements that grants of this key add to a grantee (`S3DataKey`
+   * gives `S3DataKey` for use and `S3DataKeyRead` for decrypt only). Default: the alias in PascalCase.
+   */
+  readonly grantSid?: string;
 }
 
 /**
@@ -40,12 +46,13 @@ export const KEY_USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 
  * from typed statements. Only the account root receives `kms:*` (so IAM policies can delegate); every
  * service principal gets named actions with conditions from the caller.
  */
-export class KmsKey extends Construct {
+export class KmsKey extends Construct implements GrantableKey {
   readonly key: AwsKmsKey;
   readonly alias: KmsAlias;
   readonly arn: string;
   readonly keyId: string;
   readonly aliasName: string;
+  private readonly grantSid: string;
 
   constructor(scope: Construct, id: string, props: KmsKeyProps) {
     super(scope, id);
@@ -73,6 +80,31 @@ export class KmsKey extends Construct {
     this.alias = new KmsAlias(this, 'alias', { name: this.aliasName, targetKeyId: this.key.keyId });
     this.arn = this.key.arn;
     this.keyId = this.key.keyId;
+    this.grantSid = props.grantSid ?? props.alias.split(/[^A-Za-z0-9]+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  }
+
+  /** Let the grantee read and write data under this key through its service. */
+  grantEncryptDecrypt(grantee: IGrantable, sid?: string): void {
+    grantee.grantPolicy.requireKey(this, 'encryptDecrypt', sid);
+  }
+
+  /** Let the grantee read data under this key. */
+  grantDecrypt(grantee: IGrantable, sid?: string): void {
+    grantee.grantPolicy.requireKey(this, 'decrypt', sid);
+  }
+
+  /** Let the grantee send to SNS topics and SQS queues encrypted with this key. */
+  grantDataKey(grantee: IGrantable, sid?: string): void {
+    grantee.grantPolicy.requireKey(this, 'dataKey', sid);
+  }
+
+  /** The identity-policy statement for an access level (used by RolePolicy when it renders). */
+  keyStatement(access: KeyAccess, sid?: string): PolicyStatement {
+    switch (access) {
+      case 'decrypt': return this.decryptStatement(sid ?? `${this.grantSid}Read`);
+      case 'dataKey': return this.useStatement(sid ?? this.grantSid, ['kms:GenerateDataKey*', 'kms:Decrypt']);
+      case 'encryptDecrypt': return this.useStatement(sid ?? this.grantSid);
+    }
   }
 
   /** Identity-policy statement for a role that reads and writes data under this key (through its service). */

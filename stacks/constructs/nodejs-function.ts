@@ -2,10 +2,10 @@ import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { bundleHandler } from '../lib/bundle';
 import { EncryptedLogGroup } from './encrypted-log-group';
-import { assumeRolePolicy, PolicyStatement, renderPolicy } from './policy';
+import { IGrantable, RolePolicy, ServiceRole } from './grants';
+import { PolicyStatement } from './policy';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 
@@ -26,8 +26,11 @@ export interface NodejsFunctionProps {
   readonly memoryMb: number;
   readonly reservedConcurrency: number;
   readonly environment?: Record<string, string>;
-  /** Resource-scoped statements the handler needs; logs, X-Ray, DLQ, VPC and KMS are added here. */
-  readonly statements: PolicyStatement[];
+  /**
+   * Resource-scoped statements the handler needs; logs, X-Ray, DLQ, VPC and the environment key are
+   * added here. Grants (`bucket.grantRead(fn, ...)`, `fn.addToPolicy(...)`) add the rest afterwards.
+   */
+  readonly statements?: PolicyStatement[];
   /** Private subnets + security groups; every platform Lambda runs in the VPC unless told otherwise. */
   readonly vpc?: { subnetIds: string[]; securityGroupIds: string[] };
   /** Required for asynchronously invoked functions (S3, EventBridge, schedules). */
@@ -45,9 +48,10 @@ export interface NodejsFunctionProps {
  * TerraformAsset (same source, same hash), nodejs22.x, X-Ray active, JSON logs to its own KMS-encrypted
  * log group, its own least-privilege role with the documents' explicit denies, optional VPC and DLQ.
  */
-export class NodejsFunction extends Construct {
+export class NodejsFunction extends Construct implements IGrantable {
   readonly fn: LambdaFunction;
   readonly role: IamRole;
+  readonly grantPolicy: RolePolicy;
   readonly logGroup: EncryptedLogGroup;
   readonly functionName: string;
   readonly arn: string;
@@ -80,10 +84,16 @@ export class NodejsFunction extends Construct {
       kmsKeyArn: props.logKmsKeyArn,
     });
 
-    this.role = new IamRole(this, 'role', {
-      name: functionRoleName(props.functionName),
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
+    const serviceRole = new ServiceRole(this, {
+      roleId: 'role',
+      policyId: 'policy',
+      roleName: functionRoleName(props.functionName),
+      policyName: `${props.functionName}-policy`,
+      assumedBy: 'lambda.amazonaws.com',
+      closing: [EXPLICIT_DENY_STATEMENT],
     });
+    this.role = serviceRole.role;
+    this.grantPolicy = serviceRole.grantPolicy;
     const base: PolicyStatement[] = [
       {
         Sid: 'OwnLogGroupOnly',
@@ -108,11 +118,7 @@ export class NodejsFunction extends Construct {
     if (props.deadLetterQueueArn) {
       base.push({ Sid: 'DeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: props.deadLetterQueueArn });
     }
-    new IamRolePolicy(this, 'policy', {
-      name: `${props.functionName}-policy`,
-      role: this.role.id,
-      policy: renderPolicy([...base, ...props.statements, EXPLICIT_DENY_STATEMENT]),
-    });
+    serviceRole.addToPolicy(...base, ...(props.statements ?? []));
 
     this.fn = new LambdaFunction(this, 'function', {
       functionName: props.functionName,
@@ -141,6 +147,11 @@ export class NodejsFunction extends Construct {
     });
     this.functionName = this.fn.functionName;
     this.arn = this.fn.arn;
+  }
+
+  /** Add statements to the function's role policy (before the closing explicit denies). */
+  addToPolicy(...statements: PolicyStatement[]): void {
+    this.grantPolicy.addStatements(...statements);
   }
 
   /** Statement that lets a principal invoke exactly this function. */

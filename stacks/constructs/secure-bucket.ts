@@ -14,6 +14,7 @@ import {
 import { S3BucketObjectLockConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-object-lock-configuration';
 import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { PolicyStatement, renderPolicy } from './policy';
+import type { GrantableKey, IGrantable } from './grants';
 
 export type StorageClass = 'STANDARD_IA' | 'ONEZONE_IA' | 'INTELLIGENT_TIERING' | 'GLACIER' | 'GLACIER_IR' | 'DEEP_ARCHIVE';
 
@@ -27,7 +28,8 @@ export interface LifecycleRule {
   readonly noncurrentExpirationDays?: number;
 }
 
-export type BucketEncryption = { kmsKeyArn: string } | 'SSE-S3';
+/** SSE-KMS by key ARN, or by a grantable key (then `grantRead`/`grantWrite` also grant the key), or SSE-S3. */
+export type BucketEncryption = { kmsKeyArn: string } | { key: GrantableKey } | 'SSE-S3';
 
 export interface SecureBucketProps {
   readonly bucketName: string;
@@ -83,6 +85,8 @@ export class SecureBucket extends Construct {
   readonly arn: string;
   readonly policy: S3BucketPolicy;
   readonly kmsKeyArn?: string;
+  /** The bucket key when it was given as a grantable key. */
+  readonly key?: GrantableKey;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -125,7 +129,8 @@ export class SecureBucket extends Construct {
         rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
       });
     } else {
-      this.kmsKeyArn = props.encryption.kmsKeyArn;
+      if ('key' in props.encryption) this.key = props.encryption.key;
+      this.kmsKeyArn = 'key' in props.encryption ? props.encryption.key.arn : props.encryption.kmsKeyArn;
       new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
         bucket: this.bucket.id,
         rule: [{
@@ -287,6 +292,21 @@ export class SecureBucket extends Construct {
         ...(prefix ? { Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
       },
     ];
+  }
+
+  /**
+   * Grant reading objects under `prefix` (GetObject, GetObjectVersion) and listing them, and decrypting
+   * with the bucket key. `sid` names the statements (`<sid>Objects`, `<sid>List`).
+   */
+  grantRead(grantee: IGrantable, sid: string, prefix = ''): void {
+    grantee.grantPolicy.addStatements(...this.readStatements(sid, prefix));
+    if (this.key) grantee.grantPolicy.requireKey(this.key, 'decrypt');
+  }
+
+  /** Grant writing objects under `prefix` (streaming uploads included) and encrypting with the bucket key. */
+  grantWrite(grantee: IGrantable, sid: string, prefix = ''): void {
+    grantee.grantPolicy.addStatements(...this.writeStatements(sid, prefix));
+    if (this.key) grantee.grantPolicy.requireKey(this.key, 'encryptDecrypt');
   }
 
   /** Least-privilege write of objects under a prefix, including multipart abort for streaming uploads. */

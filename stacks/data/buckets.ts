@@ -1,5 +1,7 @@
-import { Construct } from 'constructs';
-import { SecureBucket } from '../constructs/secure-bucket';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
+import type { KmsKey } from '../constructs/kms-key';
+import { SecureBucket, SecureBucketProps } from '../constructs/secure-bucket';
 import type { PolicyStatement } from '../constructs/policy';
 import { readerBucketStatements, REPORT_OBJECTS_PREFIX, ReportReader } from './report-access';
 
@@ -13,27 +15,13 @@ export const INPUT_PREFIX = 'transactions/';
 /** Prefix of the processor's output (contracts.md: processed/<RUN_ID>/<JOB_ID>/...). */
 export const PROCESSED_PREFIX = 'processed/';
 
-export interface DataBuckets {
-  readonly inputBucket: SecureBucket;
-  readonly processedBucket: SecureBucket;
-  readonly paymentFilesBucket: SecureBucket;
-  readonly reportsBucket: SecureBucket;
-}
-
 export interface DataBucketsProps {
-  readonly accountId: string;
-  readonly name: (purpose: string) => string;
-  readonly kmsKeyArn: string;
+  /** The S3 data key (SSE-KMS with bucket keys; grants on the buckets also grant it). */
+  readonly key: KmsKey;
   /** Server-access-log bucket of the security baseline. */
   readonly accessLogBucket: string;
-  readonly dataYears: number;
-  readonly reportYears: number;
-  /** WORM (compliance mode) on the reports bucket for the whole report retention. */
-  readonly objectLock: boolean;
   /** Deny object reads/writes that don't come through this S3 gateway endpoint. */
   readonly sourceVpceId?: string;
-  /** Roles outside the VPC that upload to the input and payment-files buckets (config producerRoleArns). */
-  readonly producerRoleArns: string[];
   /** The reporting workflow's execution role: its Distributed Map ResultWriter writes to the reports bucket. */
   readonly resultWriterRoleArn: string;
   /** report-deliver's role: runs outside the VPC and reads reports/* (exempt from the endpoint pin there). */
@@ -73,67 +61,84 @@ export function reportsBucketStatements(bucketArn: string, p: Pick<DataBucketsPr
 
 /**
  * The four data buckets. All get SecureBucket's defaults (SSE-KMS + bucket key with the S3 data key,
- * versioning, public-access blocks, TLS-only, other-key uploads denied, access logs); this function owns
- * only what differs: names, retention and which buckets publish object events to EventBridge (input
- * and payment files: the ingest Lambda's trigger, no custom resource).
+ * versioning, public-access blocks, TLS-only, other-key uploads denied, access logs); this part owns
+ * only what differs: names, retention (config `retention`), object lock (config `security.objectLock`),
+ * the producers that may upload from outside the VPC (config `security.producerRoleArns`) and which
+ * buckets publish object events to EventBridge (input and payment files: the ingest Lambda's trigger).
  */
-export function createDataBuckets(scope: Construct, p: DataBucketsProps): DataBuckets {
-  const dataDays = yearsToDays(p.dataYears);
-  const reportDays = yearsToDays(p.reportYears);
-  const bucket = (id: string, purpose: string, extra: Partial<ConstructorParameters<typeof SecureBucket>[2]> &
-    Pick<ConstructorParameters<typeof SecureBucket>[2], 'lifecycleRules'>) => new SecureBucket(scope, id, {
-    bucketName: dataBucketName(p.name, purpose, p.accountId),
-    encryption: { kmsKeyArn: p.kmsKeyArn },
-    accessLogBucket: p.accessLogBucket,
-    sourceVpceId: p.sourceVpceId,
-    ...extra,
-  });
-  const inputBucket = bucket('input', 'input', {
-    eventBridge: true,
-    outsideVpceWriters: p.producerRoleArns,
-    lifecycleRules: [
-      {
-        id: 'transactions-retention',
-        prefix: INPUT_PREFIX,
-        transitions: [{ days: 90, storageClass: 'GLACIER' }],
-        expirationDays: dataDays,
+export class DataBuckets extends PlatformPart {
+  readonly inputBucket: SecureBucket;
+  readonly processedBucket: SecureBucket;
+  readonly paymentFilesBucket: SecureBucket;
+  readonly reportsBucket: SecureBucket;
+
+  constructor(scope: Construct, id: string, p: DataBucketsProps) {
+    super(scope, id);
+    const { cfg } = this.platform;
+    this.inputBucket = this.bucket('input', p, {
+      eventBridge: true,
+      outsideVpceWriters: cfg.security.producerRoleArns,
+      lifecycleRules: [
+        {
+          id: 'transactions-retention',
+          prefix: INPUT_PREFIX,
+          transitions: [{ days: 90, storageClass: 'GLACIER' }],
+          expirationDays: yearsToDays(cfg.retention.dataYears),
+          noncurrentExpirationDays: 365,
+        },
+        // Anything outside transactions/ (misplaced uploads) still loses old versions and aborted uploads.
+        { id: 'bucket-hygiene', noncurrentExpirationDays: 365 },
+      ],
+    });
+    this.processedBucket = this.bucket('processed', p, {
+      lifecycleRules: [{ id: 'retention', expirationDays: yearsToDays(cfg.retention.dataYears), noncurrentExpirationDays: 365 }],
+    });
+    this.paymentFilesBucket = this.bucket('payment-files', p, {
+      eventBridge: true,
+      outsideVpceWriters: cfg.security.producerRoleArns,
+      lifecycleRules: [{
+        id: 'retention',
+        expirationDays: yearsToDays(cfg.retention.dataYears),
+        noncurrentTransitions: [{ days: 90, storageClass: 'GLACIER' }],
         noncurrentExpirationDays: 365,
+      }],
+    });
+    this.reportsBucket = this.reports(p);
+  }
+
+  /** The reports bucket: WORM for the report retention, reachable from outside the VPC only by the named readers. */
+  private reports(p: DataBucketsProps): SecureBucket {
+    const reportDays = yearsToDays(this.platform.cfg.retention.reportYears);
+    const reports = this.bucket('reports', p, {
+      outsideVpceWriters: [p.resultWriterRoleArn],
+      // report-deliver runs outside the VPC (SES has no VPC endpoint); regulators read from their accounts.
+      outsideVpceReaders: {
+        prefix: REPORT_OBJECTS_PREFIX,
+        principalArns: [p.reportDeliverRoleArn, ...new Set(p.reportReaders.flatMap((r) => (r.roleArn ? [r.roleArn] : [])))],
+        accountIds: [...new Set(p.reportReaders.filter((r) => !r.roleArn).map((r) => r.accountId))],
       },
-      // Anything outside transactions/ (misplaced uploads) still loses old versions and aborted uploads.
-      { id: 'bucket-hygiene', noncurrentExpirationDays: 365 },
-    ],
-  });
-  const processedBucket = bucket('processed', 'processed', {
-    lifecycleRules: [{ id: 'retention', expirationDays: dataDays, noncurrentExpirationDays: 365 }],
-  });
-  const paymentFilesBucket = bucket('payment-files', 'payment-files', {
-    eventBridge: true,
-    outsideVpceWriters: p.producerRoleArns,
-    lifecycleRules: [{
-      id: 'retention',
-      expirationDays: dataDays,
-      noncurrentTransitions: [{ days: 90, storageClass: 'GLACIER' }],
-      noncurrentExpirationDays: 365,
-    }],
-  });
-  const reportsBucket = bucket('reports', 'reports', {
-    outsideVpceWriters: [p.resultWriterRoleArn],
-    // report-deliver runs outside the VPC (SES has no VPC endpoint); regulators read from their accounts.
-    outsideVpceReaders: {
-      prefix: REPORT_OBJECTS_PREFIX,
-      principalArns: [p.reportDeliverRoleArn, ...new Set(p.reportReaders.flatMap((r) => (r.roleArn ? [r.roleArn] : [])))],
-      accountIds: [...new Set(p.reportReaders.filter((r) => !r.roleArn).map((r) => r.accountId))],
-    },
-    extraStatements: (arn) => reportsBucketStatements(arn, p),
-    // Compliance mode: nobody, root included, can shorten or remove retention of a filed report.
-    objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: reportDays } : undefined,
-    lifecycleRules: [{
-      id: 'retention',
-      transitions: [{ days: 90, storageClass: 'STANDARD_IA' }, { days: 365, storageClass: 'GLACIER' }],
-      expirationDays: reportDays,
-      noncurrentExpirationDays: reportDays,
-    }],
-  });
-  reportsBucket.bucket.tags = { Purpose: 'RegulatoryReporting' };
-  return { inputBucket, processedBucket, paymentFilesBucket, reportsBucket };
+      extraStatements: (arn) => reportsBucketStatements(arn, p),
+      // Compliance mode: nobody, root included, can shorten or remove retention of a filed report.
+      objectLock: this.platform.cfg.security.objectLock ? { mode: 'COMPLIANCE', days: reportDays } : undefined,
+      lifecycleRules: [{
+        id: 'retention',
+        transitions: [{ days: 90, storageClass: 'STANDARD_IA' }, { days: 365, storageClass: 'GLACIER' }],
+        expirationDays: reportDays,
+        noncurrentExpirationDays: reportDays,
+      }],
+    });
+    reports.bucket.tags = { Purpose: 'RegulatoryReporting' };
+    return reports;
+  }
+
+  /** A data bucket named `${project}-${env}-<id>-<account>` with the shared settings. */
+  private bucket(id: string, p: DataBucketsProps, extra: Partial<SecureBucketProps> & Pick<SecureBucketProps, 'lifecycleRules'>): SecureBucket {
+    return new SecureBucket(this, id, {
+      bucketName: dataBucketName((purpose) => this.platform.name(purpose), id, this.platform.accountId),
+      encryption: { key: p.key },
+      accessLogBucket: p.accessLogBucket,
+      sourceVpceId: p.sourceVpceId,
+      ...extra,
+    });
+  }
 }
