@@ -1,12 +1,18 @@
 /**
- * Test fixtures: the dev config with overrides, and a synthesized platform (each stack synthesized
- * once; parse the JSON or use cdktf's jest matchers on the string).
+ * Test fixtures: the dev config with overrides, and the synthesized platform (each config variant
+ * synthesized once per test run; parse the JSON or use cdktf's jest matchers on the string).
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { ConfigError, parseConfig, PlatformConfig } from '../stacks/config';
-import { buildPlatform, Platform, STACK_IDS } from '../main';
+import type { Platform } from '../main';
+
+/** main.ts (every stack and provider class) is loaded on the first synth only: config-only suites skip it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const main = (): typeof import('../main') => require('../main');
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -68,19 +74,77 @@ export interface TfJson {
   [k: string]: unknown;
 }
 
+/** JSON with object keys sorted: the same config always gives the same cache key. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]))
+    : x));
+}
+
+/** Synthesized stacks of this test file's process, by variant key (the JSON text per stack id). */
+const synthesized = new Map<string, { json: Record<string, string>; outdir: string; platform?: Platform }>();
+
+/**
+ * Synthesizes the whole platform for `cfg`, once per config variant per test run: the first suite to
+ * ask synthesizes into the run's cache directory (FINBATCH_SYNTH_CACHE, made by
+ * test-support/synth-cache-setup.js and shared by the jest workers); later suites, in any worker, read
+ * the JSON from there. A variant is the validated config itself (env + overrides), keyed by its
+ * canonical JSON. `tf` is parsed afresh per call (a test may change its copy); `platform` (the
+ * construct tree, for resolving tokens) is built on first use when the JSON came from the cache.
+ */
 export function synthPlatform(cfg: PlatformConfig = testConfig()): SynthesizedPlatform {
-  // A real app.synth() into a temp dir: cross-stack references (outputs + remote state) only exist
-  // after the whole app is prepared, which Testing.synth(stack) does not do.
-  const app = Testing.app();
-  const platform = buildPlatform(app, cfg);
-  app.synth();
-  const json: Record<string, string> = {};
-  const tf: Record<string, TfJson> = {};
-  for (const id of STACK_IDS) {
-    json[id] = fs.readFileSync(path.join(app.outdir, 'stacks', id, 'cdk.tf.json'), 'utf8');
-    tf[id] = JSON.parse(json[id]);
+  const key = crypto.createHash('sha256').update(canonical(cfg)).digest('hex').slice(0, 20);
+  let entry = synthesized.get(key);
+  if (!entry) {
+    const cacheDir = process.env.FINBATCH_SYNTH_CACHE;
+    const finalDir = cacheDir ? path.join(cacheDir, key) : undefined;
+    if (finalDir && fs.existsSync(path.join(finalDir, '.complete'))) {
+      entry = { json: readStacks(finalDir), outdir: finalDir };
+    } else {
+      // A real app.synth(): cross-stack references (outputs + remote state) only exist after the
+      // whole app is prepared, which Testing.synth(stack) does not do.
+      const outdir = finalDir ? `${finalDir}.${process.pid}.tmp` : fs.mkdtempSync(path.join(os.tmpdir(), 'finbatch-synth-'));
+      const app = Testing.app({ outdir });
+      const platform = main().buildPlatform(app, cfg);
+      app.synth();
+      entry = { json: readStacks(outdir), outdir, platform };
+      if (finalDir) entry.outdir = publish(outdir, finalDir);
+    }
+    synthesized.set(key, entry);
   }
-  return { platform, json, tf, outdir: app.outdir };
+  const found = entry;
+  const tf = Object.fromEntries(Object.entries(found.json).map(([id, text]) => [id, JSON.parse(text) as TfJson]));
+  return {
+    get platform() {
+      found.platform ??= main().buildPlatform(Testing.app({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'finbatch-tree-')) }), cfg);
+      return found.platform;
+    },
+    json: { ...found.json },
+    tf,
+    outdir: found.outdir,
+  };
+}
+
+/** The synthesized platform of config/<env>.json with overrides (see synthPlatform: cached per variant). */
+export function platformOf(env = 'dev', overrides: DeepPartial<PlatformConfig> | Record<string, unknown> = {}): SynthesizedPlatform {
+  return synthPlatform(testConfig(overrides, env));
+}
+
+function readStacks(outdir: string): Record<string, string> {
+  return Object.fromEntries(main().STACK_IDS.map((id) => [id, fs.readFileSync(path.join(outdir, 'stacks', id, 'cdk.tf.json'), 'utf8')]));
+}
+
+/** Moves a finished synth to its cache place; when another worker got there first, keeps theirs. */
+function publish(tmpDir: string, finalDir: string): string {
+  fs.writeFileSync(path.join(tmpDir, '.complete'), '');
+  try {
+    fs.renameSync(tmpDir, finalDir);
+    return finalDir;
+  } catch {
+    if (!fs.existsSync(path.join(finalDir, '.complete'))) return tmpDir;
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    return finalDir;
+  }
 }
 
 /** All resources of a type in a stack, keyed by logical id. */
