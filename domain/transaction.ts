@@ -1,8 +1,20 @@
 /**
  * The transaction record (see docs/contracts.md) and its validation rules. `validateTransaction`
  * is the API for single records (Lambdas); `validateFieldView` is the same rule set over ranges of a
- * decoded buffer, used by the processor's hot loop without per-field allocations.
+ * decoded buffer, and `validateFieldBytes` over ranges of a byte buffer (the processor's hot loop:
+ * no string per record or field).
  */
+import {
+  containsPanBytes,
+  isFourDigitsBytes,
+  isFreeTextBytes,
+  isIdentifierBytes,
+  isIsoTimestampBytes,
+  matchWordBytes,
+  PAN_MIN_DIGITS,
+  scanAmountBytes,
+  wordBytes,
+} from './field-bytes';
 import { isFourDigits, isFreeText, isIdentifier, isIsoTimestamp, matchWord } from './fields';
 import {
   AMOUNT_CODE_REASON,
@@ -162,6 +174,76 @@ export function validateFieldView(
   if (type < 0) return 'TYPE_INVALID';
   failedField.index = F_CARD_LAST4;
   if (ends[F_CARD_LAST4] > starts[F_CARD_LAST4] && !isFourDigits(strs[F_CARD_LAST4], starts[F_CARD_LAST4], ends[F_CARD_LAST4])) {
+    return 'CARD_LAST4_INVALID';
+  }
+  failedField.index = -1;
+  out.minor = minor;
+  out.currency = currency;
+  out.jurisdiction = jurisdiction;
+  out.type = type;
+  return null;
+}
+
+const CURRENCY_WORDS = wordBytes(CURRENCY_CODES);
+const JURISDICTION_WORDS = wordBytes(JURISDICTIONS);
+const TYPE_WORDS = wordBytes(TRANSACTION_TYPES);
+
+/**
+ * `validateFieldView(view, limits, out, failedField, true)` over bytes: field k is `b[starts[k],
+ * ends[k])` (one char per byte; an absent field is an empty range). Same checks in the same order,
+ * same reason, failed field and scalars. `noLongDigitRun`: the caller has seen that no field holds
+ * PAN_MIN_DIGITS digits uninterrupted by a letter (see `hasLongDigitRunBytes`), so the card-number
+ * detector, which would find nothing, is skipped.
+ */
+export function validateFieldBytes(
+  b: Uint8Array,
+  starts: Int32Array,
+  ends: Int32Array,
+  limits: Float64Array,
+  out: ParsedScalars,
+  failedField: { index: number },
+  noLongDigitRun = false,
+): ValidationReason | null {
+  if (!noLongDigitRun) {
+    for (let f = 0; f < FIELDS.length; f++) {
+      if (ends[f] - starts[f] >= PAN_MIN_DIGITS && containsPanBytes(b, starts[f], ends[f])) {
+        failedField.index = f;
+        return 'PAN_DETECTED';
+      }
+    }
+  }
+  for (let f = 0; f < FIELDS.length; f++) {
+    if (f !== F_COUNTERPARTY && f !== F_CARD_LAST4 && ends[f] === starts[f]) {
+      failedField.index = f;
+      return 'MISSING_FIELD';
+    }
+  }
+  failedField.index = F_TRANSACTION_ID;
+  if (!isIdentifierBytes(b, starts[0], ends[0], 1, 64, true, false)) return 'TRANSACTION_ID_INVALID';
+  failedField.index = F_ACCOUNT_ID;
+  if (!isIdentifierBytes(b, starts[1], ends[1], 1, 34, false, false)) return 'ACCOUNT_ID_INVALID';
+  failedField.index = F_ENTITY_ID;
+  if (!isIdentifierBytes(b, starts[2], ends[2], 2, 40, false, true)) return 'ENTITY_ID_INVALID';
+  failedField.index = F_CURRENCY;
+  const currency = matchWordBytes(b, starts[F_CURRENCY], ends[F_CURRENCY], CURRENCY_WORDS);
+  if (currency < 0) return 'CURRENCY_UNSUPPORTED';
+  failedField.index = F_AMOUNT;
+  const minor = scanAmountBytes(b, starts[F_AMOUNT], ends[F_AMOUNT], MINOR_DIGITS[currency], limits[currency]);
+  if (minor < 0) return AMOUNT_CODE_REASON[minor];
+  failedField.index = F_TIMESTAMP;
+  if (!isIsoTimestampBytes(b, starts[F_TIMESTAMP], ends[F_TIMESTAMP])) return 'TIMESTAMP_INVALID';
+  failedField.index = F_COUNTERPARTY;
+  if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY] && !isFreeTextBytes(b, starts[F_COUNTERPARTY], ends[F_COUNTERPARTY], 140)) {
+    return 'COUNTERPARTY_INVALID';
+  }
+  failedField.index = F_JURISDICTION;
+  const jurisdiction = matchWordBytes(b, starts[F_JURISDICTION], ends[F_JURISDICTION], JURISDICTION_WORDS);
+  if (jurisdiction < 0) return 'JURISDICTION_INVALID';
+  failedField.index = F_TYPE;
+  const type = matchWordBytes(b, starts[F_TYPE], ends[F_TYPE], TYPE_WORDS);
+  if (type < 0) return 'TYPE_INVALID';
+  failedField.index = F_CARD_LAST4;
+  if (ends[F_CARD_LAST4] > starts[F_CARD_LAST4] && !isFourDigitsBytes(b, starts[F_CARD_LAST4], ends[F_CARD_LAST4])) {
     return 'CARD_LAST4_INVALID';
   }
   failedField.index = -1;

@@ -91,11 +91,11 @@ export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, sta
   p = copy(ov, b, p, sv, src, starts[F_TIMESTAMP], ends[F_TIMESTAMP]);
   if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY]) {
     p = copy(ov, b, p, P_COUNTERPARTY.dv, P_COUNTERPARTY.u8, 0, P_COUNTERPARTY.u8.length);
-    // An unquoted CSV field cannot hold '"' (that is BROKEN_QUOTE) and control characters were
-    // rejected, so backslash is the only byte JSON needs escaped here.
+    // Control characters were rejected, so quote and backslash are the only bytes JSON escapes
+    // (JSON.stringify writes them as \" and \\; a quote comes only from an unescaped quoted field).
     for (let i = starts[F_COUNTERPARTY]; i < ends[F_COUNTERPARTY]; i++) {
       const c = src[i];
-      if (c === 92) b[p++] = 92;
+      if (c === 92 || c === 34) b[p++] = 92;
       b[p++] = c;
     }
   }

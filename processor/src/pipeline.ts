@@ -225,7 +225,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
           // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
           // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
           // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
-          processor.processText(block.toString('latin1'), block);
+          processor.processBytes(block);
         } else {
           for (const line of splitBufferLines(block)) {
             if (isUtf8(line)) processor.processText(line.toString('latin1'), line);

@@ -3,7 +3,9 @@
  * text blocks of whole lines and keeps field values as ranges of the block, so a valid CSV record costs
  * only the handful of strings that end up in its output line.
  */
+import { isIdentifierBytes, PAN_MIN_DIGITS } from '../../domain/field-bytes';
 import { isIdentifier } from '../../domain/fields';
+import { containsPanRange } from '../../domain/pan';
 import { CURRENCIES, CURRENCY_CODES, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import {
   F_ACCOUNT_ID,
@@ -15,8 +17,10 @@ import {
   FIELDS,
   JURISDICTIONS,
   limitTable,
+  ParsedScalars,
   toOutputRecord,
   TRANSACTION_TYPES,
+  validateFieldBytes,
   validateTransaction,
 } from '../../domain/transaction';
 import { writeAcceptedFast } from './accepted-writer';
@@ -90,6 +94,16 @@ export class RecordProcessor {
   private src: Buffer = Buffer.alloc(0);
   private srcView: DataView = viewOf(this.src);
   private srcText = '';
+  /** CSV records on the byte path: field ranges by field index (a field the header lacks stays empty). */
+  private readonly starts = new Int32Array(FIELDS.length);
+  private readonly ends = new Int32Array(FIELDS.length);
+  /** Positions of a line's first commas (one per column boundary). */
+  private cuts = new Int32Array(FIELDS.length);
+  private readonly scalars: ParsedScalars = { minor: 0, currency: 0, jurisdiction: 0, type: 0 };
+  private readonly failed = { index: -1 };
+  /** The unescaped fields of a line with quotes, back to back (a line is at most MAX_LINE_BYTES). */
+  private readonly scratch = Buffer.allocUnsafeSlow(MAX_LINE_BYTES + 16);
+  private readonly scratchView = viewOf(this.scratch);
 
   constructor(options: RecordProcessorOptions = {}) {
     this.maxAmount = options.maxAmount ?? DEFAULT_MAX_AMOUNT;
@@ -126,6 +140,11 @@ export class RecordProcessor {
     let pos = 0;
     let nextQuote = -2;
     while (pos < n) {
+      if (this.format === 'csv') {
+        // Once the header is known, CSV records are split and validated as bytes (csvBytes).
+        this.csvBytes(bytes, pos);
+        return;
+      }
       let nl = text.indexOf('\n', pos);
       if (nl < 0) nl = n;
       let end = nl;
@@ -145,6 +164,179 @@ export class RecordProcessor {
       }
       pos = nl + 1;
     }
+  }
+
+  /**
+   * `processText` of a block given as bytes only (valid UTF-8, whole lines): CSV records are handled
+   * as bytes without decoding the block; the first line and JSON Lines go through `processText`.
+   */
+  processBytes(bytes: Buffer): void {
+    if (this.format === 'csv') this.csvBytes(bytes, 0);
+    else this.processText(bytes.toString('latin1'), bytes);
+  }
+
+  /**
+   * CSV records of `b` from `pos` on, without strings: one pass per line finds its end, its commas,
+   * whether it holds a quote and whether any field holds a run of PAN_MIN_DIGITS digits (the only
+   * fields the card-number detector can flag); the fields are then checked in place
+   * (`validateFieldBytes`). A line with a quote is unescaped into `scratch` first (`csvQuoted`).
+   * Same reasons, order and output as the text path (`csvRecord`), which the worker threads' main
+   * thread still uses for their lines with quotes.
+   */
+  private csvBytes(b: Buffer, pos: number): void {
+    this.src = b;
+    this.srcView = viewOf(b);
+    const map = this.header!.columnToField;
+    const columns = map.length;
+    if (this.cuts.length < columns) this.cuts = new Int32Array(columns);
+    const cuts = this.cuts;
+    const starts = this.starts;
+    const ends = this.ends;
+    const n = b.length;
+    while (pos < n) {
+      this.lineNo++;
+      let commas = 0;
+      let quote = false;
+      let run = 0;
+      let longRun = false;
+      let i = pos;
+      for (; i < n; i++) {
+        const c = b[i];
+        if (c === 10) break;
+        if (c === 44) {
+          if (commas < columns) cuts[commas] = i;
+          commas++;
+          run = 0;
+        } else if ((c - 48) >>> 0 < 10) {
+          if (++run >= PAN_MIN_DIGITS) longRun = true;
+        } else if (((c | 32) - 97) >>> 0 < 26) {
+          run = 0;
+        } else if (c === 34) {
+          quote = true;
+        }
+      }
+      const nl = i;
+      let end = nl;
+      if (end > pos && b[end - 1] === 13) end--;
+      if (nl - pos > MAX_LINE_BYTES) {
+        this.reject('LINE_TOO_LONG');
+      } else if (end === pos) {
+        this.reject('BLANK_LINE');
+      } else if (quote) {
+        this.csvQuoted(b, pos, end);
+      } else if (commas !== columns - 1) {
+        this.reject('COLUMN_COUNT');
+      } else {
+        let s = pos;
+        for (let col = 0; col < columns; col++) {
+          const e = col === columns - 1 ? end : cuts[col];
+          const f = map[col];
+          starts[f] = s;
+          ends[f] = e;
+          s = e + 1;
+        }
+        this.csvFields(b, this.srcView, end - pos, !longRun);
+      }
+      pos = nl + 1;
+    }
+  }
+
+  /**
+   * A line with a quote (`splitLine`'s quoted path over bytes): every field, quoted or not, is copied
+   * unescaped into `scratch`, so all of them are ranges of one buffer; then `csvFields` on it.
+   */
+  private csvQuoted(b: Buffer, start: number, end: number): void {
+    const map = this.header!.columnToField;
+    const out = this.scratch;
+    const starts = this.starts;
+    const ends = this.ends;
+    let w = 0;
+    let col = 0;
+    let pos = start;
+    for (;;) {
+      if (col >= map.length) return this.reject('COLUMN_COUNT');
+      const f = map[col];
+      if (pos < end && b[pos] === 34 /* " */) {
+        const from = w;
+        let i = pos + 1;
+        let closed = false;
+        while (i < end) {
+          const c = b[i];
+          if (c !== 34) {
+            out[w++] = c;
+            i++;
+          } else if (i + 1 < end && b[i + 1] === 34) {
+            out[w++] = 34;
+            i += 2;
+          } else {
+            i++;
+            closed = true;
+            break;
+          }
+        }
+        if (!closed) return this.reject('BROKEN_QUOTE');
+        if (i < end && b[i] !== 44 /* , */) return this.reject('BROKEN_QUOTE');
+        starts[f] = from;
+        ends[f] = w;
+        col++;
+        if (i >= end) break;
+        pos = i + 1;
+      } else {
+        const from = w;
+        let i = pos;
+        for (; i < end; i++) {
+          const c = b[i];
+          if (c === 44) break;
+          if (c === 34) return this.reject('BROKEN_QUOTE'); // quote inside an unquoted field
+          out[w++] = c;
+        }
+        starts[f] = from;
+        ends[f] = w;
+        col++;
+        if (i >= end) break;
+        pos = i + 1;
+      }
+    }
+    if (col !== map.length) return this.reject('COLUMN_COUNT');
+    this.csvFields(out, this.scratchView, end - start, false);
+  }
+
+  /**
+   * Validates the record whose fields are `b[starts[f], ends[f])` and accepts or rejects it.
+   * `noLongRun`: no field holds a run of PAN_MIN_DIGITS digits, so the detector cannot flag one.
+   */
+  private csvFields(b: Buffer, bv: DataView, lineBytes: number, noLongRun: boolean): void {
+    const starts = this.starts;
+    const ends = this.ends;
+    const s = this.scalars;
+    const failed = this.failed;
+    let reason: string | null = validateFieldBytes(b, starts, ends, this.limits, s, failed, noLongRun);
+    // As in CsvChecker.check: free text holding non-ASCII is scanned again as decoded text.
+    if (reason === null && ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY] && hasNonAsciiByte(b, starts[F_COUNTERPARTY], ends[F_COUNTERPARTY])) {
+      const decoded = b.toString('utf8', starts[F_COUNTERPARTY], ends[F_COUNTERPARTY]);
+      if (containsPanRange(decoded, 0, decoded.length)) {
+        failed.index = F_COUNTERPARTY;
+        reason = 'PAN_DETECTED';
+      }
+    }
+    if (reason !== null) {
+      const echo = reason !== 'PAN_DETECTED' && isIdentifierBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID], 1, 64, true, false);
+      this.reject(reason, FIELDS[failed.index], echo ? b.toString('latin1', starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]) : undefined);
+      return;
+    }
+    if (!this.seen.addBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
+      this.duplicate(b.toString('latin1', starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
+      return;
+    }
+    const o = this.acceptedOut;
+    // Every output byte comes from the line (at most doubled by JSON escaping) or from the literals.
+    o.reserve(320 + 2 * lineBytes);
+    writeAcceptedFast(o, b, bv, starts, ends, s);
+    this.read++;
+    this.accepted++;
+    this.acceptedSums[s.currency].add(s.minor);
+    const a = this.totals.addBytes(b, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, s.minor);
+    this.index.add(this.seen.lastHi, this.seen.lastLo, s.currency, s.jurisdiction, s.minor, a);
   }
 
   /**
@@ -408,4 +600,7 @@ export class RecordProcessor {
   }
 }
 
-
+function hasNonAsciiByte(b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i] > 127) return true;
+  return false;
+}
