@@ -10,8 +10,8 @@ import { PlatformStack } from './platform-stack';
 import { Alarm } from './constructs/alarm';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NodejsFunction } from './constructs/nodejs-function';
-import { createBatch } from './compute/batch';
-import { COMPUTE_FUNCTIONS, ComputeFunction, createFunctions } from './compute/functions';
+import { NightlyBatch } from './compute/batch';
+import { COMPUTE_FUNCTIONS, ComputeFunction, ComputeFunctions } from './compute/functions';
 import { createEventWiring, EventWiring } from './compute/schedules';
 import { createComputeAlarms, slaWindow } from './compute/alarms';
 import { createDashboard } from './compute/dashboard';
@@ -46,17 +46,16 @@ export class ComputeStack extends PlatformStack {
     const sla = slaWindow(cfg.schedules.nightlyBatch, cfg.batch.windowHours);
     const { data, network } = props;
     const name = (purpose: string) => this.name(purpose);
-    const common = { name, accountId: this.accountId, region: this.region, data, subnetIds: network.privateSubnetIds };
 
-    const batch = createBatch(this, { ...common, cfg, securityGroupId: network.batchSecurityGroupId });
+    const batch = new NightlyBatch(this, 'batch', { data, subnetIds: network.privateSubnetIds, securityGroupId: network.batchSecurityGroupId });
     this.repository = batch.repository;
     this.computeEnvironment = batch.computeEnvironment;
     this.jobQueue = batch.jobQueue;
     this.jobDefinition = batch.jobDefinition;
 
-    const fns = createFunctions(this, {
-      ...common,
-      cfg,
+    const fns = new ComputeFunctions(this, 'functions', {
+      data,
+      subnetIds: network.privateSubnetIds,
       securityGroupId: network.lambdaSecurityGroupId,
       jobQueue: batch.jobQueue,
       jobDefinition: batch.jobDefinition,
