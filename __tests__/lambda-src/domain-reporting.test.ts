@@ -3,7 +3,7 @@ import { parsePaymentFile, validatePayment } from '../../domain/payment';
 import { buildReport, isLargeTrade, previousBusinessDay, reportPeriod } from '../../domain/reporting/report';
 import { validateReport } from '../../domain/reporting/validate';
 import { classifyError, PermanentError, RetryableError } from '../../lambda-src/shared/errors';
-import { intEnv, requireEnv } from '../../lambda-src/shared/env';
+import { parseEnvironment } from '../../contracts/lambda-environment';
 import { decodeKey } from '../../lambda-src/ingest/events';
 import { parseRunRequest } from '../../lambda-src/orchestrator/plan';
 
@@ -115,10 +115,9 @@ describe('shared helpers', () => {
   });
 
   test('env errors name the variable and the rule', () => {
-    delete process.env.SOME_MISSING_VAR;
-    expect(() => requireEnv('SOME_MISSING_VAR')).toThrow('environment variable SOME_MISSING_VAR is required but not set');
-    process.env.SOME_INT_VAR = '12x';
-    expect(() => intEnv('SOME_INT_VAR')).toThrow('environment variable SOME_INT_VAR must be an integer >= 1, got "12x"');
+    const schema = { SOME_MISSING_VAR: { type: 'string' }, SOME_INT_VAR: { type: 'integer', min: 1 } } as const;
+    expect(() => parseEnvironment(schema, { SOME_INT_VAR: '1' })).toThrow('environment variable SOME_MISSING_VAR is required but not set');
+    expect(() => parseEnvironment(schema, { SOME_MISSING_VAR: 'x', SOME_INT_VAR: '12x' })).toThrow('environment variable SOME_INT_VAR must be an integer >= 1, got "12x"');
   });
 
   test('S3 notification keys are URL-decoded', () => {

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { MotoServer, startMoto } from '../../test-support/moto-server';
+import { TableId, TABLES, toCreateTableInput } from '../../contracts/tables';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -38,39 +39,12 @@ export async function createBucket(s3: S3Client, name: string, versioned = true)
   if (versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
 }
 
-/** Tables with the data stack's key schemas (stacks/data/tables.ts). */
+/** Tables with the data stack's keys, indexes and stream (contracts/tables.ts), under the names given. */
 export async function createTables(dynamo: DynamoDBClient, names: { jobStatus?: string; audit?: string; transactions?: string; idempotency?: string }): Promise<void> {
-  const make = (input: ConstructorParameters<typeof CreateTableCommand>[0]) => dynamo.send(new CreateTableCommand({ BillingMode: 'PAY_PER_REQUEST', ...input }));
-  if (names.jobStatus) {
-    await make({
-      TableName: names.jobStatus,
-      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }, { AttributeName: 'status', AttributeType: 'S' }, { AttributeName: 'submittedAt', AttributeType: 'N' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'StatusIndex', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'submittedAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-    });
-  }
-  if (names.audit) {
-    await make({
-      TableName: names.audit,
-      KeySchema: [{ AttributeName: 'auditId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'auditId', AttributeType: 'S' }, { AttributeName: 'timestamp', AttributeType: 'N' }, { AttributeName: 'jobId', AttributeType: 'S' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'JobIdIndex', KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-    });
-  }
-  if (names.transactions) {
-    await make({
-      TableName: names.transactions,
-      KeySchema: [{ AttributeName: 'transactionId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'transactionId', AttributeType: 'S' }, { AttributeName: 'timestamp', AttributeType: 'N' }],
-    });
-  }
-  if (names.idempotency) {
-    await make({
-      TableName: names.idempotency,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    });
-  }
+  const wanted: [TableId, string | undefined][] = [
+    ['jobStatus', names.jobStatus], ['auditLog', names.audit], ['transactions', names.transactions], ['idempotency', names.idempotency],
+  ];
+  for (const [id, name] of wanted) if (name) await dynamo.send(new CreateTableCommand(toCreateTableInput(TABLES[id], name)));
 }
 
 /** Captures EMF documents Powertools prints while `fn` runs. */

@@ -13,8 +13,9 @@ import type { Context, EventBridgeEvent, S3ObjectCreatedNotificationEventDetail,
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { containsPan } from '../../domain/pan';
 import { parsePaymentFile } from '../../domain/payment';
+import { INPUT_PREFIX } from '../../contracts/buckets';
 import { writeAudit } from '../shared/audit';
-import { optionalEnv, requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { PermanentError } from '../shared/errors';
 import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { safeKey } from '../shared/safe-text';
@@ -23,7 +24,6 @@ import { fromEventBridge, fromSqsBody, isEventBridgeObjectCreated, ObjectRef } f
 import { storePayment, useLambdaContext } from './payments';
 
 const logger = createLogger('ingest');
-const INPUT_PREFIX = 'transactions/';
 const MAX_PAYMENT_FILE_BYTES = 1024 * 1024;
 
 export interface IngestResult {
@@ -40,10 +40,8 @@ const fileId = (ref: ObjectRef, versionId?: string) =>
   crypto.createHash('sha256').update([ref.bucket, ref.key, versionId ?? ref.versionId ?? ''].join('\0')).digest('hex').slice(0, 40);
 
 export async function ingestObject(ref: ObjectRef): Promise<IngestResult> {
-  const inputBucket = requireEnv('INPUT_BUCKET');
-  const paymentBucket = requireEnv('PAYMENT_BUCKET');
-  const kmsKeyArn = requireEnv('S3_KMS_KEY_ARN');
-  const auditTable = requireEnv('AUDIT_LOG_TABLE');
+  const env = environmentOf('ingest');
+  const { INPUT_BUCKET: inputBucket, PAYMENT_BUCKET: paymentBucket, S3_KMS_KEY_ARN: kmsKeyArn, AUDIT_LOG_TABLE: auditTable } = env;
   if (ref.bucket !== inputBucket && ref.bucket !== paymentBucket) throw new PermanentError('object is in a bucket ingest does not handle');
   if (ref.bucket === inputBucket && !ref.key.startsWith(INPUT_PREFIX)) throw new PermanentError(`input objects must be under ${INPUT_PREFIX}`);
 
@@ -61,7 +59,7 @@ export async function ingestObject(ref: ObjectRef): Promise<IngestResult> {
   }
 
   if ((head.ContentLength ?? 0) > MAX_PAYMENT_FILE_BYTES) throw new PermanentError(`payment file larger than ${MAX_PAYMENT_FILE_BYTES} bytes`);
-  const parsed = parsePaymentFile(await readText(ref.bucket, ref.key, versionId, MAX_PAYMENT_FILE_BYTES), optionalEnv('MAX_AMOUNT'));
+  const parsed = parsePaymentFile(await readText(ref.bucket, ref.key, versionId, MAX_PAYMENT_FILE_BYTES), env.MAX_AMOUNT);
   if (!parsed.ok) {
     await writeAudit(auditTable, {
       auditId: `payment-${id}#FILE_REJECTED`, jobId: `payment-${id}`, event: 'FILE_REJECTED',

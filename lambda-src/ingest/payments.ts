@@ -12,7 +12,7 @@ import { IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Payment } from '../../domain/payment';
 import { ddb, dynamo } from '../shared/clients';
-import { requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError } from '../shared/errors';
 
 const DEDUPE_WINDOW_SECONDS = 400 * 24 * 3600;
@@ -47,8 +47,8 @@ export function useLambdaContext(context: unknown): void {
 
 function storeOnce(): (input: StoreInput) => Promise<Stored> {
   if (store) return store;
-  const table = requireEnv('TRANSACTIONS_TABLE');
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() });
+  const { TRANSACTIONS_TABLE: table, IDEMPOTENCY_TABLE: idempotencyTable } = environmentOf('ingest');
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamo() });
   config = new IdempotencyConfig({
     eventKeyJmesPath: 'transactionId',
     payloadValidationJmesPath: '[amount, currency, cardLast4]',

@@ -17,7 +17,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DateFormatError, parseInstant } from '../../domain/dates';
 import { writeAudit } from '../shared/audit';
 import { ddb, sns } from '../shared/clients';
-import { intEnv, optionalEnv, requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { addTerminalJob, isRunComplete, markRunCompleted } from '../shared/run-record';
@@ -79,11 +79,9 @@ export const handler = powertoolsHandler('job-events', logger, async (event: Bat
   const d = parseBatchEvent(event);
   // EventBridge redelivers an event with the same time: the audit key stays the same.
   const eventTime = eventTimeOf(event);
-  const statusTable = requireEnv('JOB_STATUS_TABLE');
-  const auditTable = requireEnv('AUDIT_LOG_TABLE');
-  const topicArn = requireEnv('ALERTS_TOPIC_ARN');
-  const environment = optionalEnv('ENVIRONMENT') ?? 'unknown';
-  const windowHours = intEnv('BATCH_WINDOW_HOURS', 4);
+  const {
+    JOB_STATUS_TABLE: statusTable, AUDIT_LOG_TABLE: auditTable, ALERTS_TOPIC_ARN: topicArn, ENVIRONMENT: environment, BATCH_WINDOW_HOURS: windowHours,
+  } = environmentOf('job-events');
 
   if (d.arrayProperties?.index !== undefined) return { outcome: 'IGNORED' };
   // The orchestrator names each Batch job after its logical job id (the status table key).

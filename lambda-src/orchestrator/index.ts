@@ -18,7 +18,7 @@ import { containsPan } from '../../domain/pan';
 import { writeAudit } from '../shared/audit';
 import { batch, ddb, sns } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
-import { intEnv, optionalEnv, requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import {
@@ -64,18 +64,19 @@ export interface RunSummary {
 export const handler = powertoolsHandler('orchestrator', logger, async (event: OrchestratorEvent): Promise<RunSummary> => {
   // The types describe what arrives; they check nothing: the event is parsed strictly here.
   const { runId, retryFailed } = parseRunRequest(event);
+  const e = environmentOf('orchestrator');
   const env = {
-    bucket: requireEnv('INPUT_BUCKET'),
-    prefix: requireEnv('INPUT_PREFIX'),
-    kmsKeyArn: requireEnv('S3_KMS_KEY_ARN'),
-    statusTable: requireEnv('JOB_STATUS_TABLE'),
-    auditTable: requireEnv('AUDIT_LOG_TABLE'),
-    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
-    jobQueue: requireEnv('JOB_QUEUE_ARN'),
-    jobDefinition: requireEnv('JOB_DEFINITION_ARN'),
-    perJob: intEnv('TRANSACTIONS_PER_JOB', 10_000),
-    bytesPerShard: optionalEnv('BYTES_PER_SHARD') ? intEnv('BYTES_PER_SHARD') : undefined,
-    environment: optionalEnv('ENVIRONMENT') ?? 'unknown',
+    bucket: e.INPUT_BUCKET,
+    prefix: e.INPUT_PREFIX,
+    kmsKeyArn: e.S3_KMS_KEY_ARN,
+    statusTable: e.JOB_STATUS_TABLE,
+    auditTable: e.AUDIT_LOG_TABLE,
+    topicArn: e.ALERTS_TOPIC_ARN,
+    jobQueue: e.JOB_QUEUE_ARN,
+    jobDefinition: e.JOB_DEFINITION_ARN,
+    perJob: e.TRANSACTIONS_PER_JOB,
+    bytesPerShard: e.BYTES_PER_SHARD,
+    environment: e.ENVIRONMENT,
   };
   const summary: RunSummary = { runId, listed: 0, empty: 0, refused: 0, alreadyProcessed: 0, submitted: 0, arrayJobs: 0, failed: 0 };
   const errors: Error[] = [];

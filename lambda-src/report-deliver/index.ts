@@ -33,11 +33,11 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import {
-  DeliveryMode, normalizeRecipients, parseAttachmentMaxBytes, Recipient, RecipientConfigError, recipientsFor,
+  DeliveryMode, normalizeRecipients, Recipient, RecipientConfigError, recipientsFor,
 } from '../../domain/reporting/recipients';
 import type { ReportJurisdiction } from '../../domain/reporting/frameworks';
 import { dynamo, s3, ses } from '../shared/clients';
-import { optionalEnv, requireEnv } from '../shared/env';
+import { environmentOf, optionalEnv } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { DeliveryResult, GenerateResult, parseGenerateResult, parseValidation, ValidationResult } from '../shared/report-payloads';
@@ -83,15 +83,9 @@ interface SendInput {
 
 /** The recipients of a jurisdiction's report from RECIPIENTS_JSON and DEFAULT_RECIPIENT. */
 export function recipientsOf(jurisdiction: ReportJurisdiction): Recipient[] {
-  const raw = requireEnv('RECIPIENTS_JSON');
-  let parsed: unknown;
+  const env = environmentOf('report-deliver');
   try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new PermanentError('environment variable RECIPIENTS_JSON must be valid JSON');
-  }
-  try {
-    const list = recipientsFor(normalizeRecipients(parsed, 'RECIPIENTS_JSON'), jurisdiction, optionalEnv('DEFAULT_RECIPIENT'));
+    const list = recipientsFor(normalizeRecipients(env.RECIPIENTS_JSON, 'RECIPIENTS_JSON'), jurisdiction, env.DEFAULT_RECIPIENT);
     if (!list.length) throw new PermanentError(`no recipient configured for ${jurisdiction} (RECIPIENTS_JSON.${jurisdiction} or DEFAULT_RECIPIENT)`);
     return list;
   } catch (err) {
@@ -115,7 +109,7 @@ let store: { config: IdempotencyConfig; persistenceStore: DynamoDBPersistenceLay
 function sendOnceStore() {
   store ??= {
     config: new IdempotencyConfig({ eventKeyJmesPath: '[reportId, report.sha256, recipient.email]', expiresAfterSeconds: SEND_ONCE_SECONDS }),
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo() }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: environmentOf('report-deliver').IDEMPOTENCY_TABLE, awsSdkV3Client: dynamo() }),
   };
   return store;
 }
@@ -130,13 +124,14 @@ function sendOnce(invocation: InvocationState): (input: SendInput) => Promise<Se
     const { report, recipient } = input;
     invocation.permitted ??= permittedReport(report, invocation.recipients);
     const { object } = await invocation.permitted;
+    const env = environmentOf('report-deliver');
     const email = deliveryEmail({
       report,
       object,
       recipient,
-      attachmentMaxBytes: parseAttachmentMaxBytes(optionalEnv('ATTACHMENT_MAX_BYTES')),
-      sourceEmail: requireEnv('SOURCE_EMAIL'),
-      configurationSetName: requireEnv('SES_CONFIGURATION_SET'),
+      attachmentMaxBytes: env.ATTACHMENT_MAX_BYTES,
+      sourceEmail: env.SOURCE_EMAIL,
+      configurationSetName: env.SES_CONFIGURATION_SET,
       date: new Date(),
       region: optionalEnv('AWS_REGION'),
       recipientCount: input.recipientCount,
@@ -163,7 +158,7 @@ function sendOnce(invocation: InvocationState): (input: SendInput) => Promise<Se
 export async function requireDeliveryPermit(report: GenerateResult): Promise<{ sha256: string; bytes: number; versionId?: string }> {
   // Defence in depth: the role can read only reports/* of the reports bucket and only validate can tag
   // there; with REPORTS_BUCKET set, another bucket is refused before any read.
-  const reportsBucket = optionalEnv('REPORTS_BUCKET');
+  const reportsBucket = environmentOf('report-deliver').REPORTS_BUCKET;
   if (reportsBucket !== undefined && report.bucket !== reportsBucket) {
     throw new PermanentError(`report ${report.reportId}: report.bucket must be the reports bucket (REPORTS_BUCKET)`);
   }
@@ -182,7 +177,7 @@ export async function requireDeliveryPermit(report: GenerateResult): Promise<{ s
 async function permittedReport(report: GenerateResult, recipients: Recipient[]): Promise<Permitted> {
   const stored = await requireDeliveryPermit(report);
   const object: StoredReport = { size: stored.bytes, versionId: stored.versionId };
-  if (needsReportBytes(recipients, stored.bytes, parseAttachmentMaxBytes(optionalEnv('ATTACHMENT_MAX_BYTES')))) {
+  if (needsReportBytes(recipients, stored.bytes, environmentOf('report-deliver').ATTACHMENT_MAX_BYTES)) {
     object.bytes = await readVersion(report, stored.versionId);
     // deliveryEmail checks these bytes against the size and SHA-256 again before attaching them.
   }

@@ -13,7 +13,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { buildReport, reportDateOf, reportIdOf, reportKeyOf, reportPeriod, ReportItem, TransactionRow } from '../../domain/reporting/report';
 import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
-import { requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { GenerateResult, parseItem, sqlNow } from '../shared/report-payloads';
@@ -47,8 +47,7 @@ const UPSERT = `INSERT INTO report_log (report_id, jurisdiction, report_type, en
 /** The workflow's report item (contracts.md); parsed strictly, the type checks nothing. */
 export const handler = powertoolsHandler('report-generate', logger, async (event: ReportItem): Promise<GenerateResult> => {
   const item = parseItem(event);
-  const bucket = requireEnv('REPORTS_BUCKET');
-  const kmsKeyArn = requireEnv('REPORTS_KMS_KEY_ARN');
+  const { REPORTS_BUCKET: bucket, REPORTS_KMS_KEY_ARN: kmsKeyArn } = environmentOf('report-generate');
   const reportDate = reportDateOf(item);
   const reportId = reportIdOf(item.jurisdiction, item.reportType, item.entityId, reportDate);
   const period = reportPeriod(reportDate);

@@ -38,10 +38,11 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FIELDS, validateTransaction, Transaction } from '../../domain/transaction';
+import { runOutputPrefix, runSummaryKey } from '../../contracts/buckets';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
 import { s3, sns } from '../shared/clients';
 import { withConnection } from '../shared/db';
-import { intEnv, requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { ReportingStart, startReporting } from '../shared/reporting-start';
@@ -88,14 +89,15 @@ interface LoaderEnv {
 }
 
 function readEnv(): LoaderEnv {
+  const e = environmentOf('report-loader');
   return {
-    bucket: requireEnv('PROCESSED_BUCKET'),
-    kmsKeyArn: requireEnv('PROCESSED_KMS_KEY_ARN'),
-    batchSize: intEnv('LOADER_BATCH_SIZE', 500),
-    statusTable: requireEnv('JOB_STATUS_TABLE'),
-    stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
-    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
-    environment: requireEnv('ENVIRONMENT'),
+    bucket: e.PROCESSED_BUCKET,
+    kmsKeyArn: e.PROCESSED_KMS_KEY_ARN,
+    batchSize: e.LOADER_BATCH_SIZE,
+    statusTable: e.JOB_STATUS_TABLE,
+    stateMachineArn: e.STATE_MACHINE_ARN,
+    topicArn: e.ALERTS_TOPIC_ARN,
+    environment: e.ENVIRONMENT,
   };
 }
 
@@ -171,8 +173,6 @@ const RUN_LOAD_SQL = `INSERT INTO run_load (run_id, report_date, row_count, shar
     shard_duplicates = VALUES(shard_duplicates), cross_shard_duplicates = VALUES(cross_shard_duplicates),
     totals_by_currency = VALUES(totals_by_currency), run_summary_sha256 = VALUES(run_summary_sha256)`;
 
-const RUN_SUMMARY = 'run-summary.json';
-
 /** currency -> {count, amountMinor as a string}: the form the run record, run_load and run-summary.json hold. */
 const totalsRecord = (f: RunFigures) => Object.fromEntries(f.totalsByCurrency.map((t) => [t.currency, { count: t.count, amountMinor: t.amountMinor.toString() }]));
 
@@ -219,7 +219,7 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
   }
 
   const { bucket, batchSize } = env;
-  const prefix = `processed/${runId}/`;
+  const prefix = runOutputPrefix(runId);
   const { committed, uncommitted } = shardDirsOf((await listAllObjects(bucket, prefix)).map((o) => o.Key ?? ''));
   if (uncommitted.length) logger.warn('shards without summary.json skipped (not committed)', { runId, uncommittedShards: uncommitted.length });
   // Commit records first: a malformed or unverifiable summary refuses the run before the database is touched.
@@ -229,7 +229,7 @@ export const handler = powertoolsHandler('report-loader', logger, async (event: 
   const dups = await findRunDuplicates(bucket, shards);
   if (dups.candidates > 0) logger.info('fingerprints occurring in more than one place of the run', { runId, positions: dups.candidates });
   const fullSql = insertSql(batchSize);
-  const summaryKey = `${prefix}${RUN_SUMMARY}`;
+  const summaryKey = runSummaryKey(runId);
   let figures: RunFigures | undefined;
   let summaryBody = '';
 

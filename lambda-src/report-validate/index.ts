@@ -15,7 +15,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { validateReport } from '../../domain/reporting/validate';
 import { s3 } from '../shared/clients';
 import { withConnection } from '../shared/db';
-import { requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger, powertoolsHandler } from '../shared/powertools';
 import { GenerateResult, parseGenerateResult, sqlNow, ValidationResult } from '../shared/report-payloads';
@@ -61,7 +61,7 @@ async function readReport(bucket: string, key: string): Promise<{ body: Buffer; 
 /** report-generate's result (contracts.md); parsed strictly, the type checks nothing. */
 export const handler = powertoolsHandler('report-validate', logger, async (event: GenerateResult): Promise<ValidationResult> => {
   const input = parseGenerateResult(event);
-  const bucket = requireEnv('REPORTS_BUCKET');
+  const bucket = environmentOf('report-validate').REPORTS_BUCKET;
   if (input.bucket !== bucket) throw new PermanentError(`report.bucket must be the reports bucket (REPORTS_BUCKET)`);
   const row = await withConnection(`report-validate ${input.reportId}: report_log`, async (conn) => {
     const [rows] = await conn.query('SELECT s3_bucket, s3_key, sha256 FROM report_log WHERE report_id = ?', [input.reportId]);

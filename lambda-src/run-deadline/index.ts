@@ -25,7 +25,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DateFormatError, parseInstant } from '../../domain/dates';
 import { reportDateOfRun, runIdAtReportingDeadline } from '../../domain/reporting/run-dates';
 import { sns } from '../shared/clients';
-import { intEnv, requireEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { classifyError, PermanentError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
 import { getRunRecord, isRunComplete, RunRecord } from '../shared/run-record';
@@ -51,12 +51,8 @@ export interface DeadlineEnv {
 }
 
 function readEnv(): DeadlineEnv {
-  return {
-    statusTable: requireEnv('JOB_STATUS_TABLE'),
-    topicArn: requireEnv('ALERTS_TOPIC_ARN'),
-    environment: requireEnv('ENVIRONMENT'),
-    windowHours: intEnv('BATCH_WINDOW_HOURS'),
-  };
+  const e = environmentOf('run-deadline');
+  return { statusTable: e.JOB_STATUS_TABLE, topicArn: e.ALERTS_TOPIC_ARN, environment: e.ENVIRONMENT, windowHours: e.BATCH_WINDOW_HOURS };
 }
 
 /** The run the deadline belongs to: the UTC date of the nightly start, `windowHours` before the deadline. */

@@ -2,7 +2,7 @@
  * Reporting database access (Aurora MySQL in AWS, MariaDB in tests) through mysql2/promise.
  *
  * Credentials come from the RDS-managed secret DB_SECRET_ARN ({username, password}); host, port and
- * database come from DB_HOST/DB_PORT/DB_NAME. The secret and the pool are cached per container; an
+ * database come from DB_HOST/DB_PORT/DB_NAME (contracts/lambda-environment.ts DATABASE_VARIABLES). The secret and the pool are cached per container; an
  * authentication failure drops both so the next attempt re-reads a rotated secret.
  * Local override: only when AWS_ENDPOINT_URL is set (local servers), DB_USER + DB_PASSWORD replace the
  * secret lookup, so `npm run local` can point at a MariaDB without Secrets Manager. In AWS the
@@ -14,10 +14,13 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { localEndpoint, secrets } from './clients';
-import { intEnv, optionalEnv, requireEnv } from './env';
+import { DATABASE_VARIABLES } from '../../contracts/lambda-environment';
+import { optionalEnv, variablesOf } from './env';
 import { classifyError, PermanentError, RetryableError } from './errors';
 
 interface Credentials { username: string; password: string }
+
+const databaseEnv = () => variablesOf('database environment', DATABASE_VARIABLES);
 
 let cachedCredentials: Credentials | undefined;
 let cachedPool: { pool: Pool; signature: string } | undefined;
@@ -27,7 +30,7 @@ async function credentials(): Promise<Credentials> {
   const password = process.env.DB_PASSWORD;
   if (localEndpoint() && user && password !== undefined) return { username: user, password };
   if (cachedCredentials) return cachedCredentials;
-  const secretArn = requireEnv('DB_SECRET_ARN');
+  const secretArn = databaseEnv().DB_SECRET_ARN;
   let text: string | undefined;
   try {
     text = (await secrets().send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
@@ -49,9 +52,7 @@ async function credentials(): Promise<Credentials> {
 
 async function pool(): Promise<Pool> {
   const creds = await credentials();
-  const host = requireEnv('DB_HOST');
-  const port = intEnv('DB_PORT', 3306);
-  const database = requireEnv('DB_NAME');
+  const { DB_HOST: host, DB_PORT: port, DB_NAME: database, DB_CONNECT_TIMEOUT_MS: connectTimeout } = databaseEnv();
   const signature = `${creds.username}@${host}:${port}/${database}#${creds.password.length}`;
   if (cachedPool && cachedPool.signature === signature) return cachedPool.pool;
   if (cachedPool) void cachedPool.pool.end().catch(() => undefined);
@@ -61,7 +62,7 @@ async function pool(): Promise<Pool> {
   const options: PoolOptions = {
     host, port, database, user: creds.username, password: creds.password,
     connectionLimit: 2,
-    connectTimeout: intEnv('DB_CONNECT_TIMEOUT_MS', 5000),
+    connectTimeout,
     // Exactness: DECIMAL and BIGINT come back as strings, DATETIME as text (UTC), never JS numbers/Dates.
     decimalNumbers: false, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true,
     timezone: 'Z',

@@ -17,6 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { FUNCTION_NAMESPACES, FunctionEntry } from '../../contracts/metric-names';
+import { environmentOf } from './env';
 
 /**
  * A handler as this project exports it: Lambda passes the context; local runs pass one too; tests may
@@ -62,7 +63,9 @@ export function createMetrics(entry: FunctionEntry, environment?: string): Metri
  * ColdStart goes to the function's namespace with exactly [Environment, function_name] (function_name
  * from the context, else AWS_LAMBDA_FUNCTION_NAME, else the entry); Powertools counts a cold start only
  * when AWS_LAMBDA_INITIALIZATION_TYPE is `on-demand` (not for provisioned concurrency, nor outside Lambda).
- * ENVIRONMENT is read at the first invocation, when the container's environment is complete.
+ * ENVIRONMENT is read at the first invocation, when the container's environment is complete. Before `fn`,
+ * the function's whole environment is checked against its schema (contracts/lambda-environment.ts):
+ * parsed at the cold start, reused after; a bad or missing variable fails the invocation naming it.
  */
 export function powertoolsHandler<E, R>(entry: FunctionEntry, logger: Logger, fn: LambdaHandler<E, R>): LambdaHandler<E, R> {
   let coldStart: Metrics | undefined;
@@ -71,6 +74,7 @@ export function powertoolsHandler<E, R>(entry: FunctionEntry, logger: Logger, fn
     const environment = process.env.ENVIRONMENT?.trim();
     coldStart ??= new PlatformMetrics({ namespace: FUNCTION_NAMESPACES[entry], serviceName: entry, environment: environment || undefined });
     coldStart.captureColdStartMetric(context?.functionName || process.env.AWS_LAMBDA_FUNCTION_NAME || entry);
+    environmentOf(entry);
     return fn(event, context);
   };
 }

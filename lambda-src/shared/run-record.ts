@@ -21,10 +21,11 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { runRecordId } from '../../contracts/tables';
 import { ddb } from './clients';
 import { classifyError, isConditionFailure } from './errors';
 
-export const runRecordId = (runId: string): string => `run#${runId}`;
+export { runRecordId };
 
 export interface RunRecord {
   runId: string;

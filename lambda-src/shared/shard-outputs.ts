@@ -15,13 +15,13 @@
  */
 import * as crypto from 'crypto';
 import { StringDecoder } from 'string_decoder';
+import { SHARD_FOLDER_PATTERN, SHARD_OUTPUT_NAMES } from '../../contracts/buckets';
 import { PermanentError } from './errors';
 
-export const ACCEPTED = 'accepted.jsonl';
-export const SUMMARY = 'summary.json';
-export const FINGERPRINTS = 'fingerprints.tsv';
+export const ACCEPTED = SHARD_OUTPUT_NAMES.accepted;
+export const SUMMARY = SHARD_OUTPUT_NAMES.summary;
+export const FINGERPRINTS = SHARD_OUTPUT_NAMES.fingerprints;
 const SHA256 = /^[0-9a-f]{64}$/;
-const SHARD_NAME = /^shard-(0|[1-9][0-9]*)-of-([1-9][0-9]*)$/;
 
 /** A committed file: its key, and the byte count and SHA-256 the shard's summary.json recorded for it. */
 export interface CommittedFile {
@@ -66,7 +66,7 @@ export function shardDirsOf(keys: string[]): { committed: string[]; uncommitted:
 export function compareShardDirs(a: string, b: string): number {
   const parts = (dir: string): [string, number, string] => {
     const slash = dir.lastIndexOf('/');
-    const m = SHARD_NAME.exec(dir.slice(slash + 1));
+    const m = SHARD_FOLDER_PATTERN.exec(dir.slice(slash + 1));
     return [dir.slice(0, slash), m ? Number(m[1]) : Number.MAX_SAFE_INTEGER, dir];
   };
   const [ja, ia, da] = parts(a);

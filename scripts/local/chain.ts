@@ -27,6 +27,7 @@ import { EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
 import { buildWorkflowDefinition } from '../../stacks/reporting/workflow-definition';
 import { generate, Manifest } from '../generate-transactions';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
+import { runOutputPrefix, runSummaryKey } from '../../contracts/buckets';
 import { parseCommit, shardDirsOf, SUMMARY, verifyAccepted } from '../../lambda-src/shared/shard-outputs';
 import { AslInterpreter } from './asl-interpreter';
 import { awsQuery, xmlValue } from './aws-raw';
@@ -328,7 +329,7 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
   // Shard outputs are used only when committed and intact, as the loader uses them: summary.json
   // present, accepted.jsonl with exactly the bytes and SHA-256 it records. A mismatch stops the run.
   const shardSummaries = await progress.stage('verify', 'shard outputs against their summary.json (bytes, SHA-256)', async () => {
-    const { committed, uncommitted } = shardDirsOf(await listKeys(s3, n.buckets.processed, `processed/${o.runId}/`));
+    const { committed, uncommitted } = shardDirsOf(await listKeys(s3, n.buckets.processed, runOutputPrefix(o.runId)));
     const summaries: ChainResult['shardSummaries'] = [];
     let lines = 0;
     for (const dir of committed) {
@@ -360,7 +361,7 @@ export async function runChain(o: ChainOptions, c: ChainContext): Promise<ChainR
   });
   // The run's exact figures as the loader published them (read back like any consumer would).
   if (result.loaded?.rows !== undefined) {
-    result.runSummary = JSON.parse(await bodyText(s3, n.buckets.processed, `processed/${o.runId}/run-summary.json`)) as RunSummaryFile;
+    result.runSummary = JSON.parse(await bodyText(s3, n.buckets.processed, runSummaryKey(o.runId))) as RunSummaryFile;
   }
   if (o.night === 'on-time') result.deadline = await deadlineCheck(o, c, 'after-load');
   const executionArn = result.loaded?.reporting?.executionArn;

@@ -12,10 +12,12 @@ import { CreateConfigurationSetCommand, CreateEmailIdentityCommand, SESv2Client 
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { deliverRecipientsJson, PlatformConfig, resourceName } from '../../stacks/config';
-import { INPUT_PREFIX } from '../../stacks/data/buckets';
-import { TABLE_PURPOSES } from '../../stacks/data/tables';
+import { INPUT_PREFIX } from '../../contracts/buckets';
+import { TABLES, toCreateTableInput } from '../../contracts/tables';
 import { containerProperties, EVALUATE_ON_EXIT } from '../../stacks/compute/job-definition';
-import { DATABASE_NAME } from '../../stacks/reporting/aurora';
+import { DATABASE_NAME } from '../../contracts/reporting-database';
+import { DatabaseEnvironmentInput, functionEnvironment } from '../../contracts/lambda-environment';
+import type { FunctionEntry } from '../../contracts/metric-names';
 import { awsJson, awsQuery, xmlValue } from './aws-raw';
 
 export const LOCAL_ACCOUNT = '123456789012';
@@ -49,8 +51,8 @@ export function localNames(cfg: PlatformConfig, account = LOCAL_ACCOUNT): LocalN
     name,
     buckets: { input: bucket('input'), processed: bucket('processed'), paymentFiles: bucket('payment-files'), reports: bucket('reports') },
     tables: {
-      jobStatus: name(TABLE_PURPOSES.jobStatus), auditLog: name(TABLE_PURPOSES.auditLog),
-      transactions: name(TABLE_PURPOSES.transactions), idempotency: name(TABLE_PURPOSES.idempotency),
+      jobStatus: name(TABLES.jobStatus.purpose), auditLog: name(TABLES.auditLog.purpose),
+      transactions: name(TABLES.transactions.purpose), idempotency: name(TABLES.idempotency.purpose),
     },
     topics: { batchAlerts: topicArn('batch-alerts'), reportingAlerts: topicArn('reporting-alerts') },
     // Replaced by the real key ARNs once the keys exist in moto (provision()).
@@ -82,34 +84,9 @@ export interface Provisioned {
 
 type Clients = { s3: S3Client; ddb: DynamoDBClient; sns: SNSClient; sqs: SQSClient; batch: BatchClient; ses: SESv2Client; secrets: SecretsManagerClient };
 
+/** The four tables as the data stack creates them (contracts/tables.ts), under their local names. */
 export function tableSpecs(n: LocalNames): CreateTableCommandInput[] {
-  const S = 'S' as const;
-  const N = 'N' as const;
-  return [
-    {
-      TableName: n.tables.jobStatus, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: S }, { AttributeName: 'status', AttributeType: S }, { AttributeName: 'submittedAt', AttributeType: N }],
-      GlobalSecondaryIndexes: [{ IndexName: 'StatusIndex', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'submittedAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    },
-    {
-      TableName: n.tables.auditLog, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'auditId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'auditId', AttributeType: S }, { AttributeName: 'timestamp', AttributeType: N }, { AttributeName: 'jobId', AttributeType: S }],
-      GlobalSecondaryIndexes: [{ IndexName: 'JobIdIndex', KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-    },
-    {
-      TableName: n.tables.transactions, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'transactionId', KeyType: 'HASH' }, { AttributeName: 'timestamp', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'transactionId', AttributeType: S }, { AttributeName: 'timestamp', AttributeType: N }],
-    },
-    {
-      TableName: n.tables.idempotency, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: S }],
-    },
-  ];
+  return (Object.keys(n.tables) as (keyof LocalNames['tables'])[]).map((id) => toCreateTableInput(TABLES[id], n.tables[id]));
 }
 
 async function createKeys(endpoint: string, n: LocalNames): Promise<void> {
@@ -211,40 +188,44 @@ export async function provision(endpoint: string, clientConfig: object, cfg: Pla
   return { names: n, jobQueueArn, jobDefinitionArn, dbSecretArn: secret.ARN!, alertTaps };
 }
 
-/** Each handler's environment as its stack sets it (contracts.md), pointed at the local servers. */
-export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: LocalDbEndpoint, options: { transactionsPerJob: number; bytesPerShard?: number }): Record<string, Record<string, string>> {
+/** Each handler's environment as its stack sets it (contracts/lambda-environment.ts), pointed at the local servers. */
+export function functionEnvironments(p: Provisioned, cfg: PlatformConfig, db: LocalDbEndpoint, options: { transactionsPerJob: number; bytesPerShard?: number }): Record<FunctionEntry, Record<string, string>> {
   const n = p.names;
-  const dbEnv = { DB_SECRET_ARN: p.dbSecretArn, DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: DATABASE_NAME };
-  const env: Record<string, Record<string, string>> = {
-    orchestrator: {
+  const dbEnv: DatabaseEnvironmentInput = { DB_SECRET_ARN: p.dbSecretArn, DB_HOST: db.host, DB_PORT: db.port, DB_NAME: DATABASE_NAME };
+  const ENVIRONMENT = cfg.environment;
+  const env: Record<FunctionEntry, Record<string, string>> = {
+    orchestrator: functionEnvironment('orchestrator', {
       JOB_QUEUE_ARN: p.jobQueueArn, JOB_DEFINITION_ARN: p.jobDefinitionArn, INPUT_BUCKET: n.buckets.input, INPUT_PREFIX,
       PROCESSED_BUCKET: n.buckets.processed, S3_KMS_KEY_ARN: n.keys.s3, JOB_STATUS_TABLE: n.tables.jobStatus, AUDIT_LOG_TABLE: n.tables.auditLog,
-      ALERTS_TOPIC_ARN: n.topics.batchAlerts, TRANSACTIONS_PER_JOB: String(options.transactionsPerJob), ENVIRONMENT: cfg.environment,
-      ...(options.bytesPerShard ? { BYTES_PER_SHARD: String(options.bytesPerShard) } : {}),
-    },
-    'job-events': {
+      ALERTS_TOPIC_ARN: n.topics.batchAlerts, TRANSACTIONS_PER_JOB: options.transactionsPerJob, ENVIRONMENT,
+      BYTES_PER_SHARD: options.bytesPerShard || undefined,
+    }),
+    ingest: functionEnvironment('ingest', {
+      INPUT_BUCKET: n.buckets.input, PAYMENT_BUCKET: n.buckets.paymentFiles, S3_KMS_KEY_ARN: n.keys.s3, TRANSACTIONS_TABLE: n.tables.transactions,
+      IDEMPOTENCY_TABLE: n.tables.idempotency, AUDIT_LOG_TABLE: n.tables.auditLog, MAX_AMOUNT: cfg.batch.maxAmount,
+    }),
+    'job-events': functionEnvironment('job-events', {
       JOB_STATUS_TABLE: n.tables.jobStatus, AUDIT_LOG_TABLE: n.tables.auditLog, ALERTS_TOPIC_ARN: n.topics.batchAlerts,
-      BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
-    },
-    'report-generate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports, REPORTS_KMS_KEY_ARN: n.keys.s3 },
-    'report-validate': { ENVIRONMENT: cfg.environment, ...dbEnv, REPORTS_BUCKET: n.buckets.reports },
-    'report-deliver': {
-      ENVIRONMENT: cfg.environment, SOURCE_EMAIL: cfg.reporting.sourceEmail, SES_CONFIGURATION_SET: n.sesConfigurationSet,
+      BATCH_WINDOW_HOURS: cfg.batch.windowHours, ENVIRONMENT,
+    }),
+    'report-generate': functionEnvironment('report-generate', { ENVIRONMENT, ...dbEnv, REPORTS_BUCKET: n.buckets.reports, REPORTS_KMS_KEY_ARN: n.keys.s3 }),
+    'report-validate': functionEnvironment('report-validate', { ENVIRONMENT, ...dbEnv, REPORTS_BUCKET: n.buckets.reports }),
+    'report-deliver': functionEnvironment('report-deliver', {
+      ENVIRONMENT, SOURCE_EMAIL: cfg.reporting.sourceEmail, SES_CONFIGURATION_SET: n.sesConfigurationSet,
       RECIPIENTS_JSON: deliverRecipientsJson(cfg), DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient, IDEMPOTENCY_TABLE: n.tables.idempotency,
-      REPORTS_BUCKET: n.buckets.reports, ATTACHMENT_MAX_BYTES: String(cfg.reporting.attachmentMaxBytes),
-    },
-    'report-confirm': { ENVIRONMENT: cfg.environment, ...dbEnv },
-    'report-failure': { ENVIRONMENT: cfg.environment, ...dbEnv },
-    'report-migrate': { ENVIRONMENT: cfg.environment, ...dbEnv },
-    'report-loader': {
-      ENVIRONMENT: cfg.environment, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed, PROCESSED_KMS_KEY_ARN: n.keys.s3,
+      REPORTS_BUCKET: n.buckets.reports, ATTACHMENT_MAX_BYTES: cfg.reporting.attachmentMaxBytes,
+    }),
+    'report-confirm': functionEnvironment('report-confirm', { ENVIRONMENT, ...dbEnv }),
+    'report-failure': functionEnvironment('report-failure', { ENVIRONMENT, ...dbEnv }),
+    'report-migrate': functionEnvironment('report-migrate', { ENVIRONMENT, ...dbEnv }),
+    'report-loader': functionEnvironment('report-loader', {
+      ENVIRONMENT, ...dbEnv, PROCESSED_BUCKET: n.buckets.processed, PROCESSED_KMS_KEY_ARN: n.keys.s3,
       // The trigger: run records to gate on and mark, the workflow to start, where a failed night is reported.
       JOB_STATUS_TABLE: n.tables.jobStatus, STATE_MACHINE_ARN: n.stateMachine.arn, ALERTS_TOPIC_ARN: n.topics.reportingAlerts,
-    },
-    'run-deadline': {
-      JOB_STATUS_TABLE: n.tables.jobStatus, ALERTS_TOPIC_ARN: n.topics.batchAlerts,
-      BATCH_WINDOW_HOURS: String(cfg.batch.windowHours), ENVIRONMENT: cfg.environment,
-    },
+    }),
+    'run-deadline': functionEnvironment('run-deadline', {
+      JOB_STATUS_TABLE: n.tables.jobStatus, ALERTS_TOPIC_ARN: n.topics.batchAlerts, BATCH_WINDOW_HOURS: cfg.batch.windowHours, ENVIRONMENT,
+    }),
   };
   // Set by the NodejsFunction construct on every function.
   for (const [entry, vars] of Object.entries(env)) vars.POWERTOOLS_SERVICE_NAME = entry;

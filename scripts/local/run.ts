@@ -9,7 +9,7 @@ import * as path from 'path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, PlatformConfig } from '../../stacks/config';
-import { DATABASE_NAME } from '../../stacks/reporting/aurora';
+import { DATABASE_NAME } from '../../contracts/reporting-database';
 import { reportDateOfRun } from '../../domain/reporting/run-dates';
 import { startMariaDb } from '../../test-support/mariadb';
 import { startMoto } from '../../test-support/moto-server';

@@ -8,7 +8,8 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChainResult } from './chain';
 import type { StageTiming } from './progress';
 import type { ShardTiming } from './timeline';
-import { DATABASE_NAME } from '../../stacks/reporting/aurora';
+import { DATABASE_NAME } from '../../contracts/reporting-database';
+import { REPORTS_PREFIX } from '../../contracts/buckets';
 
 export interface Outcome {
   /** Run level when the run was loaded (report-loader's run-summary.json), else the shard summaries summed. */
@@ -232,7 +233,7 @@ export async function collectOutcome(args: {
     jobs: { total: chain.jobItems.length, succeeded: statuses.SUCCEEDED ?? 0, statuses, runCompleted: chain.runRecord?.completedAt !== undefined },
     reports: {
       planned: args.plannedReports,
-      objects: await countObjects(args.s3, args.reportsBucket, 'reports/'),
+      objects: await countObjects(args.s3, args.reportsBucket, REPORTS_PREFIX),
       generated,
       transactions,
       valid: countOf('VALIDATED', 'DELIVERED', 'CONFIRMED', 'DELIVERY_FAILED'),

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { INPUT_PREFIX } from '../../contracts/buckets';
 import { Finding, Stacks } from './stacks';
 import { Placeholders } from './placeholders';
 import { cisFamilies, SampleContext, SampleFamily, sampleFamilies } from './sample-events';
@@ -33,7 +34,7 @@ export function sampleContext(stacks: Stacks, guardDutyMinSeverity: number, regi
   const ses = find('reporting', 'aws_sesv2_configuration_set');
   return {
     region,
-    inputPrefix: 'transactions/',
+    inputPrefix: INPUT_PREFIX,
     guardDutyMinSeverity,
     inputBucket: input && ph.resolve('data', `\${aws_s3_bucket.${input}.bucket}`),
     jobQueueArn: queue && ph.resolve('compute', `\${aws_batch_job_queue.${queue}.arn}`),

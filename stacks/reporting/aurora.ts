@@ -16,11 +16,13 @@ import type { PlatformConfig } from '../config';
 import { KmsKey } from '../constructs/kms-key';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
 import { assumeRolePolicy, PolicyStatement } from '../constructs/policy';
+import { DATABASE_NAME } from '../../contracts/reporting-database';
 
 export const AURORA_ENGINE = 'aurora-mysql';
 /** 3.04 is the Aurora MySQL 8.0 long-term-support line. */
 export const AURORA_ENGINE_VERSION = '8.0.mysql_aurora.3.04.3';
-export const DATABASE_NAME = 'reporting';
+/** The schema name is a contract with the reporting functions and the local run (contracts/reporting-database.ts). */
+export { DATABASE_NAME };
 export const DATABASE_PORT = 3306;
 export const BACKUP_RETENTION_DAYS = 30;
 export const AUDIT_EVENTS = 'CONNECT,QUERY_DCL,QUERY_DDL';

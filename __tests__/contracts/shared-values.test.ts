@@ -1,0 +1,44 @@
+/**
+ * Values that live in contracts/ while some stack or processor file still spells its own copy: each copy
+ * must equal the contract until it imports it (then this file keeps holding them equal for free).
+ */
+import { EVALUATE_ON_EXIT, PROCESSOR_EXIT_CODES, RETRYABLE_EXIT_CODES } from '../../contracts/batch-job';
+import { INPUT_PREFIX, PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS, SHARD_OUTPUT_NAMES, shardFolderName, WORKFLOW_RESULTS_PREFIX, jobOutputPrefix } from '../../contracts/buckets';
+import { DATABASE_NAME } from '../../contracts/reporting-database';
+import { RUN_RECORD_PREFIX } from '../../contracts/tables';
+import * as jobDefinition from '../../stacks/compute/job-definition';
+import * as buckets from '../../stacks/data/buckets';
+import { REPORT_OBJECTS_PREFIX } from '../../stacks/data/report-access';
+import * as aurora from '../../stacks/reporting/aurora';
+import * as reportingFunctions from '../../stacks/reporting/functions';
+import { RESULTS_PREFIX } from '../../stacks/reporting/workflow-definition';
+import * as processorErrors from '../../processor/src/errors';
+import { OUTPUT_NAMES, shardDir } from '../../processor/src/pipeline';
+import { outputPrefix } from '../../processor/src/config';
+
+describe('contracts and the copies still spelled elsewhere', () => {
+  it('bucket prefixes', () => {
+    expect([buckets.INPUT_PREFIX, buckets.PROCESSED_PREFIX]).toEqual([INPUT_PREFIX, PROCESSED_PREFIX]);
+    expect([reportingFunctions.PROCESSED_PREFIX, reportingFunctions.REPORTS_PREFIX, reportingFunctions.RUN_SUMMARY_OBJECTS]).toEqual([PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS]);
+    expect(REPORT_OBJECTS_PREFIX).toBe(REPORTS_PREFIX);
+    expect(RESULTS_PREFIX).toBe(WORKFLOW_RESULTS_PREFIX);
+    expect(reportingFunctions.RUN_RECORD_PREFIX).toBe(RUN_RECORD_PREFIX);
+  });
+
+  it('the processor output layout', () => {
+    expect(OUTPUT_NAMES).toEqual(SHARD_OUTPUT_NAMES);
+    expect(shardDir({ index: 2, count: 10 } as Parameters<typeof shardDir>[0])).toBe(shardFolderName(2, 10));
+    expect(outputPrefix({ runId: '2026-11-23', jobId: 'job-1' })).toBe(jobOutputPrefix('2026-11-23', 'job-1'));
+  });
+
+  it('the processor exit codes and the retry strategy', () => {
+    expect([processorErrors.EXIT_OK, processorErrors.EXIT_INTERNAL, processorErrors.EXIT_BAD_INPUT, processorErrors.EXIT_RECONCILIATION,
+      processorErrors.EXIT_RETRYABLE, processorErrors.EXIT_INTERRUPTED]).toEqual(Object.values(PROCESSOR_EXIT_CODES));
+    expect(jobDefinition.RETRYABLE_EXIT_CODES).toEqual(RETRYABLE_EXIT_CODES);
+    expect(jobDefinition.EVALUATE_ON_EXIT).toEqual(EVALUATE_ON_EXIT);
+  });
+
+  it('the reporting database name is the contract itself (one value)', () => {
+    expect(aurora.DATABASE_NAME).toBe(DATABASE_NAME);
+  });
+});

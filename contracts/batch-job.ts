@@ -1,0 +1,49 @@
+/**
+ * The processor's exit codes and the Batch retry strategy that reads them: the processor exits with
+ * these codes, the job definition (stacks/compute/job-definition.ts) retries on them, and the local run
+ * applies the same rules. Pure data: no cdktf, no SDK, no env reads.
+ */
+
+/** Exit codes of the processor (contracts.md "Batch job"). */
+export const PROCESSOR_EXIT_CODES = {
+  ok: 0,
+  /** Unexpected internal error (a bug): not retried. */
+  internal: 1,
+  /** Bad input: permanent. */
+  badInput: 2,
+  /** Reconciliation failed: permanent. */
+  reconciliation: 3,
+  /** Retryable infrastructure error. */
+  retryable: 75,
+  /** Interrupted by SIGTERM: retryable. */
+  interrupted: 143,
+} as const;
+
+/** The only exit codes worth another attempt. */
+export const RETRYABLE_EXIT_CODES = [String(PROCESSOR_EXIT_CODES.retryable), String(PROCESSOR_EXIT_CODES.interrupted)] as const;
+
+export interface EvaluateOnExit {
+  action: 'RETRY' | 'EXIT';
+  onExitCode?: string;
+  onReason?: string;
+  onStatusReason?: string;
+}
+
+/**
+ * Retry only infrastructure failures; everything else fails at once (a bad file fails the same way
+ * three times, and each retry would burn an hour of the 4-hour window).
+ *
+ * Batch evaluates the list in order, first match wins, allows at most 5 entries, and RETRIES when
+ * nothing matches, so the last entry must be the catch-all EXIT. That leaves two slots after the exit
+ * codes: on Fargate an image-pull or ENI/secret failure (CannotPullContainerError,
+ * ResourceInitializationError) stops the task before it starts, so Batch reports the status reason
+ * "Task failed to start" (the AWS documentation's own example) and puts the detail in the container
+ * reason, which the CannotPullContainerError entry also matches. "Host EC2*" is not listed: the
+ * compute environment is Fargate-only, it has no EC2 hosts to lose.
+ */
+export const EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
+  ...RETRYABLE_EXIT_CODES.map((code) => ({ action: 'RETRY' as const, onExitCode: code })),
+  { action: 'RETRY', onStatusReason: 'Task failed to start*' },
+  { action: 'RETRY', onReason: 'CannotPullContainerError*' },
+  { action: 'EXIT', onReason: '*' },
+];
