@@ -6,7 +6,7 @@
  * misses, and cdktf's binary-version validation (`terraform version`, run by app.synth() for stacks
  * with moved blocks), so a unit synth is the same synth `npm run synth` does.
  */
-const SYNTH_CALLERS = [/[\\/]node_modules[\\/]esbuild[\\/]/, /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]validations[\\/]validate-binary-version\.js/];
+const SYNTH_CALLERS = [/[\\/]node_modules[\\/]esbuild[\\/]/, /[\\/]node_modules[\\/]cdktf[\\/]lib[\\/]validations[\\/]validate-binary-version\.[jt]s/];
 const FUNCTIONS = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
 
 jest.mock('child_process', () => {

@@ -5,7 +5,7 @@
  */
 import { containsPan, containsPanRange, findPan, luhnValid, PanBrand } from '../../domain/pan';
 import { cleanRecord, rng } from '../../scripts/generate-transactions';
-import { allowConsoleOutput } from '../../test-support/setup-jest';
+import { reportFigure } from '../../test-support/setup-jest';
 
 function checkDigit(body: string): string {
   for (let d = 0; d <= 9; d++) if (luhnValid(body + d)) return String(d);
@@ -76,8 +76,7 @@ describe('detection corpus', () => {
       }
     }
     const rate = ((total - missed.length) / total) * 100;
-    allowConsoleOutput(); // the measured rates are this suite's report
-    console.log(`PAN corpus: ${total} written forms of ${CARDS.length} numbers (${new Set(CARDS.map((c) => c[0])).size} brands); detected ${total - missed.length} (${rate.toFixed(2)}%)`);
+    reportFigure(`PAN corpus: ${total} written forms of ${CARDS.length} numbers (${new Set(CARDS.map((c) => c[0])).size} brands); detected ${total - missed.length} (${rate.toFixed(2)}%)`);
     expect(total).toBeGreaterThanOrEqual(60);
     expect(missed).toEqual([]);
   });
@@ -155,8 +154,7 @@ describe('false positives', () => {
       for (const f of fields) if (containsPanRange(f, 0, f.length)) fieldHits++;
       if (containsPan(fields.join(','))) lineHits++;
     }
-    allowConsoleOutput(); // the measured rates are this suite's report
-    console.log(`PAN false positives on ${rows.toLocaleString('en-US')} clean rows: ${fieldHits} fields, ${lineHits} whole lines`);
+    reportFigure(`PAN false positives on ${rows.toLocaleString('en-US')} clean rows: ${fieldHits} fields, ${lineHits} whole lines`);
     expect(fieldHits).toBe(0);
     expect(lineHits).toBe(0);
   });
@@ -211,8 +209,7 @@ describe('false positives', () => {
         example ||= text;
       }
     }
-    allowConsoleOutput(); // the measured rates are this suite's report
-    console.log(`PAN false positives, ${name}: ${hits} of ${N} (${((hits / N) * 100).toFixed(2)}%)${example ? `, e.g. ${JSON.stringify(example)}` : ''}`);
+    reportFigure(`PAN false positives, ${name}: ${hits} of ${N} (${((hits / N) * 100).toFixed(2)}%)${example ? `, e.g. ${JSON.stringify(example)}` : ''}`);
     if (guaranteed) expect(hits).toBe(0);
   });
 });

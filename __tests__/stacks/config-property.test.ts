@@ -59,7 +59,6 @@ describe('config property: load + synth never throws anything but ConfigError', 
     let loaded = 0;
     let synthesized = 0;
     let configErrors = 0;
-    const started = Date.now();
     for (let i = 0; i < iterations; i++) {
       const raw = rawConfig(pick(['dev', 'staging', 'prod'])) as Record<string, unknown>;
       const paths = leaves(raw).filter((p) => p.length > 0);
@@ -91,6 +90,9 @@ describe('config property: load + synth never throws anything but ConfigError', 
         throw new Error(`iteration ${i} (${changes.join(', ')}) threw ${(e as Error).name}: ${(e as Error).message}`);
       }
     }
-    console.log(`config property: ${iterations} random configs in ${((Date.now() - started) / 1000).toFixed(1)} s: ${configErrors} ConfigError, ${loaded} loaded, ${synthesized} synthesized`);
+    // Both outcomes were exercised, and the synthesizing path as often as asked.
+    expect(configErrors).toBeGreaterThan(iterations / 10);
+    expect(loaded).toBeGreaterThan(maxSynths);
+    expect(synthesized).toBe(maxSynths);
   });
 });
