@@ -2,7 +2,7 @@
  * Values that live in contracts/ while some stack or processor file still spells its own copy: each copy
  * must equal the contract until it imports it (then this file keeps holding them equal for free).
  */
-import { EVALUATE_ON_EXIT, PROCESSOR_EXIT_CODES, RETRYABLE_EXIT_CODES } from '../../contracts/batch-job';
+import { EVALUATE_ON_EXIT, jobOverrides, PROCESSOR_DEFINITION_VARIABLES, PROCESSOR_EXIT_CODES, PROCESSOR_JOB_VARIABLES, RETRYABLE_EXIT_CODES } from '../../contracts/batch-job';
 import { INPUT_PREFIX, PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS, SHARD_OUTPUT_NAMES, shardFolderName, WORKFLOW_RESULTS_PREFIX, jobOutputPrefix } from '../../contracts/buckets';
 import { DATABASE_NAME } from '../../contracts/reporting-database';
 import { RUN_RECORD_PREFIX } from '../../contracts/tables';
@@ -14,7 +14,7 @@ import * as reportingFunctions from '../../stacks/reporting/functions';
 import { RESULTS_PREFIX } from '../../stacks/reporting/workflow-definition';
 import * as processorErrors from '../../processor/src/errors';
 import { OUTPUT_NAMES, shardDir } from '../../processor/src/pipeline';
-import { outputPrefix } from '../../processor/src/config';
+import { loadContainerConfig, outputPrefix } from '../../processor/src/config';
 
 describe('contracts and the copies still spelled elsewhere', () => {
   it('bucket prefixes', () => {
@@ -40,5 +40,18 @@ describe('contracts and the copies still spelled elsewhere', () => {
 
   it('the reporting database name is the contract itself (one value)', () => {
     expect(aurora.DATABASE_NAME).toBe(DATABASE_NAME);
+  });
+
+  it('the processor reads the container variables the job definition and the overrides set', () => {
+    const env = Object.fromEntries([
+      ...Object.keys(PROCESSOR_DEFINITION_VARIABLES).map((name) => [name, name === 'SHARD_COUNT' ? '1' : name === 'MAX_AMOUNT' ? '500' : `def-${name.toLowerCase()}`]),
+      ...jobOverrides({ INPUT_BUCKET: 'in', INPUT_KEY: 'transactions/a.csv', RUN_ID: '2026-11-23', JOB_ID: 'job-1', SHARD_COUNT: 4, INPUT_VERSION_ID: 'v1' }).map((kv) => [kv.name, kv.value]),
+    ]);
+    expect(Object.keys(PROCESSOR_JOB_VARIABLES).every((name) => name in env)).toBe(true);
+    expect(loadContainerConfig(env)).toMatchObject({
+      inputBucket: 'in', inputKey: 'transactions/a.csv', inputVersionId: 'v1', runId: '2026-11-23', jobId: 'job-1', shard: { index: 0, count: 4 },
+      destBucket: 'def-dest_bucket', destKmsKeyArn: 'def-dest_kms_key_arn', jobStatusTable: 'def-job_status_table', auditLogTable: 'def-audit_log_table',
+      snsTopicArn: 'def-sns_topic_arn', maxAmount: '500', environment: 'def-environment',
+    });
   });
 });

@@ -18,6 +18,7 @@ import { containsPan } from '../../domain/pan';
 import { writeAudit } from '../shared/audit';
 import { batch, ddb, sns } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
+import { jobOverrides } from '../../contracts/batch-job';
 import { environmentOf } from '../shared/env';
 import { classifyError, isConditionFailure, PermanentError, RetryableError } from '../shared/errors';
 import { createLogger, createMetrics, powertoolsHandler } from '../shared/powertools';
@@ -309,14 +310,9 @@ async function submit(c: Candidate, runId: string, env: Env): Promise<boolean> {
 
   let batchJobId: string;
   try {
-    const environment = [
-      { name: 'INPUT_BUCKET', value: env.bucket },
-      { name: 'INPUT_KEY', value: c.key },
-      { name: 'RUN_ID', value: runId },
-      { name: 'JOB_ID', value: c.jobId },
-      { name: 'SHARD_COUNT', value: String(c.shardCount) },
-      ...(c.versionId ? [{ name: 'INPUT_VERSION_ID', value: c.versionId }] : []),
-    ];
+    const environment = jobOverrides({
+      INPUT_BUCKET: env.bucket, INPUT_KEY: c.key, RUN_ID: runId, JOB_ID: c.jobId, SHARD_COUNT: c.shardCount, INPUT_VERSION_ID: c.versionId || undefined,
+    });
     const res = await batch().send(new SubmitJobCommand({
       jobName: c.jobId,
       jobQueue: env.jobQueue,

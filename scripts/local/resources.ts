@@ -18,6 +18,7 @@ import { containerProperties, EVALUATE_ON_EXIT } from '../../stacks/compute/job-
 import { DATABASE_NAME } from '../../contracts/reporting-database';
 import { DatabaseEnvironmentInput, functionEnvironment } from '../../contracts/lambda-environment';
 import type { FunctionEntry } from '../../contracts/metric-names';
+import { keyValues, ProcessorDefinitionInput } from '../../contracts/batch-job';
 import { awsJson, awsQuery, xmlValue } from './aws-raw';
 
 export const LOCAL_ACCOUNT = '123456789012';
@@ -106,19 +107,20 @@ async function createRole(endpoint: string, roleName: string, service: string, p
   return xmlValue(xml, 'Arn')!;
 }
 
-/** The job definition's container environment, as stacks/compute/batch.ts sets it. */
+/** The job definition's container environment, as stacks/compute/batch.ts sets it (contracts/batch-job.ts). */
 export function processorJobEnvironment(n: LocalNames, cfg: PlatformConfig): Record<string, string> {
-  return {
+  const values: ProcessorDefinitionInput = {
     INPUT_BUCKET: n.buckets.input,
     DEST_BUCKET: n.buckets.processed,
     DEST_KMS_KEY_ARN: n.keys.s3,
     JOB_STATUS_TABLE: n.tables.jobStatus,
     AUDIT_LOG_TABLE: n.tables.auditLog,
     SNS_TOPIC_ARN: n.topics.batchAlerts,
-    SHARD_COUNT: '1',
+    SHARD_COUNT: 1,
     MAX_AMOUNT: cfg.batch.maxAmount,
     ENVIRONMENT: cfg.environment,
   };
+  return Object.fromEntries(keyValues(values).map((kv) => [kv.name, kv.value]));
 }
 
 async function createBatch(endpoint: string, c: Clients, n: LocalNames, cfg: PlatformConfig): Promise<{ jobQueueArn: string; jobDefinitionArn: string }> {
