@@ -12,9 +12,9 @@ import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { NodejsFunction } from './constructs/nodejs-function';
 import { NightlyBatch } from './compute/batch';
 import { COMPUTE_FUNCTIONS, ComputeFunction, ComputeFunctions } from './compute/functions';
-import { createEventWiring, EventWiring } from './compute/schedules';
-import { createComputeAlarms, slaWindow } from './compute/alarms';
-import { createDashboard } from './compute/dashboard';
+import { EventWiring, NightlyEvents } from './compute/schedules';
+import { ComputeAlarms, slaWindow } from './compute/alarms';
+import { NightlyDashboard } from './compute/dashboard';
 import { TABLE_PURPOSES } from './data/tables';
 import type { NetworkStack } from './network-stack';
 import type { DataStack } from './data-stack';
@@ -45,7 +45,6 @@ export class ComputeStack extends PlatformStack {
     // Fail on an unusable schedule before building anything.
     const sla = slaWindow(cfg.schedules.nightlyBatch, cfg.batch.windowHours);
     const { data, network } = props;
-    const name = (purpose: string) => this.name(purpose);
 
     const batch = new NightlyBatch(this, 'batch', { data, subnetIds: network.privateSubnetIds, securityGroupId: network.batchSecurityGroupId });
     this.repository = batch.repository;
@@ -62,11 +61,8 @@ export class ComputeStack extends PlatformStack {
     });
     this.functions = fns.functions;
 
-    this.events = createEventWiring(this, {
-      name,
-      accountId: this.accountId,
+    this.events = new NightlyEvents(this, 'events', {
       messagingKeyArn: data.messagingKey.arn,
-      nightlySchedule: cfg.schedules.nightlyBatch,
       jobQueueArn: batch.jobQueue.arn,
       inputBucketName: data.inputBucket.name,
       paymentBucketName: data.paymentFilesBucket.name,
@@ -75,7 +71,6 @@ export class ComputeStack extends PlatformStack {
       jobEvents: fns.functions['job-events'],
       runDeadline: fns.functions['run-deadline'],
       deadlineSchedule: sla.deadlineSchedule,
-      reportingDeadlineSchedule: cfg.schedules.dailyReporting,
     });
     this.deadLetterQueues = {
       ...fns.deadLetterQueues,
@@ -89,24 +84,18 @@ export class ComputeStack extends PlatformStack {
     const functionNames = COMPUTE_FUNCTIONS.map((f) => ({ id: f, functionName: this.name(f) }));
     const queueNames = Object.entries(this.deadLetterQueues).map(([q, dlq]) => ({ id: q, queueName: dlq.queueName }));
 
-    this.alarms = createComputeAlarms(this, {
-      name,
-      environment: cfg.environment,
+    this.alarms = new ComputeAlarms(this, 'alarms', {
       topicArn: data.batchAlertsTopic.arn,
+      reportingTopicArn: data.reportingAlertsTopic.arn,
       functions: functionNames,
       deadLetterQueues: queueNames,
       tables: Object.values(TABLE_PURPOSES).map((purpose) => ({ id: purpose, tableName: this.name(purpose) })),
       sla,
-      reportingDeadline: { schedule: cfg.schedules.dailyReporting, topicArn: data.reportingAlertsTopic.arn },
-    });
-    this.dashboard = createDashboard(this, {
-      dashboardName: this.name('nightly-run'),
-      region: this.region,
-      environment: cfg.environment,
-      windowHours: cfg.batch.windowHours,
+    }).alarms;
+    this.dashboard = new NightlyDashboard(this, 'dashboard', {
       functionNames: functionNames.map((f) => f.functionName),
       queueNames: queueNames.map((q) => q.queueName),
-    });
+    }).dashboard;
     this.outputs();
   }
 

@@ -1,5 +1,6 @@
-import { Construct } from 'constructs';
-import { Alarm } from '../constructs/alarm';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
+import { Alarm, AlarmProps } from '../constructs/alarm';
 import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 
 export interface SlaWindow {
@@ -36,16 +37,19 @@ export function slaWindow(nightlySchedule: string, windowHours: number): SlaWind
 }
 
 export interface ComputeAlarmsProps {
-  readonly name: (purpose: string) => string;
-  readonly environment: string;
+  /** The batch alerts topic: every alarm here notifies it. */
   readonly topicArn: string;
+  /** The reporting alerts topic: also paged when the night feeding a report date is not loaded. */
+  readonly reportingTopicArn: string;
   readonly functions: { id: string; functionName: string }[];
   readonly deadLetterQueues: { id: string; queueName: string }[];
   readonly tables: { id: string; tableName: string }[];
   readonly sla: SlaWindow;
-  /** The reporting deadline (`schedules.dailyReporting`) and the reporting alerts topic, also paged. */
-  readonly reportingDeadline: { schedule: string; topicArn: string };
 }
+
+/** What every alarm here shares: 5-minute periods, one period to alarm, missing data is not breaching. */
+type AlarmSpec = Omit<AlarmProps, 'alarmName' | 'periodSeconds' | 'evaluationPeriods' | 'treatMissingData' | 'alarmTopicArns'> &
+  Partial<Pick<AlarmProps, 'alarmTopicArns'>>;
 
 /**
  * Every alarm of the nightly run, all notifying the batch alerts topic:
@@ -58,117 +62,121 @@ export interface ComputeAlarmsProps {
  * - the 4-hour SLA: NightlyRunLate from run-deadline (see `slaAlarm`);
  * - the reporting deadline: ReportingInputMissing from run-deadline (see `reportingInputAlarm`).
  */
-export function createComputeAlarms(scope: Construct, p: ComputeAlarmsProps): Alarm[] {
-  const topics = [p.topicArn];
-  const alarms: Alarm[] = [];
-  const env = { Environment: p.environment };
-  alarms.push(new Alarm(scope, 'batch-jobs-failed', {
-    alarmName: p.name('batch-jobs-failed'),
-    description: 'A Batch job of the nightly run ended FAILED (after its retries)',
-    metric: { namespace: METRICS_NAMESPACE, metricName: 'JobsFailed', dimensions: env, statistic: 'Sum' },
-    periodSeconds: 300,
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparison: 'GreaterThanOrEqualToThreshold',
-    treatMissingData: 'notBreaching',
-    alarmTopicArns: topics,
-  }));
-  for (const { id: short, functionName: fnName } of p.functions) {
-    for (const metricName of ['Errors', 'Throttles'] as const) {
-      alarms.push(new Alarm(scope, `${short}-${metricName.toLowerCase()}`, {
-        alarmName: p.name(`${short}-${metricName.toLowerCase()}`),
-        description: `${fnName}: ${metricName} >= 1 in 5 minutes`,
-        metric: { namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: fnName }, statistic: 'Sum' },
-        periodSeconds: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparison: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-        alarmTopicArns: topics,
-      }));
+export class ComputeAlarms extends PlatformPart {
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, private readonly p: ComputeAlarmsProps) {
+    super(scope, id);
+    this.jobAlarms();
+    this.functionAlarms();
+    this.queueAlarms();
+    this.tableAlarms();
+    this.slaAlarm();
+    this.reportingInputAlarm();
+  }
+
+  /** An alarm whose id is also its name's purpose (`${prefix}-<id>`), unless `name` says otherwise. */
+  private add(id: string, spec: AlarmSpec, name = id): void {
+    this.alarms.push(new Alarm(this, id, {
+      alarmName: this.platform.name(name),
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
+      alarmTopicArns: [this.p.topicArn],
+      ...spec,
+    }));
+  }
+
+  private get env(): Record<string, string> {
+    return { Environment: this.platform.cfg.environment };
+  }
+
+  private jobAlarms(): void {
+    this.add('batch-jobs-failed', {
+      description: 'A Batch job of the nightly run ended FAILED (after its retries)',
+      metric: { namespace: METRICS_NAMESPACE, metricName: 'JobsFailed', dimensions: this.env, statistic: 'Sum' },
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+    });
+  }
+
+  private functionAlarms(): void {
+    for (const { id: short, functionName: fnName } of this.p.functions) {
+      for (const metricName of ['Errors', 'Throttles'] as const) {
+        this.add(`${short}-${metricName.toLowerCase()}`, {
+          description: `${fnName}: ${metricName} >= 1 in 5 minutes`,
+          metric: { namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: fnName }, statistic: 'Sum' },
+          threshold: 1,
+          comparison: 'GreaterThanOrEqualToThreshold',
+        });
+      }
     }
   }
-  for (const q of p.deadLetterQueues) {
-    alarms.push(new Alarm(scope, `${q.id}-dlq-depth`, {
-      alarmName: p.name(`${q.id}-dlq-depth`),
-      description: `${q.queueName}: messages waiting in a dead-letter queue (an event was lost to its consumer)`,
-      metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: q.queueName }, statistic: 'Maximum' },
-      periodSeconds: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparison: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmTopicArns: topics,
-    }));
-  }
-  for (const t of p.tables) {
-    const metric = (metricName: string) => ({ namespace: 'AWS/DynamoDB', metricName, dimensions: { TableName: t.tableName }, statistic: 'Sum' as const });
-    alarms.push(new Alarm(scope, `${t.id}-throttles`, {
-      alarmName: p.name(`${t.id}-throttles`),
-      description: `${t.tableName}: read or write requests throttled`,
-      metric: {
-        metrics: { reads: metric('ReadThrottleEvents'), writes: metric('WriteThrottleEvents') },
-        expression: 'FILL(reads, 0) + FILL(writes, 0)',
-        label: 'Throttle events',
-      },
-      periodSeconds: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparison: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmTopicArns: topics,
-    }));
-  }
-  alarms.push(slaAlarm(scope, p));
-  alarms.push(reportingInputAlarm(scope, p));
-  return alarms;
-}
 
-/**
- * "The night feeding the report date is not loaded at the reporting deadline": run-deadline
- * `{"check": "loaded"}` at `schedules.dailyReporting` emits ReportingInputMissing (FinancialBatch,
- * Environment) = 1 when the run record has no `loadedAt`, else 0. Reporting starts only from the
- * loader, so this is the page that says a report date will be late (or not filed). It notifies both the
- * batch on-call (the night is the cause) and the reporting topic (the filing is what is at risk).
- */
-function reportingInputAlarm(scope: Construct, p: ComputeAlarmsProps): Alarm {
-  return new Alarm(scope, 'reporting-input-missing', {
-    alarmName: p.name('reporting-input-missing'),
-    description: `Night feeding the report date not loaded at the reporting deadline (run-deadline check "loaded", ${p.reportingDeadline.schedule} UTC)`,
-    metric: { namespace: METRICS_NAMESPACE, metricName: 'ReportingInputMissing', dimensions: { Environment: p.environment }, statistic: 'Maximum' },
-    periodSeconds: 300,
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparison: 'GreaterThanOrEqualToThreshold',
-    treatMissingData: 'notBreaching',
-    alarmTopicArns: [p.topicArn, p.reportingDeadline.topicArn],
-    notifyOnOk: false,
-  });
-}
+  private queueAlarms(): void {
+    for (const q of this.p.deadLetterQueues) {
+      this.add(`${q.id}-dlq-depth`, {
+        description: `${q.queueName}: messages waiting in a dead-letter queue (an event was lost to its consumer)`,
+        metric: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: q.queueName }, statistic: 'Maximum' },
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+      });
+    }
+  }
 
-/**
- * The 4-hour SLA: "the nightly run has not succeeded by the end of its window".
- *
- * A schedule at the window's end (nightly start + windowHours, `SlaWindow.deadlineSchedule`) invokes
- * run-deadline, which reads that night's run record and emits NightlyRunLate (FinancialBatch,
- * Environment) = 1 unless the run SUCCEEDED (late, failed, or never started), 0 otherwise, and
- * publishes its own alert. This alarm pages on the metric, so a lost SNS publish still pages. It does
- * not depend on how CloudWatch timestamps a 24-hour datapoint (the old HOUR()-of-a-daily-period
- * expression did). If run-deadline itself fails, its Errors alarm and DLQ alarm page instead; missing
- * data is therefore not breaching, and only ALARM notifies (an "OK" five minutes later means nothing).
- */
-function slaAlarm(scope: Construct, p: ComputeAlarmsProps): Alarm {
-  const { deadlineSchedule, windowHours } = p.sla;
-  return new Alarm(scope, 'nightly-sla', {
-    alarmName: p.name('nightly-run-sla'),
-    description: `Nightly run not succeeded at the end of its ${windowHours}-hour window (run-deadline, ${deadlineSchedule} UTC)`,
-    metric: { namespace: METRICS_NAMESPACE, metricName: 'NightlyRunLate', dimensions: { Environment: p.environment }, statistic: 'Maximum' },
-    periodSeconds: 300,
-    evaluationPeriods: 1,
-    threshold: 1,
-    comparison: 'GreaterThanOrEqualToThreshold',
-    treatMissingData: 'notBreaching',
-    alarmTopicArns: [p.topicArn],
-    notifyOnOk: false,
-  });
+  private tableAlarms(): void {
+    for (const t of this.p.tables) {
+      const metric = (metricName: string) => ({ namespace: 'AWS/DynamoDB', metricName, dimensions: { TableName: t.tableName }, statistic: 'Sum' as const });
+      this.add(`${t.id}-throttles`, {
+        description: `${t.tableName}: read or write requests throttled`,
+        metric: {
+          metrics: { reads: metric('ReadThrottleEvents'), writes: metric('WriteThrottleEvents') },
+          expression: 'FILL(reads, 0) + FILL(writes, 0)',
+          label: 'Throttle events',
+        },
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+      });
+    }
+  }
+
+  /**
+   * "The night feeding the report date is not loaded at the reporting deadline": run-deadline
+   * `{"check": "loaded"}` at `schedules.dailyReporting` emits ReportingInputMissing (FinancialBatch,
+   * Environment) = 1 when the run record has no `loadedAt`, else 0. Reporting starts only from the
+   * loader, so this is the page that says a report date will be late (or not filed). It notifies both the
+   * batch on-call (the night is the cause) and the reporting topic (the filing is what is at risk).
+   */
+  private reportingInputAlarm(): void {
+    this.add('reporting-input-missing', {
+      description: `Night feeding the report date not loaded at the reporting deadline (run-deadline check "loaded", ${this.platform.cfg.schedules.dailyReporting} UTC)`,
+      metric: { namespace: METRICS_NAMESPACE, metricName: 'ReportingInputMissing', dimensions: this.env, statistic: 'Maximum' },
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      alarmTopicArns: [this.p.topicArn, this.p.reportingTopicArn],
+      notifyOnOk: false,
+    });
+  }
+
+  /**
+   * The 4-hour SLA: "the nightly run has not succeeded by the end of its window".
+   *
+   * A schedule at the window's end (nightly start + windowHours, `SlaWindow.deadlineSchedule`) invokes
+   * run-deadline, which reads that night's run record and emits NightlyRunLate (FinancialBatch,
+   * Environment) = 1 unless the run SUCCEEDED (late, failed, or never started), 0 otherwise, and
+   * publishes its own alert. This alarm pages on the metric, so a lost SNS publish still pages. It does
+   * not depend on how CloudWatch timestamps a 24-hour datapoint (the old HOUR()-of-a-daily-period
+   * expression did). If run-deadline itself fails, its Errors alarm and DLQ alarm page instead; missing
+   * data is therefore not breaching, and only ALARM notifies (an "OK" five minutes later means nothing).
+   */
+  private slaAlarm(): void {
+    const { deadlineSchedule, windowHours } = this.p.sla;
+    this.add('nightly-sla', {
+      description: `Nightly run not succeeded at the end of its ${windowHours}-hour window (run-deadline, ${deadlineSchedule} UTC)`,
+      metric: { namespace: METRICS_NAMESPACE, metricName: 'NightlyRunLate', dimensions: this.env, statistic: 'Maximum' },
+      threshold: 1,
+      comparison: 'GreaterThanOrEqualToThreshold',
+      notifyOnOk: false,
+    }, 'nightly-run-sla');
+  }
 }

@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { NIGHTLY_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 
@@ -81,9 +82,18 @@ export function nightlyDashboardBody(p: DashboardProps): DashboardBody {
   };
 }
 
-export function createDashboard(scope: Construct, p: DashboardProps): CloudwatchDashboard {
-  return new CloudwatchDashboard(scope, 'nightly-dashboard', {
-    dashboardName: p.dashboardName,
-    dashboardBody: JSON.stringify(nightlyDashboardBody(p)),
-  });
+/** The nightly-run dashboard (`${prefix}-nightly-run`). */
+export class NightlyDashboard extends PlatformPart {
+  readonly dashboard: CloudwatchDashboard;
+
+  constructor(scope: Construct, id: string, p: Pick<DashboardProps, 'functionNames' | 'queueNames'>) {
+    super(scope, id);
+    const { cfg, region } = this.platform;
+    this.dashboard = new CloudwatchDashboard(this, 'nightly-dashboard', {
+      dashboardName: this.platform.name('nightly-run'),
+      dashboardBody: JSON.stringify(nightlyDashboardBody({
+        ...p, dashboardName: this.platform.name('nightly-run'), region, environment: cfg.environment, windowHours: cfg.batch.windowHours,
+      })),
+    });
+  }
 }

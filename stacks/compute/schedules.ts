@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
@@ -6,11 +7,8 @@ import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { NodejsFunction } from '../constructs/nodejs-function';
 import { INPUT_PREFIX } from '../data/buckets';
 
-export interface EventWiringProps {
-  readonly name: (purpose: string) => string;
-  readonly accountId: string;
+export interface NightlyEventsProps {
   readonly messagingKeyArn: string;
-  readonly nightlySchedule: string;
   readonly jobQueueArn: string;
   readonly inputBucketName: string;
   readonly paymentBucketName: string;
@@ -20,8 +18,6 @@ export interface EventWiringProps {
   /** Checks the run at the end of its window (`deadlineSchedule`, nightly start + windowHours). */
   readonly runDeadline: NodejsFunction;
   readonly deadlineSchedule: string;
-  /** The reporting deadline (`schedules.dailyReporting`): run-deadline checks that the night is loaded. */
-  readonly reportingDeadlineSchedule: string;
 }
 
 export interface EventRoute {
@@ -75,16 +71,46 @@ export function objectCreatedPattern(inputBucket: string, paymentBucket: string)
  * notifications, no custom resource) to ingest. Every target has a retry policy and its own DLQ, and
  * each function accepts invocations only from its rule (aws:SourceArn on the Lambda permission).
  */
-export function createEventWiring(scope: Construct, p: EventWiringProps): EventWiring {
-  const route = (id: string, rule: CloudwatchEventRule, fn: NodejsFunction, retry: { attempts: number; maxAgeSeconds: number },
-    options: { statementId?: string; inputTransformer?: { inputPaths: Record<string, string>; inputTemplate: string } } = {}): EventRoute => {
-    const deadLetterQueue = new DeadLetterQueue(scope, `${id}-target-dlq`, {
-      queueName: p.name(`${id}-events-dlq`),
-      kmsKeyArn: p.messagingKeyArn,
-      accountId: p.accountId,
+export class NightlyEvents extends PlatformPart implements EventWiring {
+  readonly nightly: EventRoute;
+  readonly batchStateChange: EventRoute;
+  readonly objectCreated: EventRoute;
+  readonly deadline: EventRoute;
+  readonly reportingDeadline: EventRoute;
+
+  constructor(scope: Construct, id: string, private readonly p: NightlyEventsProps) {
+    super(scope, id);
+    const { cfg } = this.platform;
+    const rule = (ruleId: string, purpose: string, description: string, trigger: { scheduleExpression: string } | { eventPattern: string }) =>
+      new CloudwatchEventRule(this, ruleId, { name: this.platform.name(purpose), description, ...trigger });
+    // A missed start eats into the 4-hour window: give up after 30 minutes and let the DLQ alarm page.
+    this.nightly = this.route('nightly', rule('nightly-schedule', 'nightly-batch', 'Starts the nightly transaction run (orchestrator)',
+      { scheduleExpression: cfg.schedules.nightlyBatch }), p.orchestrator, { attempts: 8, maxAgeSeconds: 1800 });
+    this.batchStateChange = this.route('batch-state', rule('batch-state-change', 'batch-job-state', 'Batch job state changes of the transaction queue',
+      { eventPattern: JSON.stringify(batchStateChangePattern(p.jobQueueArn)) }), p.jobEvents, { attempts: 24, maxAgeSeconds: 3600 });
+    this.objectCreated = this.route('object-created', rule('object-created', 'object-created', 'New transaction and payment files',
+      { eventPattern: JSON.stringify(objectCreatedPattern(p.inputBucketName, p.paymentBucketName)) }), p.ingest, { attempts: 24, maxAgeSeconds: 3600 });
+    // A deadline check that cannot run within 30 minutes is itself an incident: the DLQ alarm pages.
+    this.deadline = this.route('deadline', rule('deadline-schedule', 'nightly-deadline', 'End of the nightly window: run-deadline checks that the run succeeded',
+      { scheduleExpression: p.deadlineSchedule }), p.runDeadline, { attempts: 8, maxAgeSeconds: 1800 });
+    // Same retry policy as the window's deadline check; its own DLQ and its own permission on run-deadline.
+    this.reportingDeadline = this.route('reporting-deadline', rule('reporting-deadline-schedule', 'reporting-deadline',
+      'Reporting deadline: run-deadline checks that the night feeding the report date is loaded',
+      { scheduleExpression: cfg.schedules.dailyReporting }), p.runDeadline, { attempts: 8, maxAgeSeconds: 1800 },
+    { statementId: 'AllowReportingDeadlineRule', inputTransformer: REPORTING_DEADLINE_INPUT });
+  }
+
+  /** A rule's target: retry policy, its own DLQ, and a Lambda permission for exactly this rule. */
+  private route(id: string, rule: CloudwatchEventRule, fn: NodejsFunction, retry: { attempts: number; maxAgeSeconds: number },
+    options: { statementId?: string; inputTransformer?: { inputPaths: Record<string, string>; inputTemplate: string } } = {}): EventRoute {
+    const { accountId } = this.platform;
+    const deadLetterQueue = new DeadLetterQueue(this, `${id}-target-dlq`, {
+      queueName: this.platform.name(`${id}-events-dlq`),
+      kmsKeyArn: this.p.messagingKeyArn,
+      accountId,
       eventBridgeRuleArns: [rule.arn],
     });
-    const target = new CloudwatchEventTarget(scope, `${id}-target`, {
+    const target = new CloudwatchEventTarget(this, `${id}-target`, {
       rule: rule.name,
       targetId: id,
       arn: fn.arn,
@@ -94,52 +120,15 @@ export function createEventWiring(scope: Construct, p: EventWiringProps): EventW
       // The queue must admit this rule before the target names it (first apply included).
       dependsOn: [deadLetterQueue.policy],
     });
-    new LambdaPermission(scope, `${id}-invoke`, {
+    new LambdaPermission(this, `${id}-invoke`, {
       // One statement id per rule: a function invoked by two rules holds two permissions.
       statementId: options.statementId ?? 'AllowEventBridgeRule',
       action: 'lambda:InvokeFunction',
       functionName: fn.functionName,
       principal: 'events.amazonaws.com',
       sourceArn: rule.arn,
-      sourceAccount: p.accountId,
+      sourceAccount: accountId,
     });
     return { rule, target, deadLetterQueue };
-  };
-
-  const nightlyRule = new CloudwatchEventRule(scope, 'nightly-schedule', {
-    name: p.name('nightly-batch'),
-    description: 'Starts the nightly transaction run (orchestrator)',
-    scheduleExpression: p.nightlySchedule,
-  });
-  const batchRule = new CloudwatchEventRule(scope, 'batch-state-change', {
-    name: p.name('batch-job-state'),
-    description: 'Batch job state changes of the transaction queue',
-    eventPattern: JSON.stringify(batchStateChangePattern(p.jobQueueArn)),
-  });
-  const objectRule = new CloudwatchEventRule(scope, 'object-created', {
-    name: p.name('object-created'),
-    description: 'New transaction and payment files',
-    eventPattern: JSON.stringify(objectCreatedPattern(p.inputBucketName, p.paymentBucketName)),
-  });
-  const deadlineRule = new CloudwatchEventRule(scope, 'deadline-schedule', {
-    name: p.name('nightly-deadline'),
-    description: 'End of the nightly window: run-deadline checks that the run succeeded',
-    scheduleExpression: p.deadlineSchedule,
-  });
-  const reportingDeadlineRule = new CloudwatchEventRule(scope, 'reporting-deadline-schedule', {
-    name: p.name('reporting-deadline'),
-    description: 'Reporting deadline: run-deadline checks that the night feeding the report date is loaded',
-    scheduleExpression: p.reportingDeadlineSchedule,
-  });
-  return {
-    // A missed start eats into the 4-hour window: give up after 30 minutes and let the DLQ alarm page.
-    nightly: route('nightly', nightlyRule, p.orchestrator, { attempts: 8, maxAgeSeconds: 1800 }),
-    batchStateChange: route('batch-state', batchRule, p.jobEvents, { attempts: 24, maxAgeSeconds: 3600 }),
-    objectCreated: route('object-created', objectRule, p.ingest, { attempts: 24, maxAgeSeconds: 3600 }),
-    // A deadline check that cannot run within 30 minutes is itself an incident: the DLQ alarm pages.
-    deadline: route('deadline', deadlineRule, p.runDeadline, { attempts: 8, maxAgeSeconds: 1800 }),
-    // Same retry policy as the window's deadline check; its own DLQ and its own permission on run-deadline.
-    reportingDeadline: route('reporting-deadline', reportingDeadlineRule, p.runDeadline, { attempts: 8, maxAgeSeconds: 1800 },
-      { statementId: 'AllowReportingDeadlineRule', inputTransformer: REPORTING_DEADLINE_INPUT }),
-  };
+  }
 }
