@@ -14,9 +14,13 @@ const started = process.hrtime.bigint();
 
 rmSync(staging, { recursive: true, force: true });
 const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// DEP0044 (util.isArray, runtime-deprecated since Node.js 22) comes from cdktf 0.21.0's TerraformOutput,
+// the last cdktf release, not from this project; it would be the one warning of every synth. Only that
+// code is silenced (NODE_OPTIONS, so tsx's own node process gets it): any other deprecation still prints.
+const nodeOptions = [process.env.NODE_OPTIONS, '--disable-warning=DEP0044'].filter(Boolean).join(' ');
 const res = spawnSync(process.execPath, [tsx, join(root, 'main.ts')], {
   cwd: root,
-  env: { ...process.env, CDKTF_OUTDIR: staging },
+  env: { ...process.env, CDKTF_OUTDIR: staging, NODE_OPTIONS: nodeOptions },
   stdio: 'inherit',
 });
 if (res.status !== 0) {

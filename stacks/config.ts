@@ -12,7 +12,9 @@
  *   PLATFORM_STRICT       `1`: placeholder values (example account ids such as 111111111111 or
  *                         123456789012, example.* addresses, example organisation names) are errors:
  *                         one line each, exit non-zero, nothing written. Set it in real deploy
- *                         pipelines. Unset or `0`: each placeholder is one `warning:` line on stderr.
+ *                         pipelines. Unset or `0`: synth prints one `note:` line per config that
+ *                         counts them (placeholderNotice): the configs in config/ carry example values
+ *                         on purpose, so synth, scan and verify run without real accounts.
  *
  * Beyond field formats, load rejects values that would only fail (or silently misbehave) later:
  * VPC CIDRs with host bits set, outside RFC 1918 or too small for the subnets the topology carves,
@@ -468,6 +470,24 @@ export function placeholderFindings(cfg: PlatformConfig): string[] {
   };
   visit(cfg, []);
   return out;
+}
+
+/**
+ * The one line synth prints about placeholders when PLATFORM_STRICT is not 1, or undefined when there
+ * are none. Information, not a warning: the configs in config/ hold example values on purpose (synth,
+ * scan and verify need no real account), and the deploy gate is PLATFORM_STRICT=1, which lists each
+ * placeholder (placeholderFindings) and refuses the config.
+ */
+export function placeholderNotice(cfg: PlatformConfig): string | undefined {
+  const found = placeholderFindings(cfg);
+  if (!found.length) return undefined;
+  const kinds = [
+    found.some((l) => l.includes(' uses placeholder account id ')) && 'placeholder account ids',
+    found.some((l) => l.includes(' is a placeholder example.* address ')) && 'example.* addresses',
+    found.some((l) => l.includes(' is a placeholder organisation name ')) && 'an example organisation name',
+  ].filter(Boolean);
+  return `note: config "${cfg.environment}" holds ${found.length} example values (${kinds.join(', ')}): enough for synth, scan and verify, `
+    + 'not for a deploy; PLATFORM_STRICT=1 lists them and refuses the config (deploy pipelines set it)';
 }
 
 export class ConfigError extends Error {
