@@ -2,43 +2,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BatchJobQueue } from '@cdktf/provider-aws/lib/batch-job-queue';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
-import { ROOT, resources as rawResources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
+import { ROOT, synthPlatform, testConfig } from '../../test-support/config-fixture';
+import { ACCOUNT, asArray, byName as byNameIn, Json, PARTITION, remoteRef, resourcesOf as resources, rolePolicy, sid } from '../../test-support/terraform-json';
+import { BatchComputeEnvironment } from '@cdktf/provider-aws/lib/batch-compute-environment';
+import { BatchJobDefinition } from '@cdktf/provider-aws/lib/batch-job-definition';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EVALUATE_ON_EXIT, imageReference } from '../../stacks/compute/job-definition';
-
-/** Every ARN the stacks build uses the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
-
-// Synthesized Terraform JSON is untyped by nature.
-type Json = Record<string, any>;
-interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 // One synthesis with non-default batch settings, so every value is shown to come from config.
 const cfg = testConfig({ batch: { maxVcpus: 128, attempts: 2, jobAttemptTimeoutSeconds: 5400, imageTag: DIGEST } });
 const { tf: all, json } = synthPlatform(cfg);
 const tf = all.compute;
-const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
-const resources = (stack: TfJson, type: string) => rawResources(stack, type) as Record<string, Json>;
-
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-const byName = (type: string, key: string, value: string): [string, Json] => {
-  const hits = Object.entries(resources(tf, type)).filter(([, r]) => r[key] === value);
-  if (hits.length !== 1) throw new Error(`expected one ${type} with ${key}=${value}, got ${hits.length}`);
-  return hits[0];
-};
-const policyOf = (roleName: string): Statement[] => {
-  const [roleId] = byName('aws_iam_role', 'name', roleName);
-  const pol = Object.values(resources(tf, 'aws_iam_role_policy')).filter((p) => p.role === `\${aws_iam_role.${roleId}.id}`);
-  expect(pol).toHaveLength(1);
-  return JSON.parse(pol[0].policy).Statement;
-};
-const sid = (stmts: Statement[], s: string) => {
-  const hit = stmts.find((x) => x.Sid === s);
-  if (!hit) throw new Error(`no statement ${s} in ${stmts.map((x) => x.Sid).join(',')}`);
-  return hit;
-};
+const byName = (type: string, key: string, value: string) => byNameIn(tf, type, key, value);
+const policyOf = (roleName: string) => rolePolicy(tf, roleName);
 /** Output name cdktf gives a data-stack attribute, e.g. ('aws_dynamodb_table', 'job-status', 'arn'). */
-const dataRef = (type: string, idPart: string, attr: string) => new RegExp(`^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-data\\.outputs\\.cross-stack-output-${type}${idPart}[A-Za-z0-9_-]*${attr}\\}`);
+const dataRef = (type: string, idPart: string, attr: string) => remoteRef('data', type, idPart, attr);
 
 describe('compute stack: image repository and Batch', () => {
   it('ECR: immutable tags, scan on push, KMS with the workload key, lifecycle that keeps releases', () => {
@@ -46,12 +26,12 @@ describe('compute stack: image repository and Batch', () => {
       name: 'finbatch-dev-transaction-processor',
       image_tag_mutability: 'IMMUTABLE',
       image_scanning_configuration: { scan_on_push: true },
+      encryption_configuration: [{ encryption_type: 'KMS', kms_key: expect.stringMatching(dataRef('aws_kms_key', 'workload-key', 'arn')) }],
     });
-    const [repoId, repo] = byName('aws_ecr_repository', 'name', 'finbatch-dev-transaction-processor');
-    expect(repo.encryption_configuration).toEqual([{ encryption_type: 'KMS', kms_key: expect.stringMatching(dataRef('aws_kms_key', 'workload-key', 'arn')) }]);
+    const [repoId] = byName('aws_ecr_repository', 'name', 'finbatch-dev-transaction-processor');
     const lifecycle = Object.values(resources(tf, 'aws_ecr_lifecycle_policy'));
     expect(lifecycle).toHaveLength(1);
-    expect(lifecycle[0].repository).toBe(`\${aws_ecr_repository.${repoId}.name}`);
+    expect(json.compute).toHaveResourceWithProperties(EcrLifecyclePolicy, { repository: `\${aws_ecr_repository.${repoId}.name}` });
     const rules = JSON.parse(lifecycle[0].policy).rules;
     expect(rules.map((r: Json) => [r.rulePriority, r.selection.tagStatus, r.selection.countType, r.selection.countNumber]))
       .toEqual([[1, 'untagged', 'sinceImagePushed', 7], [2, 'any', 'imageCountMoreThan', 50]]);
@@ -59,10 +39,11 @@ describe('compute stack: image repository and Batch', () => {
 
   it('Fargate compute environment in the private subnets with the Batch SG, max vCPUs from config, service-linked role', () => {
     const [, ce] = byName('aws_batch_compute_environment', 'name', 'finbatch-dev-transaction-compute');
-    expect(ce).toMatchObject({ type: 'MANAGED', state: 'ENABLED' });
+    expect(json.compute).toHaveResourceWithProperties(BatchComputeEnvironment, {
+      name: 'finbatch-dev-transaction-compute', type: 'MANAGED', state: 'ENABLED',
+      compute_resources: expect.objectContaining({ type: 'FARGATE', max_vcpus: 128 }),
+    });
     expect(ce.service_role).toBeUndefined();
-    expect(ce.compute_resources.type).toBe('FARGATE');
-    expect(ce.compute_resources.max_vcpus).toBe(128);
     expect(ce.compute_resources.subnets).toHaveLength(3);
     for (const s of ce.compute_resources.subnets) expect(s).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-network\.outputs\..*private-\d/);
     expect(ce.compute_resources.security_group_ids).toEqual([expect.stringMatching(/cross-stack-reference-input-network.*batch-sg/)]);
@@ -85,9 +66,10 @@ describe('compute stack: image repository and Batch', () => {
     const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
 
     it('is a Fargate container job with retry and timeout from config (attempts x timeout fits the window)', () => {
-      expect(jd).toMatchObject({ type: 'container', platform_capabilities: ['FARGATE'], propagate_tags: true });
-      expect(jd.retry_strategy.attempts).toBe(2);
-      expect(jd.timeout).toEqual({ attempt_duration_seconds: 5400 });
+      expect(json.compute).toHaveResourceWithProperties(BatchJobDefinition, {
+        name: 'finbatch-dev-transaction-processor', type: 'container', platform_capabilities: ['FARGATE'], propagate_tags: true,
+        retry_strategy: expect.objectContaining({ attempts: 2 }), timeout: { attempt_duration_seconds: 5400 },
+      });
       expect(2 * 5400).toBeLessThanOrEqual(cfg.batch.windowHours * 3600);
     });
 
@@ -128,9 +110,10 @@ describe('compute stack: image repository and Batch', () => {
     });
 
     it('logs through awslogs to its KMS-encrypted group with the configured retention', () => {
-      const [groupId, group] = byName('aws_cloudwatch_log_group', 'name', '/aws/batch/finbatch-dev-transaction-processor');
-      expect(group.retention_in_days).toBe(365);
-      expect(group.kms_key_id).toMatch(dataRef('aws_kms_key', 'logs-key', 'arn'));
+      const [groupId] = byName('aws_cloudwatch_log_group', 'name', '/aws/batch/finbatch-dev-transaction-processor');
+      expect(json.compute).toHaveResourceWithProperties(CloudwatchLogGroup, {
+        name: '/aws/batch/finbatch-dev-transaction-processor', retention_in_days: 365, kms_key_id: expect.stringMatching(dataRef('aws_kms_key', 'logs-key', 'arn')),
+      });
       expect(container.logConfiguration).toEqual({
         logDriver: 'awslogs',
         options: { 'awslogs-group': `\${aws_cloudwatch_log_group.${groupId}.name}`, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'processor' },

@@ -34,11 +34,11 @@ import { EXPLICIT_DENY_STATEMENT, functionRoleName, NodejsFunction, NodejsFuncti
 import { assumeRolePolicy, policyDocument, PolicyStatement, renderPolicy } from '../../stacks/constructs/policy';
 import { SecureBucket, SecureBucketProps } from '../../stacks/constructs/secure-bucket';
 import { bundleHandler } from '../../stacks/lib/bundle';
-import { Json, only, sid, statementsOf, synthConstruct } from '../../test-support/construct-synth';
+import { synthConstruct } from '../../test-support/construct-synth';
+import { Json, only, PARTITION, sid, statementsOf } from '../../test-support/terraform-json';
 
 const ACCOUNT = '111111111111';
 const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/k`;
-const PARTITION = '${data.aws_partition.partition.partition}';
 /** A reference to an attribute of the single resource of `type` in a one-construct stack. */
 const ref = (type: string, attr: string) => expect.stringMatching(new RegExp(`^\\$\\{${type}\\.[A-Za-z0-9_-]+\\.${attr}\\}$`));
 
