@@ -39,7 +39,6 @@ export class ReportingStack extends PlatformStack {
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: ReportingStackProps) {
     super(scope, id, cfg);
     const { network, data } = props;
-    const name = (purpose: string) => this.name(purpose);
 
     this.functionKey = new KmsKey(this, 'function-key', {
       alias: this.name('reporting'),
@@ -65,11 +64,8 @@ export class ReportingStack extends PlatformStack {
     });
 
     this.database = new ReportingDatabase(this, 'database', {
-      cfg,
       clusterIdentifier: this.name('reporting-db'),
       keyAlias: this.name('reporting-db'),
-      accountId: this.accountId,
-      region: this.region,
       subnetIds: network.privateSubnetIds,
       securityGroupId: network.databaseSecurityGroupId,
       logsKeyArn: data.logsKey.arn,
@@ -83,10 +79,6 @@ export class ReportingStack extends PlatformStack {
     });
 
     this.functions = new ReportingFunctions(this, 'functions', {
-      cfg,
-      name,
-      accountId: this.accountId,
-      region: this.region,
       subnetIds: network.privateSubnetIds,
       securityGroupId: network.reportingLambdaSecurityGroupId,
       database: this.database,
@@ -151,7 +143,6 @@ export class ReportingStack extends PlatformStack {
     });
 
     this.alarms = new ReportingAlarms(this, 'alarms', {
-      name,
       topicArn: data.reportingAlertsTopic.arn,
       stateMachineArn: this.workflow.arn,
       stateMachineNameArn: this.workflow.stateMachineArn,

@@ -3,6 +3,7 @@
  * regulatory report is always worth a look.
  */
 import { Construct } from 'constructs';
+import { PlatformStack } from '../platform-stack';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { REPORTING_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 import { MAP_RUN_LABEL } from './workflow-definition';
@@ -23,7 +24,6 @@ export function deliveryFailureQuery(namespace = METRICS_NAMESPACE): string {
 }
 
 export interface ReportingAlarmsProps {
-  readonly name: (purpose: string) => string;
   readonly topicArn: string;
   readonly stateMachineArn: string;
   /** ARN built from the state machine's name: the children's metric dimension appends the Map Run label. */
@@ -37,6 +37,7 @@ export class ReportingAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: ReportingAlarmsProps) {
     super(scope, id);
+    const platform = PlatformStack.of(this);
     const common = {
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       threshold: 1,
@@ -48,7 +49,7 @@ export class ReportingAlarms extends Construct {
     const simple = (alarmId: string, purpose: string, description: string, namespace: string, metricName: string,
       dimensions: Record<string, string>, period: number) => {
       this.alarms.push(new CloudwatchMetricAlarm(this, alarmId, {
-        alarmName: props.name(purpose),
+        alarmName: platform.name(purpose),
         alarmDescription: description,
         namespace,
         metricName,
@@ -71,7 +72,7 @@ export class ReportingAlarms extends Construct {
       'AWS/Lambda', 'Errors', { FunctionName: props.validateFunctionName }, 3600);
 
     this.alarms.push(new CloudwatchMetricAlarm(this, 'delivery-failures', {
-      alarmName: props.name('report-delivery-failures'),
+      alarmName: platform.name('report-delivery-failures'),
       alarmDescription: 'SES reported bounced, complained or rejected report emails (ReportsDelivered Status=DELIVERY_FAILED)',
       metricQuery: [{ id: 'failed', expression: deliveryFailureQuery(), period: 3600, returnData: true, label: 'Failed deliveries' }],
       ...common,

@@ -5,7 +5,7 @@
  * nightly batch window, a reader when configured.
  */
 import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import { partitionOf, PlatformStack } from '../platform-stack';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
@@ -65,11 +65,8 @@ export function databaseWindows(cfg: Pick<PlatformConfig, 'schedules' | 'batch'>
 }
 
 export interface ReportingDatabaseProps {
-  readonly cfg: PlatformConfig;
   readonly clusterIdentifier: string;
   readonly keyAlias: string;
-  readonly accountId: string;
-  readonly region: string;
   readonly subnetIds: string[];
   readonly securityGroupId: string;
   readonly logsKeyArn: string;
@@ -89,13 +86,14 @@ export class ReportingDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: ReportingDatabaseProps) {
     super(scope, id);
-    const { cfg } = props;
-    this.region = props.region;
+    const platform = PlatformStack.of(this);
+    const { cfg, accountId } = platform;
+    this.region = platform.region;
     const clusterId = props.clusterIdentifier;
     this.key = new KmsKey(this, 'key', {
       alias: props.keyAlias,
       description: 'Reporting database: storage, master secret, Performance Insights',
-      accountId: props.accountId,
+      accountId,
     });
 
     const subnets = new DbSubnetGroup(this, 'subnets', {
@@ -162,7 +160,7 @@ export class ReportingDatabase extends Construct {
     // Enhanced Monitoring (OS metrics per second-level interval) publishes through this role only.
     const monitoringRole = new IamRole(this, 'monitoring-role', {
       name: `${clusterId}-monitoring`,
-      assumeRolePolicy: assumeRolePolicy('monitoring.rds.amazonaws.com', props.accountId),
+      assumeRolePolicy: assumeRolePolicy('monitoring.rds.amazonaws.com', accountId),
     });
     new IamRolePolicyAttachment(this, 'monitoring-policy', {
       role: monitoringRole.name,

@@ -3,10 +3,10 @@
  * document's single shared role with DDL rights is a defect). Env vars follow docs/contracts.md.
  */
 import { Construct } from 'constructs';
+import { PlatformStack } from '../platform-stack';
 import { NodejsFunction } from '../constructs/nodejs-function';
 import type { PolicyStatement } from '../constructs/policy';
 import type { SecureBucket } from '../constructs/secure-bucket';
-import type { PlatformConfig } from '../config';
 import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import { STATES_CONTEXT_KEY } from './workflow';
@@ -36,10 +36,6 @@ const SIZING: Record<ReportingFunctionName, { timeoutSeconds: number; memoryMb: 
 };
 
 export interface ReportingFunctionsProps {
-  readonly cfg: PlatformConfig;
-  readonly name: (purpose: string) => string;
-  readonly accountId: string;
-  readonly region: string;
   readonly subnetIds: string[];
   readonly securityGroupId: string;
   readonly database: ReportingDatabase;
@@ -100,10 +96,14 @@ export class ReportingFunctions extends Construct {
   private loaderFn?: NodejsFunction;
   private readonly build: BuildFunction;
   private readonly props: ReportingFunctionsProps;
+  /** Config, account, region and naming of the stack (PlatformStack.of). */
+  private readonly platform: PlatformStack;
 
   constructor(scope: Construct, id: string, props: ReportingFunctionsProps) {
     super(scope, id);
-    const { cfg, database } = props;
+    this.platform = PlatformStack.of(this);
+    const { cfg } = this.platform;
+    const { database } = props;
     const concurrency = cfg.reporting.mapMaxConcurrency;
     const vpc = { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] };
     const dbEnv = dbEnvOf(database);
@@ -112,7 +112,7 @@ export class ReportingFunctions extends Construct {
     });
     const fn: BuildFunction = (entry, options) => new NodejsFunction(this, entry, {
       entry,
-      functionName: props.name(entry),
+      functionName: this.platform.name(entry),
       description: `Regulatory reporting: ${entry}`,
       ...SIZING[entry],
       reservedConcurrency: options.reservedConcurrency,
@@ -123,8 +123,8 @@ export class ReportingFunctions extends Construct {
       kmsKeyArn: props.functionKeyArn,
       logRetentionDays: cfg.retention.logDays,
       logKmsKeyArn: props.logsKeyArn,
-      accountId: props.accountId,
-      region: props.region,
+      accountId: this.platform.accountId,
+      region: this.platform.region,
     });
 
     this.generate = fn('report-generate', {
@@ -183,7 +183,7 @@ export class ReportingFunctions extends Construct {
           Effect: 'Allow',
           Action: ['kms:Decrypt'],
           Resource: props.s3KeyArn,
-          Condition: { StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` } },
+          Condition: { StringEquals: { 'kms:ViaService': `s3.${this.platform.region}.amazonaws.com` } },
         },
         {
           Sid: 'IdempotencyRecords',
@@ -256,7 +256,7 @@ export class ReportingFunctions extends Construct {
           Effect: 'Allow',
           Action: 'kms:GenerateDataKey',
           Resource: props.s3KeyArn,
-          Condition: { StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` } },
+          Condition: { StringEquals: { 'kms:ViaService': `s3.${this.platform.region}.amazonaws.com` } },
         },
         ...props.database.secretReadStatements('Database'),
         { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
