@@ -46,6 +46,8 @@ function corpus(count: number, seed: number, columns: string[]): string[] {
     lines.push(line);
     if (random() < 0.01) lines.push('');
     if (random() < 0.002) lines.push(`${line},${'z'.repeat(MAX_LINE_BYTES)}`);
+    // Long quoted lines: a few of them fill the batch's unescape arena before the batch is full.
+    if (random() < 0.01) lines.push(columns.map((c) => (c === 'counterparty' ? `"${'q""'.repeat(5_000 + Math.floor(random() * 15_000))}"` : csvField(rec[c]))).join(','));
   }
   return lines;
 }

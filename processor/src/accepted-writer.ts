@@ -56,19 +56,20 @@ function digits(b: Uint8Array, p: number, n: number): number {
 }
 
 /**
- * Writes the record; the caller has reserved 320 + 2 × line length bytes. `src`/`sv` are the input
+ * Writes the record whose field k is `src[starts[at + k], ends[at + k])` (`at`: the record's row in
+ * a batch); the caller has reserved 320 + 2 × line length bytes. `src`/`sv` are the input
  * block and a DataView over exactly it; `o.view` is the DataView over `o.buf`.
  */
-export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, starts: Int32Array, ends: Int32Array, s: ParsedScalars): void {
+export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, starts: Int32Array, ends: Int32Array, s: ParsedScalars, at = 0): void {
   const b = o.buf;
   const ov = o.view;
   let p = o.pos;
   p = copy(ov, b, p, P_TRANSACTION_ID.dv, P_TRANSACTION_ID.u8, 0, P_TRANSACTION_ID.u8.length);
-  p = copy(ov, b, p, sv, src, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]);
+  p = copy(ov, b, p, sv, src, starts[at + F_TRANSACTION_ID], ends[at + F_TRANSACTION_ID]);
   p = copy(ov, b, p, P_ACCOUNT_ID.dv, P_ACCOUNT_ID.u8, 0, P_ACCOUNT_ID.u8.length);
-  p = copy(ov, b, p, sv, src, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID]);
+  p = copy(ov, b, p, sv, src, starts[at + F_ACCOUNT_ID], ends[at + F_ACCOUNT_ID]);
   p = copy(ov, b, p, P_ENTITY_ID.dv, P_ENTITY_ID.u8, 0, P_ENTITY_ID.u8.length);
-  p = copy(ov, b, p, sv, src, starts[F_ENTITY_ID], ends[F_ENTITY_ID]);
+  p = copy(ov, b, p, sv, src, starts[at + F_ENTITY_ID], ends[at + F_ENTITY_ID]);
   p = copy(ov, b, p, P_AMOUNT.dv, P_AMOUNT.u8, 0, P_AMOUNT.u8.length);
   const minor = s.minor;
   const scale = SCALE[s.currency];
@@ -88,12 +89,12 @@ export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, sta
   p = digits(b, p, minor);
   const ct = P_CURRENCY_TIMESTAMP[s.currency];
   p = copy(ov, b, p, ct.dv, ct.u8, 0, ct.u8.length);
-  p = copy(ov, b, p, sv, src, starts[F_TIMESTAMP], ends[F_TIMESTAMP]);
-  if (ends[F_COUNTERPARTY] > starts[F_COUNTERPARTY]) {
+  p = copy(ov, b, p, sv, src, starts[at + F_TIMESTAMP], ends[at + F_TIMESTAMP]);
+  if (ends[at + F_COUNTERPARTY] > starts[at + F_COUNTERPARTY]) {
     p = copy(ov, b, p, P_COUNTERPARTY.dv, P_COUNTERPARTY.u8, 0, P_COUNTERPARTY.u8.length);
     // Control characters were rejected, so quote and backslash are the only bytes JSON escapes
     // (JSON.stringify writes them as \" and \\; a quote comes only from an unescaped quoted field).
-    for (let i = starts[F_COUNTERPARTY]; i < ends[F_COUNTERPARTY]; i++) {
+    for (let i = starts[at + F_COUNTERPARTY]; i < ends[at + F_COUNTERPARTY]; i++) {
       const c = src[i];
       if (c === 92 || c === 34) b[p++] = 92;
       b[p++] = c;
@@ -101,9 +102,9 @@ export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, sta
   }
   const jt = P_JURISDICTION_TYPE[s.jurisdiction][s.type];
   p = copy(ov, b, p, jt.dv, jt.u8, 0, jt.u8.length);
-  if (ends[F_CARD_LAST4] > starts[F_CARD_LAST4]) {
+  if (ends[at + F_CARD_LAST4] > starts[at + F_CARD_LAST4]) {
     p = copy(ov, b, p, P_CARD_LAST4.dv, P_CARD_LAST4.u8, 0, P_CARD_LAST4.u8.length);
-    p = copy(ov, b, p, sv, src, starts[F_CARD_LAST4], ends[F_CARD_LAST4]);
+    p = copy(ov, b, p, sv, src, starts[at + F_CARD_LAST4], ends[at + F_CARD_LAST4]);
     p = copy(ov, b, p, P_END_CARD.dv, P_END_CARD.u8, 0, P_END_CARD.u8.length);
   } else {
     p = copy(ov, b, p, P_END.dv, P_END.u8, 0, P_END.u8.length);

@@ -128,3 +128,25 @@ export function fingerprintOf(s: string, start: number, end: number, out: Uint32
   out[0] = h1 >>> 0;
   out[1] = h2 >>> 0;
 }
+
+/**
+ * `fingerprintOf` over bytes `b[start, end)` (one char per byte: the same fingerprint as the text of
+ * those bytes), written to his[k] (hi) and los[k] (lo), for a batch of records (RecordProcessor).
+ */
+export function fingerprintBytes(b: Uint8Array, start: number, end: number, his: Uint32Array, los: Uint32Array, k: number): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+  }
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
+  his[k] = h1 >>> 0;
+  los[k] = h2 >>> 0;
+}

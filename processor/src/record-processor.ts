@@ -27,7 +27,7 @@ import { writeAcceptedFast } from './accepted-writer';
 import { ByteOut, lit, viewOf } from './byte-out';
 import { CHECK_FP, CHECK_INTS, CHECK_MAIN, CHECK_OUT, CHECK_RANGES, CHECK_REASONS, CHECK_VALID, CheckedBlock, CsvChecker } from './csv-check';
 import { CsvHeader, loneCrError, parseHeader } from './csv';
-import { FingerprintSet } from './dedupe';
+import { FingerprintSet, fingerprintBytes } from './dedupe';
 import { AcceptedIndex } from './fingerprints';
 import { MAX_LINE_BYTES } from './lines';
 import { BadInputError } from './errors';
@@ -51,6 +51,11 @@ export interface RecordProcessorOptions {
 }
 
 const MINOR_DIGITS = CURRENCY_CODES.map((c) => CURRENCIES[c].minorDigits);
+const NF = FIELDS.length;
+/** Lines checked before a batch is applied (see `csvBytes`). */
+const BATCH = 256;
+/** Unescaped bytes of quoted lines a batch may hold before it is applied early. */
+const ARENA_BYTES = 1 << 17;
 
 // Output literals, pre-encoded; field order follows contracts.md.
 const L_TRANSACTION_ID = lit('{"transactionId":"');
@@ -94,16 +99,39 @@ export class RecordProcessor {
   private src: Buffer = Buffer.alloc(0);
   private srcView: DataView = viewOf(this.src);
   private srcText = '';
-  /** CSV records on the byte path: field ranges by field index (a field the header lacks stays empty). */
-  private readonly starts = new Int32Array(FIELDS.length);
-  private readonly ends = new Int32Array(FIELDS.length);
+  /** CSV records on the byte path: the current line's field ranges by field index (a field the header lacks stays empty). */
+  private readonly starts = new Int32Array(NF);
+  private readonly ends = new Int32Array(NF);
   /** Positions of a line's first commas (one per column boundary). */
-  private cuts = new Int32Array(FIELDS.length);
+  private cuts = new Int32Array(NF);
   private readonly scalars: ParsedScalars = { minor: 0, currency: 0, jurisdiction: 0, type: 0 };
   private readonly failed = { index: -1 };
-  /** The unescaped fields of a line with quotes, back to back (a line is at most MAX_LINE_BYTES). */
-  private readonly scratch = Buffer.allocUnsafeSlow(MAX_LINE_BYTES + 16);
-  private readonly scratchView = viewOf(this.scratch);
+  /**
+   * A batch of checked lines (see `csvBytes`): per row its reject reason (null: valid), failed field,
+   * whether the id may be echoed, whether its fields are in `arena`, its field ranges, scalars, line
+   * length, id fingerprint, and (filled when the batch is applied) whether the id is new and the
+   * account's index.
+   */
+  private readonly rowReason: (string | null)[] = new Array<string | null>(BATCH).fill(null);
+  private readonly rowField = new Int8Array(BATCH);
+  private readonly rowEcho = new Uint8Array(BATCH);
+  private readonly rowInArena = new Uint8Array(BATCH);
+  private readonly rowStarts = new Int32Array(BATCH * NF);
+  private readonly rowEnds = new Int32Array(BATCH * NF);
+  private readonly rowMinor = new Float64Array(BATCH);
+  private readonly rowCurrency = new Uint8Array(BATCH);
+  private readonly rowJurisdiction = new Uint8Array(BATCH);
+  private readonly rowType = new Uint8Array(BATCH);
+  private readonly rowBytes = new Int32Array(BATCH);
+  private readonly rowHi = new Uint32Array(BATCH);
+  private readonly rowLo = new Uint32Array(BATCH);
+  private readonly rowFresh = new Uint8Array(BATCH);
+  private readonly rowAccount = new Int32Array(BATCH);
+  private rows = 0;
+  /** The unescaped fields of the batch's lines with quotes, back to back (a line is at most MAX_LINE_BYTES). */
+  private readonly arena = Buffer.allocUnsafeSlow(ARENA_BYTES + MAX_LINE_BYTES + 16);
+  private readonly arenaView = viewOf(this.arena);
+  private arenaUsed = 0;
 
   constructor(options: RecordProcessorOptions = {}) {
     this.maxAmount = options.maxAmount ?? DEFAULT_MAX_AMOUNT;
@@ -138,7 +166,6 @@ export class RecordProcessor {
     this.srcText = text;
     const n = text.length;
     let pos = 0;
-    let nextQuote = -2;
     while (pos < n) {
       if (this.format === 'csv') {
         // Once the header is known, CSV records are split and validated as bytes (csvBytes).
@@ -156,9 +183,6 @@ export class RecordProcessor {
         this.reject('LINE_TOO_LONG');
       } else if (end === pos) {
         this.reject('BLANK_LINE');
-      } else if (this.format === 'csv') {
-        if (nextQuote !== -1 && nextQuote < pos) nextQuote = text.indexOf('"', pos);
-        this.csvRecord(text, pos, end, nextQuote >= 0 && nextQuote < end);
       } else {
         this.jsonRecord(text.slice(pos, end));
       }
@@ -176,12 +200,15 @@ export class RecordProcessor {
   }
 
   /**
-   * CSV records of `b` from `pos` on, without strings: one pass per line finds its end, its commas,
+   * CSV records of `b` from `pos` on, without strings. One pass per line finds its end, its commas,
    * whether it holds a quote and whether any field holds a run of PAN_MIN_DIGITS digits (the only
    * fields the card-number detector can flag); the fields are then checked in place
-   * (`validateFieldBytes`). A line with a quote is unescaped into `scratch` first (`csvQuoted`).
-   * Same reasons, order and output as the text path (`csvRecord`), which the worker threads' main
-   * thread still uses for their lines with quotes.
+   * (`validateFieldBytes`); a line with a quote is unescaped into `arena` first (`csvQuoted`). Lines
+   * are checked in batches of up to BATCH rows and each batch is then applied (`applyRows`) in passes:
+   * dedupe, account lookups, sums, output, each a short loop over the batch, so the table probes of
+   * consecutive records (random reads of tables larger than the cache) overlap instead of waiting one
+   * after another. Same reasons, order and output as the text path (`csvRecord`), which the worker
+   * threads' main thread still uses for their lines with quotes.
    */
   private csvBytes(b: Buffer, pos: number): void {
     this.src = b;
@@ -194,7 +221,6 @@ export class RecordProcessor {
     const ends = this.ends;
     const n = b.length;
     while (pos < n) {
-      this.lineNo++;
       let commas = 0;
       let quote = false;
       let run = 0;
@@ -218,14 +244,15 @@ export class RecordProcessor {
       const nl = i;
       let end = nl;
       if (end > pos && b[end - 1] === 13) end--;
+      if (this.rows === BATCH || (quote && this.arenaUsed > ARENA_BYTES)) this.applyRows();
       if (nl - pos > MAX_LINE_BYTES) {
-        this.reject('LINE_TOO_LONG');
+        this.rowReject('LINE_TOO_LONG');
       } else if (end === pos) {
-        this.reject('BLANK_LINE');
+        this.rowReject('BLANK_LINE');
       } else if (quote) {
         this.csvQuoted(b, pos, end);
       } else if (commas !== columns - 1) {
-        this.reject('COLUMN_COUNT');
+        this.rowReject('COLUMN_COUNT');
       } else {
         let s = pos;
         for (let col = 0; col < columns; col++) {
@@ -235,26 +262,27 @@ export class RecordProcessor {
           ends[f] = e;
           s = e + 1;
         }
-        this.csvFields(b, this.srcView, end - pos, !longRun);
+        this.csvFields(b, false, end - pos, !longRun);
       }
       pos = nl + 1;
     }
+    this.applyRows();
   }
 
   /**
    * A line with a quote (`splitLine`'s quoted path over bytes): every field, quoted or not, is copied
-   * unescaped into `scratch`, so all of them are ranges of one buffer; then `csvFields` on it.
+   * unescaped into `arena`, so all of them are ranges of one buffer; then `csvFields` on it.
    */
   private csvQuoted(b: Buffer, start: number, end: number): void {
     const map = this.header!.columnToField;
-    const out = this.scratch;
+    const out = this.arena;
     const starts = this.starts;
     const ends = this.ends;
-    let w = 0;
+    let w = this.arenaUsed;
     let col = 0;
     let pos = start;
     for (;;) {
-      if (col >= map.length) return this.reject('COLUMN_COUNT');
+      if (col >= map.length) return this.rowReject('COLUMN_COUNT');
       const f = map[col];
       if (pos < end && b[pos] === 34 /* " */) {
         const from = w;
@@ -274,8 +302,8 @@ export class RecordProcessor {
             break;
           }
         }
-        if (!closed) return this.reject('BROKEN_QUOTE');
-        if (i < end && b[i] !== 44 /* , */) return this.reject('BROKEN_QUOTE');
+        if (!closed) return this.rowReject('BROKEN_QUOTE');
+        if (i < end && b[i] !== 44 /* , */) return this.rowReject('BROKEN_QUOTE');
         starts[f] = from;
         ends[f] = w;
         col++;
@@ -287,7 +315,7 @@ export class RecordProcessor {
         for (; i < end; i++) {
           const c = b[i];
           if (c === 44) break;
-          if (c === 34) return this.reject('BROKEN_QUOTE'); // quote inside an unquoted field
+          if (c === 34) return this.rowReject('BROKEN_QUOTE'); // quote inside an unquoted field
           out[w++] = c;
         }
         starts[f] = from;
@@ -297,15 +325,23 @@ export class RecordProcessor {
         pos = i + 1;
       }
     }
-    if (col !== map.length) return this.reject('COLUMN_COUNT');
-    this.csvFields(out, this.scratchView, end - start, false);
+    if (col !== map.length) return this.rowReject('COLUMN_COUNT');
+    this.arenaUsed = w;
+    this.csvFields(out, true, end - start, false);
+  }
+
+  /** A batch row for a line refused before its fields were checked (no field named). */
+  private rowReject(reason: string): void {
+    const k = this.rows++;
+    this.rowReason[k] = reason;
+    this.rowField[k] = -1;
   }
 
   /**
-   * Validates the record whose fields are `b[starts[f], ends[f])` and accepts or rejects it.
+   * Validates the record whose fields are `b[starts[f], ends[f])` into the next batch row.
    * `noLongRun`: no field holds a run of PAN_MIN_DIGITS digits, so the detector cannot flag one.
    */
-  private csvFields(b: Buffer, bv: DataView, lineBytes: number, noLongRun: boolean): void {
+  private csvFields(b: Buffer, inArena: boolean, lineBytes: number, noLongRun: boolean): void {
     const starts = this.starts;
     const ends = this.ends;
     const s = this.scalars;
@@ -319,24 +355,88 @@ export class RecordProcessor {
         reason = 'PAN_DETECTED';
       }
     }
+    const k = this.rows++;
+    this.rowReason[k] = reason;
+    this.rowInArena[k] = inArena ? 1 : 0;
+    const o = k * NF;
+    for (let f = 0; f < NF; f++) {
+      this.rowStarts[o + f] = starts[f];
+      this.rowEnds[o + f] = ends[f];
+    }
     if (reason !== null) {
-      const echo = reason !== 'PAN_DETECTED' && isIdentifierBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID], 1, 64, true, false);
-      this.reject(reason, FIELDS[failed.index], echo ? b.toString('latin1', starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]) : undefined);
+      this.rowField[k] = failed.index;
+      this.rowEcho[k] = reason !== 'PAN_DETECTED' && isIdentifierBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID], 1, 64, true, false) ? 1 : 0;
       return;
     }
-    if (!this.seen.addBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID])) {
-      this.duplicate(b.toString('latin1', starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID]));
-      return;
+    this.rowMinor[k] = s.minor;
+    this.rowCurrency[k] = s.currency;
+    this.rowJurisdiction[k] = s.jurisdiction;
+    this.rowType[k] = s.type;
+    this.rowBytes[k] = lineBytes;
+    fingerprintBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID], this.rowHi, this.rowLo, k);
+  }
+
+  /**
+   * Applies the checked batch in passes over its rows, in line order within each pass: dedupe (which
+   * occurrence is first depends only on that order), account indices (assigned in order of first
+   * use, as one record at a time would), sums, then line numbers, rejects and output.
+   */
+  private applyRows(): void {
+    const n = this.rows;
+    if (n === 0) return;
+    const reasons = this.rowReason;
+    const fresh = this.rowFresh;
+    const his = this.rowHi;
+    const los = this.rowLo;
+    const starts = this.rowStarts;
+    const ends = this.rowEnds;
+    const seen = this.seen;
+    for (let k = 0; k < n; k++) fresh[k] = reasons[k] === null && seen.addFingerprint(his[k], los[k]) ? 1 : 0;
+    const totals = this.totals;
+    const accounts = this.rowAccount;
+    const inArena = this.rowInArena;
+    for (let k = 0; k < n; k++) {
+      if (fresh[k] === 0) continue;
+      accounts[k] = totals.accountIndexBytes(inArena[k] ? this.arena : this.src, starts[k * NF + F_ACCOUNT_ID], ends[k * NF + F_ACCOUNT_ID]);
+    }
+    const minors = this.rowMinor;
+    const currencies = this.rowCurrency;
+    const jurisdictions = this.rowJurisdiction;
+    for (let k = 0; k < n; k++) {
+      if (fresh[k] === 0) continue;
+      totals.addIndexed(accounts[k], currencies[k], jurisdictions[k], minors[k]);
+      this.acceptedSums[currencies[k]].add(minors[k]);
     }
     const o = this.acceptedOut;
-    // Every output byte comes from the line (at most doubled by JSON escaping) or from the literals.
-    o.reserve(320 + 2 * lineBytes);
-    writeAcceptedFast(o, b, bv, starts, ends, s);
-    this.read++;
-    this.accepted++;
-    this.acceptedSums[s.currency].add(s.minor);
-    const a = this.totals.addBytes(b, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID], s.currency, s.jurisdiction, s.minor);
-    this.index.add(this.seen.lastHi, this.seen.lastLo, s.currency, s.jurisdiction, s.minor, a);
+    const s = this.scalars;
+    for (let k = 0; k < n; k++) {
+      this.lineNo++;
+      const reason = reasons[k];
+      const src = inArena[k] ? this.arena : this.src;
+      const id = k * NF + F_TRANSACTION_ID;
+      if (reason !== null) {
+        const field = this.rowField[k];
+        if (field < 0) this.reject(reason);
+        else this.reject(reason, FIELDS[field], this.rowEcho[k] ? src.toString('latin1', starts[id], ends[id]) : undefined);
+        continue;
+      }
+      if (fresh[k] === 0) {
+        this.duplicate(src.toString('latin1', starts[id], ends[id]));
+        continue;
+      }
+      s.minor = minors[k];
+      s.currency = currencies[k];
+      s.jurisdiction = jurisdictions[k];
+      s.type = this.rowType[k];
+      // Every output byte comes from the line (at most doubled by JSON escaping) or from the literals.
+      o.reserve(320 + 2 * this.rowBytes[k]);
+      writeAcceptedFast(o, src, inArena[k] ? this.arenaView : this.srcView, starts, ends, s, k * NF);
+      this.read++;
+      this.accepted++;
+      this.index.add(his[k], los[k], currencies[k], jurisdictions[k], minors[k], accounts[k]);
+    }
+    this.rows = 0;
+    this.arenaUsed = 0;
   }
 
   /**

@@ -231,6 +231,16 @@ export class ControlTotals {
     return this.addAt(this.accounts.indexOfBytes(b, start, end), currency, jurisdiction, minor);
   }
 
+  /** The index of the account id in bytes `b[start, end)` (as `addBytes` would return it), without adding. */
+  accountIndexBytes(b: Uint8Array, start: number, end: number): number {
+    return this.accounts.indexOfBytes(b, start, end);
+  }
+
+  /** `add` for an account index from `accountIndexBytes`. */
+  addIndexed(a: number, currency: number, jurisdiction: number, minor: number): void {
+    this.addAt(a, currency, jurisdiction, minor);
+  }
+
   private addAt(a: number, currency: number, jurisdiction: number, minor: number): number {
     this.currency.add(currency, minor);
     this.jurisdiction.add(currency * NJ + jurisdiction, minor);
