@@ -6,6 +6,7 @@ import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { NodejsFunction } from '../constructs/nodejs-function';
 import { INPUT_PREFIX, PROCESSED_PREFIX } from '../data/buckets';
 import type { DataStack } from '../data-stack';
+import { functionEnvironment } from '../../contracts/lambda-environment';
 
 /** The compute stack's Lambda entries (lambda-src/<entry>/index.ts). */
 export const COMPUTE_FUNCTIONS = ['orchestrator', 'ingest', 'job-events', 'run-deadline'] as const;
@@ -68,7 +69,7 @@ export class ComputeFunctions extends PlatformPart {
         timeoutSeconds: 900,
         memoryMb: 1024,
         reservedConcurrency: 1,
-        environment: {
+        environment: functionEnvironment('orchestrator', {
           JOB_QUEUE_ARN: jobQueue.arn,
           JOB_DEFINITION_ARN: jobDefinition.arn,
           INPUT_BUCKET: data.inputBucket.name,
@@ -80,14 +81,14 @@ export class ComputeFunctions extends PlatformPart {
           ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
           TRANSACTIONS_PER_JOB: String(cfg.batch.transactionsPerJob),
           ENVIRONMENT: cfg.environment,
-        },
+        }),
       },
       ingest: {
         description: 'Registers and validates files arriving in the input and payment buckets',
         timeoutSeconds: 300,
         memoryMb: 1024,
         reservedConcurrency: 10,
-        environment: {
+        environment: functionEnvironment('ingest', {
           INPUT_BUCKET: data.inputBucket.name,
           PAYMENT_BUCKET: data.paymentFilesBucket.name,
           S3_KMS_KEY_ARN: data.s3Key.arn,
@@ -95,20 +96,20 @@ export class ComputeFunctions extends PlatformPart {
           IDEMPOTENCY_TABLE: data.idempotencyTable.name,
           AUDIT_LOG_TABLE: data.auditLogTable.name,
           MAX_AMOUNT: cfg.batch.maxAmount,
-        },
+        }),
       },
       'job-events': {
         description: 'Batch job state changes: job status, audit trail, metrics, notifications',
         timeoutSeconds: 60,
         memoryMb: 512,
         reservedConcurrency: 10,
-        environment: {
+        environment: functionEnvironment('job-events', {
           JOB_STATUS_TABLE: data.jobStatusTable.name,
           AUDIT_LOG_TABLE: data.auditLogTable.name,
           ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
           BATCH_WINDOW_HOURS: String(cfg.batch.windowHours),
           ENVIRONMENT: cfg.environment,
-        },
+        }),
       },
       'run-deadline': {
         description: 'End of the nightly window: alerts and emits NightlyRunLate unless the run succeeded',
@@ -116,12 +117,12 @@ export class ComputeFunctions extends PlatformPart {
         memoryMb: 256,
         // One check a day; 1 keeps a replayed schedule from racing itself.
         reservedConcurrency: 1,
-        environment: {
+        environment: functionEnvironment('run-deadline', {
           JOB_STATUS_TABLE: data.jobStatusTable.name,
           ALERTS_TOPIC_ARN: data.batchAlertsTopic.arn,
           BATCH_WINDOW_HOURS: String(cfg.batch.windowHours),
           ENVIRONMENT: cfg.environment,
-        },
+        }),
       },
     };
   }

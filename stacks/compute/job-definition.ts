@@ -4,34 +4,9 @@
  */
 import { Fn, Token } from 'cdktf';
 
-/** contracts.md "Batch job": the only exit codes worth another attempt. */
-export const RETRYABLE_EXIT_CODES = ['75', '143'] as const;
-
-export interface EvaluateOnExit {
-  action: 'RETRY' | 'EXIT';
-  onExitCode?: string;
-  onReason?: string;
-  onStatusReason?: string;
-}
-
-/**
- * Retry only infrastructure failures; everything else fails at once (a bad file fails the same way
- * three times, and each retry would burn an hour of the 4-hour window).
- *
- * Batch evaluates the list in order, first match wins, allows at most 5 entries, and RETRIES when
- * nothing matches, so the last entry must be the catch-all EXIT. That leaves two slots after the exit
- * codes: on Fargate an image-pull or ENI/secret failure (CannotPullContainerError,
- * ResourceInitializationError) stops the task before it starts, so Batch reports the status reason
- * "Task failed to start" (the AWS documentation's own example) and puts the detail in the container
- * reason, which the CannotPullContainerError entry also matches. "Host EC2*" from contracts.md is not
- * listed: this compute environment is Fargate-only, it has no EC2 hosts to lose.
- */
-export const EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
-  ...RETRYABLE_EXIT_CODES.map((code) => ({ action: 'RETRY' as const, onExitCode: code })),
-  { action: 'RETRY', onStatusReason: 'Task failed to start*' },
-  { action: 'RETRY', onReason: 'CannotPullContainerError*' },
-  { action: 'EXIT', onReason: '*' },
-];
+// The exit codes and the retry strategy that reads them are a contract with the processor and the local run.
+export { EVALUATE_ON_EXIT, RETRYABLE_EXIT_CODES } from '../../contracts/batch-job';
+export type { EvaluateOnExit } from '../../contracts/batch-job';
 
 export interface KeyValue { name: string; value: string }
 

@@ -4,16 +4,15 @@ import type { KmsKey } from '../constructs/kms-key';
 import { SecureBucket, SecureBucketProps } from '../constructs/secure-bucket';
 import type { PolicyStatement } from '../constructs/policy';
 import { readerBucketStatements, REPORT_OBJECTS_PREFIX, ReportReader } from './report-access';
+import { INPUT_PREFIX } from '../../contracts/buckets';
 
 /** Days in N years including leap days (7 -> 2556, 10 -> 3652). */
 export function yearsToDays(years: number): number {
   return years * 365 + Math.floor(years / 4);
 }
 
-/** Prefix the orchestrator lists and the ingest rule matches. */
-export const INPUT_PREFIX = 'transactions/';
-/** Prefix of the processor's output (contracts.md: processed/<RUN_ID>/<JOB_ID>/...). */
-export const PROCESSED_PREFIX = 'processed/';
+/** Input (`transactions/`: the orchestrator lists it, the ingest rule matches it) and processor output prefixes. */
+export { INPUT_PREFIX, PROCESSED_PREFIX } from '../../contracts/buckets';
 
 export interface DataBucketsProps {
   /** The S3 data key (SSE-KMS with bucket keys; grants on the buckets also grant it). */

@@ -17,9 +17,10 @@
 import { normalizeRecipients, principalAccountId, RecipientsByJurisdiction } from '../../domain/reporting/recipients';
 import type { PolicyStatement } from '../constructs/policy';
 import type { PlatformConfig } from '../config';
+import { REPORTS_PREFIX as REPORT_OBJECTS_PREFIX } from '../../contracts/buckets';
 
-/** Object prefix of generated reports (stacks/reporting/functions.ts REPORTS_PREFIX). */
-export const REPORT_OBJECTS_PREFIX = 'reports/';
+/** Object prefix of generated reports. */
+export { REPORTS_PREFIX as REPORT_OBJECTS_PREFIX } from '../../contracts/buckets';
 
 /** One external reader: a principal and the jurisdiction prefix it may read. */
 export interface ReportReader {

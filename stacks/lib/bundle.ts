@@ -9,7 +9,7 @@ import * as path from 'path';
 import { createZip } from './deterministic-zip';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-const SOURCE_DIRS = ['lambda-src', 'domain'];
+const SOURCE_DIRS = ['lambda-src', 'domain', 'contracts'];
 
 export interface BundleResult {
   /** Absolute path of the zip. */

@@ -11,18 +11,17 @@ import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import { STATES_CONTEXT_KEY } from './workflow';
 import type { ReportingEmail } from './ses';
+import { PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS } from '../../contracts/buckets';
+import { RUN_RECORD_PREFIX } from '../../contracts/tables';
+import { DatabaseEnvironmentInput, functionEnvironment } from '../../contracts/lambda-environment';
 
 export const REPORTING_FUNCTIONS = [
   'report-generate', 'report-validate', 'report-deliver', 'report-confirm', 'report-failure', 'report-migrate', 'report-loader',
 ] as const;
 export type ReportingFunctionName = typeof REPORTING_FUNCTIONS[number];
 
-/** Object prefix of generated reports in the reports bucket. */
-export const REPORTS_PREFIX = 'reports/';
-/** Object prefix of processed (accepted) records in the processed bucket. */
-export const PROCESSED_PREFIX = 'processed/';
-/** The run-level summary report-loader writes per run: `processed/<runId>/run-summary.json`. */
-export const RUN_SUMMARY_OBJECTS = `${PROCESSED_PREFIX}*/run-summary.json`;
+/** Reports, processed records and the run-level summary report-loader writes per run. */
+export { PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS } from '../../contracts/buckets';
 
 /** Reporting function sizing; migrate and loader are sized for DDL and bulk loads. */
 const SIZING: Record<ReportingFunctionName, { timeoutSeconds: number; memoryMb: number }> = {
@@ -54,8 +53,8 @@ export interface ReportingFunctionsProps {
   readonly loaderDeadLetterQueueArn: string;
 }
 
-/** Prefix of the run records' key in the job-status table (lambda-src/shared/run-record.ts). */
-export const RUN_RECORD_PREFIX = 'run#';
+/** Prefix of the run records' key in the job-status table. */
+export { RUN_RECORD_PREFIX } from '../../contracts/tables';
 /**
  * The run-record attributes report-loader's UpdateItem names: the key, the condition's completedAt and
  * the ones it sets (lambda-src/shared/run-record.ts markRunLoaded: load time, rows, report date and the run's exact figures, which asks for no return values).
@@ -75,6 +74,7 @@ export interface LoaderWiring {
 
 interface BuildOptions {
   statements: PolicyStatement[];
+  /** Built with functionEnvironment (contracts/lambda-environment.ts): every variable the handler parses. */
   environment: Record<string, string>;
   reservedConcurrency: number;
   inVpc: boolean;
@@ -82,7 +82,7 @@ interface BuildOptions {
 }
 type BuildFunction = (entry: ReportingFunctionName, options: BuildOptions) => NodejsFunction;
 
-function dbEnvOf(database: ReportingDatabase): Record<string, string> {
+function dbEnvOf(database: ReportingDatabase): DatabaseEnvironmentInput {
   return { DB_SECRET_ARN: database.secretArn, DB_HOST: database.endpoint, DB_PORT: String(DATABASE_PORT), DB_NAME: DATABASE_NAME };
 }
 
@@ -116,7 +116,7 @@ export class ReportingFunctions extends Construct {
       description: `Regulatory reporting: ${entry}`,
       ...SIZING[entry],
       reservedConcurrency: options.reservedConcurrency,
-      environment: { ENVIRONMENT: cfg.environment, ...options.environment },
+      environment: options.environment,
       statements: options.statements,
       vpc: options.inVpc ? vpc : undefined,
       deadLetterQueueArn: options.deadLetterQueueArn,
@@ -128,7 +128,7 @@ export class ReportingFunctions extends Construct {
     });
 
     this.generate = fn('report-generate', {
-      environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.s3KeyArn },
+      environment: functionEnvironment('report-generate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.s3KeyArn }),
       statements: [
         ...props.reportsBucket.writeStatements('Reports', REPORTS_PREFIX),
         // Generate compares with the stored report so a re-run writes no new version of identical content.
@@ -140,7 +140,7 @@ export class ReportingFunctions extends Construct {
       inVpc: true,
     });
     this.validate = fn('report-validate', {
-      environment: { ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name },
+      environment: functionEnvironment('report-validate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name }),
       statements: [
         ...props.reportsBucket.readStatements('Reports', REPORTS_PREFIX),
         // The delivery permit (validated-sha256 tag). The reports bucket denies tagging to every other principal.
@@ -161,7 +161,8 @@ export class ReportingFunctions extends Construct {
     // It reads the report (the permit: bytes, version, validated-sha256 tag; the attachment) from
     // reports/* only; the reports bucket exempts this role from the VPC-endpoint pin for reports/* reads.
     this.deliver = fn('report-deliver', {
-      environment: {
+      environment: functionEnvironment('report-deliver', {
+        ENVIRONMENT: this.platform.cfg.environment,
         SOURCE_EMAIL: cfg.reporting.sourceEmail,
         SES_CONFIGURATION_SET: props.email.configurationSetName,
         RECIPIENTS_JSON: deliverRecipientsJson(cfg),
@@ -169,7 +170,7 @@ export class ReportingFunctions extends Construct {
         DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient,
         IDEMPOTENCY_TABLE: props.idempotencyTable.name,
         REPORTS_BUCKET: props.reportsBucket.name,
-      },
+      }),
       statements: [
         props.email.sendStatement('SendReportEmail', cfg.reporting.sourceEmail),
         {
@@ -197,7 +198,7 @@ export class ReportingFunctions extends Construct {
       inVpc: false,
     });
     this.confirm = fn('report-confirm', {
-      environment: dbEnv,
+      environment: functionEnvironment('report-confirm', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv }),
       statements: [
         ...database.secretReadStatements('Database'),
         // Lambda writes failed asynchronous invocations to the KMS-encrypted DLQ with this role.
@@ -209,13 +210,13 @@ export class ReportingFunctions extends Construct {
       deadLetterQueueArn: props.confirmDeadLetterQueueArn,
     });
     this.failure = fn('report-failure', {
-      environment: dbEnv,
+      environment: functionEnvironment('report-failure', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv }),
       statements: database.secretReadStatements('Database'),
       reservedConcurrency: concurrency,
       inVpc: true,
     });
     this.migrate = fn('report-migrate', {
-      environment: dbEnv,
+      environment: functionEnvironment('report-migrate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv }),
       statements: database.secretReadStatements('Database'),
       // Two concurrent migrations would race on the schema.
       reservedConcurrency: 1,
@@ -238,14 +239,15 @@ export class ReportingFunctions extends Construct {
     // Run records only (`jobId = run#<runId>`): never a job's status item.
     const runRecordsOnly = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_RECORD_PREFIX}*`] } };
     this.loaderFn = this.build('report-loader', {
-      environment: {
+      environment: functionEnvironment('report-loader', {
+        ENVIRONMENT: this.platform.cfg.environment,
         ...dbEnv,
         PROCESSED_BUCKET: props.processedBucket.name,
         PROCESSED_KMS_KEY_ARN: props.s3KeyArn,
         JOB_STATUS_TABLE: wiring.jobStatusTable.name,
         STATE_MACHINE_ARN: wiring.stateMachine.arn,
         ALERTS_TOPIC_ARN: wiring.alertsTopic.arn,
-      },
+      }),
       statements: [
         ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
         { Sid: 'ProcessedKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: props.s3KeyArn },

@@ -45,6 +45,7 @@ import type { PlatformConfig } from '../config';
 import {
   assertWellFormed, Catcher, ItemProcessor, PayloadTemplate, Retrier, State, StateMachineDefinition, TaskState,
 } from './asl';
+import { WORKFLOW_RESULTS_PREFIX as RESULTS_PREFIX } from '../../contracts/buckets';
 
 export type ReportingSettings = Pick<PlatformConfig['reporting'], 'jurisdictions' | 'reportTypes' | 'entities' | 'mapMaxConcurrency'>;
 
@@ -90,7 +91,7 @@ export const RETRY_POLICIES = {
   failure: { IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 },
 } as const;
 
-export const RESULTS_PREFIX = 'workflow-runs/';
+export { WORKFLOW_RESULTS_PREFIX as RESULTS_PREFIX } from '../../contracts/buckets';
 /**
  * Map Run label: child executions emit AWS/States metrics under StateMachineArn `<arn>/<label>`, which
  * is how the per-report failure alarm tells failed reports from failed runs.
