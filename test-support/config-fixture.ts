@@ -159,6 +159,15 @@ export function findResource(tf: TfJson, type: string, pred: (r: Record<string, 
   return hits[0];
 }
 
+/** An upstream producer role that may upload from outside the VPC endpoint (PINNED_PROD_LIKE). */
+export const PINNED_PRODUCER = 'arn:aws:iam::111111111111:role/upstream/example-producer';
+
+/** Overrides that give dev the production shape: Object Lock, VPC-endpoint pinning with a producer, adopted singletons. */
+export const PINNED_PROD_LIKE = {
+  security: { objectLock: true, pinBucketsToVpcEndpoint: true, producerRoleArns: [PINNED_PRODUCER] },
+  singletons: { cloudTrail: 'adopt', configRecorder: 'adopt', guardDuty: 'adopt', securityHub: 'adopt' },
+} as const;
+
 /** Overrides that move the dev config to AWS GovCloud (US-West): region, pinned zones, a GovCloud producer role. */
 export const GOVCLOUD_OVERRIDES = {
   region: 'us-gov-west-1',

@@ -45,6 +45,7 @@ const TOOLING = [
   '__tests__/verify/events-schedules.test.ts',
   '__tests__/verify/iam-lint.test.ts',
   '__tests__/verify/operations-doc.test.ts',
+  '__tests__/verify/production-synth.test.ts',
 ];
 
 module.exports = { INTEGRATION, TOOLING };

@@ -22,8 +22,8 @@ import { LambdaFunction, LambdaFunctionConfig } from '@cdktf/provider-aws/lib/la
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { GuardrailAspect } from '../../stacks/aspects/guardrails';
 import { renderPolicy } from '../../stacks/constructs/policy';
-import { STACK_IDS, buildPlatform } from '../../main';
-import { synthPlatform, testConfig } from '../../test-support/config-fixture';
+import { STACK_IDS } from '../../main';
+import { platformOf, synthPlatform, testConfig } from '../../test-support/config-fixture';
 import { checkTerraform } from '../../stacks/aspects/guardrails';
 
 const TAGS = { Environment: 'dev', Owner: 'o', Project: 'p', ManagedBy: 'cdktf', CostCenter: 'c' };
@@ -198,8 +198,7 @@ describe('guardrail rules fire on bad constructs', () => {
 
 describe('the real platform', () => {
   test('every stack registers the guardrail Aspect', () => {
-    const app = Testing.app();
-    const platform = buildPlatform(app, testConfig());
+    const { platform } = platformOf('dev');
     for (const id of STACK_IDS) {
       const stack = platform[id === 'security-baseline' ? 'security' : id];
       expect(Aspects.of(stack).all.some((a) => a instanceof GuardrailAspect)).toBe(true);

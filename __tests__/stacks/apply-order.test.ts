@@ -9,17 +9,14 @@
  *   SNS subscriptions     -> the queue policy (sqs) / the Lambda permission for sns.amazonaws.com (lambda)
  * A grant in another stack is satisfied by stack order when that stack is one this stack reads from.
  */
-import { synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
+import { PINNED_PROD_LIKE, platformOf, TfJson } from '../../test-support/config-fixture';
 import { allReferences, elements, Stacks } from '../../scripts/verify/stacks';
+import { Json } from '../../test-support/terraform-json';
 
-type Json = Record<string, any>;
-
+// The dev platform and its production shape (the same cached synths production.test.ts reads).
 const variants = {
-  dev: synthPlatform(testConfig()),
-  'prod-like': synthPlatform(testConfig({
-    security: { objectLock: true, pinBucketsToVpcEndpoint: true },
-    singletons: { cloudTrail: 'adopt', configRecorder: 'adopt', guardDuty: 'adopt', securityHub: 'adopt' },
-  })),
+  dev: platformOf('dev'),
+  'prod-like': platformOf('dev', PINNED_PROD_LIKE),
 };
 
 /** address -> every address it waits for (references and depends_on, transitively, within the stack). */

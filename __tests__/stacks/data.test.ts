@@ -5,24 +5,14 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { resources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { yearsToDays } from '../../stacks/data-stack';
 import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from '../../stacks/constructs/kms-key';
+import { ACCOUNT, asArray, Json, PARTITION, Statement, statementsOf as statements } from '../../test-support/terraform-json';
 
-/** Every ARN the stacks build uses the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
-
-// Synthesized Terraform JSON is untyped by nature.
-type Json = Record<string, any>;
-interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
-
-const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
 const ROOT = `arn:${PARTITION}:iam::${ACCOUNT}:root`;
 const BUCKET_PURPOSES = ['input', 'processed', 'payment-files', 'reports'] as const;
 
 // One synthesis per variant: dev defaults, and dev with Object Lock + VPC-endpoint pinning switched on.
 const dev = synthPlatform(testConfig());
 const locked = synthPlatform(testConfig({ security: { objectLock: true, pinBucketsToVpcEndpoint: true } }));
-
-const statements = (policy: string): Statement[] => JSON.parse(policy).Statement;
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 /** Logical id of the KMS key behind an alias. */
 function keyId(tf: TfJson, alias: string): string {

@@ -7,9 +7,7 @@ import { resources, synthPlatform, testConfig, TfJson } from '../../test-support
 import { INTERFACE_ENDPOINT_SERVICES, PlatformEndpoints } from '../../stacks/network/endpoints';
 import { PrivateTopology, subnetCidr } from '../../stacks/network/topology';
 import { VpcFlowLogs } from '../../stacks/network/flow-logs';
-
-/** Every ARN the stacks build uses the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
+import { PARTITION } from '../../test-support/terraform-json';
 
 type R = Record<string, unknown>;
 const { tf, json, platform } = synthPlatform(testConfig());

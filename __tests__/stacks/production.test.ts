@@ -1,25 +1,14 @@
 /**
  * The production shape of the platform, synthesized in-process: VPC-endpoint pinning with the writers it
  * must still admit, a trail that does not log its own log deliveries, ARNs in the configured partition
- * (GovCloud), and the offline checks of `npm run verify` on an adopted-trail (prod-like) synth.
+ * (GovCloud).
  */
-import { govCloudConfig, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
-import { checkEventPatterns, sampleContext } from '../../scripts/verify/event-patterns';
-import { lintPolicies } from '../../scripts/verify/iam-lint';
-import type { Stacks } from '../../scripts/verify/stacks';
+import { govCloudConfig, PINNED_PROD_LIKE, PINNED_PRODUCER, platformOf, synthPlatform, TfJson } from '../../test-support/config-fixture';
+import { asArray, Json, Statement, statementsOf as statements } from '../../test-support/terraform-json';
 
-type Json = Record<string, any>;
-interface Statement { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: Json }
-
-const PRODUCER = 'arn:aws:iam::111111111111:role/upstream/example-producer';
-const pinned = synthPlatform(testConfig({
-  security: { objectLock: true, pinBucketsToVpcEndpoint: true, producerRoleArns: [PRODUCER] },
-  singletons: { cloudTrail: 'adopt', configRecorder: 'adopt', guardDuty: 'adopt', securityHub: 'adopt' },
-}));
-const dev = synthPlatform(testConfig());
-
-const statements = (policy: string): Statement[] => JSON.parse(policy).Statement;
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const PRODUCER = PINNED_PRODUCER;
+const pinned = platformOf('dev', PINNED_PROD_LIKE);
+const dev = platformOf('dev');
 
 /** The bucket policy of the data bucket whose name contains `-<purpose>-`. */
 function bucketPolicy(tf: TfJson, purpose: string): Statement[] {
@@ -97,18 +86,4 @@ describe('ARNs follow the partition', () => {
   });
 });
 
-describe('verify on an adopted-trail (prod-like) synth', () => {
-  const stacks = pinned.tf as unknown as Stacks;
-
-  it('every CIS EventBridge rule filters on source and matches its real CloudTrail event, never the near-misses', () => {
-    const result = checkEventPatterns(stacks, sampleContext(stacks, 4, 'us-east-1'));
-    expect(result.findings).toEqual([]);
-    expect(result.patterns).toBeGreaterThanOrEqual(15);
-  });
-
-  it('the pinned bucket policies lint clean (aws:ViaAWSService suppressed with its reason)', () => {
-    const lint = lintPolicies(stacks);
-    expect(lint.findings).toEqual([]);
-    expect(lint.suppressed.some((s) => /aws:ViaAWSService/.test(JSON.stringify(s.detail)) && /global condition key/.test(s.reason))).toBe(true);
-  });
-});
+// `npm run verify`'s event-pattern and IAM checks on this synth: __tests__/verify/production-synth.test.ts (tooling).

@@ -7,14 +7,12 @@
  */
 import { configProblemsOf as problems, rawConfig, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { parseConfig, placeholderFindings } from '../../stacks/config';
+import { Json, PARTITION, Statement } from '../../test-support/terraform-json';
 
-type Json = Record<string, any>;
-interface Statement { Sid?: string; Effect: string; Principal?: any; Action: string | string[]; Resource?: string | string[]; NotResource?: string | string[]; Condition?: Json }
 const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const US_ROLE = 'arn:aws:iam::444455556666:role/regulator/us-reader';
 const EU_ACCOUNT = '777788889999';
-const PARTITION = '${data.aws_partition.partition.partition}';
 const OWN_ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
 const usRole = `arn:${PARTITION}:iam::444455556666:role/regulator/us-reader`;
 const euRoot = `arn:${PARTITION}:iam::${EU_ACCOUNT}:root`;

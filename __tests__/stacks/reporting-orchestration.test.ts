@@ -9,9 +9,7 @@ import { KEY_ADMIN_ACTIONS } from '../../stacks/constructs/kms-key';
 import {
   allows, arr, cfg, expectUpstream, findResource, fnByName, fnStatements, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
-
-/** Every ARN the stacks build uses the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
+import { PARTITION } from '../../test-support/terraform-json';
 
 describe('reporting stack: state machine', () => {
   const sm = findResource(rep, 'aws_sfn_state_machine');

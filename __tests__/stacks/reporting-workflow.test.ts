@@ -12,9 +12,9 @@ import type { PlatformConfig } from '../../stacks/config';
 import { AslInterpreter } from '../../scripts/local/asl-interpreter';
 import { parseItem } from '../../lambda-src/shared/report-payloads';
 import { reportDateOf } from '../../domain/reporting/report';
+import { PARTITION } from '../../test-support/terraform-json';
 
 /** The synthesized definition's optimized-integration ARNs carry the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
 
 interface AslResult { isValid: boolean; errors: unknown[]; errorsText: (separator?: string) => string }
 // asl-validator ships no type declarations.

@@ -5,16 +5,12 @@ import { resources, synthPlatform, testConfig, TfJson } from '../../test-support
 import { CIS_CHECKS } from '../../stacks/security/cis-alarms';
 import { GUARDDUTY_FEATURES } from '../../stacks/security/guardduty';
 import { MANAGED_CONFIG_RULES } from '../../stacks/security/config-recorder';
-
-/** Every ARN the stacks build uses the provider's partition. */
-const PARTITION = '${data.aws_partition.partition.partition}';
+import { ACCOUNT, asArray as asList, PARTITION, sid, statementsOf } from '../../test-support/terraform-json';
 
 type R = Record<string, unknown>;
-type Statement = { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: unknown; Condition?: R };
 
 const { tf, json, platform } = synthPlatform(testConfig());
 const sec: TfJson = tf['security-baseline'];
-const ACCOUNT = '${data.aws_caller_identity.caller.account_id}';
 const TRAIL_ARN = `arn:${PARTITION}:cloudtrail:us-east-1:${ACCOUNT}:trail/finbatch-dev-trail`;
 
 const only = (type: string, pred: (r: R) => boolean = () => true): [string, R] => {
@@ -23,13 +19,6 @@ const only = (type: string, pred: (r: R) => boolean = () => true): [string, R] =
   return hits[0];
 };
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
-const statementsOf = (doc: string): Statement[] => JSON.parse(doc).Statement;
-const sid = (stmts: Statement[], s: string): Statement => {
-  const hit = stmts.find((x) => x.Sid === s);
-  if (!hit) throw new Error(`no statement ${s} in ${stmts.map((x) => x.Sid).join(', ')}`);
-  return hit;
-};
-const asList = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 const [auditKeyId, auditKey] = only('aws_kms_key');
 const auditKeyArn = ref('aws_kms_key', auditKeyId, 'arn');
