@@ -144,6 +144,16 @@ describe('compute stack: EventBridge and dead-letter queues', () => {
   });
 });
 
+/** A schedule's target: the function, 8 retries within 30 minutes, its own DLQ. */
+function expectScheduleTarget(ruleId: string, fnId: string, dlqId: string) {
+  expect(json).toHaveResourceWithProperties(CloudwatchEventTarget, {
+    rule: `\${aws_cloudwatch_event_rule.${ruleId}.name}`,
+    arn: `\${aws_lambda_function.${fnId}.arn}`,
+    retry_policy: { maximum_retry_attempts: 8, maximum_event_age_in_seconds: 1800 },
+    dead_letter_config: { arn: `\${aws_sqs_queue.${dlqId}.arn}` },
+  });
+}
+
 describe('compute stack: alarms', () => {
   const alarms = Object.values(resources(tf, 'aws_cloudwatch_metric_alarm'));
   const alarm = (name: string) => byName('aws_cloudwatch_metric_alarm', 'alarm_name', name)[1];
@@ -213,12 +223,7 @@ describe('compute stack: alarms', () => {
     expect(json).toHaveResourceWithProperties(CloudwatchEventRule, { name: 'finbatch-dev-nightly-deadline', schedule_expression: 'cron(0 4 * * ? *)' });
     const [fnId] = byName('aws_lambda_function', 'function_name', 'finbatch-dev-run-deadline');
     const [dlqId] = byName('aws_sqs_queue', 'name', 'finbatch-dev-deadline-events-dlq');
-    expect(json).toHaveResourceWithProperties(CloudwatchEventTarget, {
-      rule: `\${aws_cloudwatch_event_rule.${ruleId}.name}`,
-      arn: `\${aws_lambda_function.${fnId}.arn}`,
-      retry_policy: { maximum_retry_attempts: 8, maximum_event_age_in_seconds: 1800 },
-      dead_letter_config: { arn: `\${aws_sqs_queue.${dlqId}.arn}` },
-    });
+    expectScheduleTarget(ruleId, fnId, dlqId);
     expect(json).toHaveResourceWithProperties(LambdaPermission, {
       source_arn: `\${aws_cloudwatch_event_rule.${ruleId}.arn}`, principal: 'events.amazonaws.com', function_name: `\${aws_lambda_function.${fnId}.function_name}`,
     });
@@ -240,12 +245,7 @@ describe('compute stack: alarms', () => {
     expect(targets).toHaveLength(1);
     const [fnId] = byName('aws_lambda_function', 'function_name', 'finbatch-dev-run-deadline');
     const [dlqId] = byName('aws_sqs_queue', 'name', 'finbatch-dev-reporting-deadline-events-dlq');
-    expect(json).toHaveResourceWithProperties(CloudwatchEventTarget, {
-      rule: `\${aws_cloudwatch_event_rule.${ruleId}.name}`,
-      arn: `\${aws_lambda_function.${fnId}.arn}`,
-      retry_policy: { maximum_retry_attempts: 8, maximum_event_age_in_seconds: 1800 },
-      dead_letter_config: { arn: `\${aws_sqs_queue.${dlqId}.arn}` },
-    });
+    expectScheduleTarget(ruleId, fnId, dlqId);
     expect(targets[0].input).toBeUndefined();
     const transformer = targets[0].input_transformer;
     expect(transformer.input_paths).toEqual({ time: '$.time' });
