@@ -5,7 +5,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { resources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { yearsToDays } from '../../stacks/data-stack';
 import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from '../../stacks/constructs/kms-key';
-import { ACCOUNT, asArray, Json, PARTITION, Statement, statementsOf as statements } from '../../test-support/terraform-json';
+import { ACCOUNT, asArray, Json, PARTITION, repeated, Statement, statementsOf as statements } from '../../test-support/terraform-json';
 
 const ROOT = `arn:${PARTITION}:iam::${ACCOUNT}:root`;
 const BUCKET_PURPOSES = ['input', 'processed', 'payment-files', 'reports'] as const;
@@ -231,8 +231,14 @@ describe('data stack: DynamoDB tables', () => {
   const tf = dev.tf.data;
   const dynamoKey = keyArn(tf, 'finbatch-dev-data-dynamodb');
 
+  it('table names are unique (a matcher keyed by name finds the one table)', () => {
+    expect(Object.keys(resources(tf, 'aws_dynamodb_table'))).toHaveLength(4);
+    expect(repeated(tf, 'aws_dynamodb_table', 'name')).toEqual([]);
+  });
+
   it.each(['job-status', 'audit-log', 'transaction-metadata', 'idempotency'])('%s: on-demand, CMK SSE, PITR, deletion protection', (purpose) => {
-    expect(table(tf, purpose)).toMatchObject({
+    expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, {
+      name: `finbatch-dev-${purpose}`,
       billing_mode: 'PAY_PER_REQUEST',
       server_side_encryption: { enabled: true, kms_key_arn: dynamoKey },
       point_in_time_recovery: { enabled: true },
@@ -242,7 +248,7 @@ describe('data stack: DynamoDB tables', () => {
 
   it('job status: jobId key, StatusIndex on status + submittedAt (epoch ms), stream with both images, no TTL', () => {
     const t = table(tf, 'job-status');
-    expect(t).toMatchObject({ hash_key: 'jobId', stream_enabled: true, stream_view_type: 'NEW_AND_OLD_IMAGES' });
+    expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, { name: 'finbatch-dev-job-status', hash_key: 'jobId', stream_enabled: true, stream_view_type: 'NEW_AND_OLD_IMAGES' });
     expect(t.range_key).toBeUndefined();
     expect(t.attribute).toEqual([{ name: 'jobId', type: 'S' }, { name: 'status', type: 'S' }, { name: 'submittedAt', type: 'N' }]);
     expect(t.global_secondary_index).toEqual([{ name: 'StatusIndex', hash_key: 'status', range_key: 'submittedAt', projection_type: 'ALL' }]);
@@ -251,18 +257,21 @@ describe('data stack: DynamoDB tables', () => {
 
   it('audit log: auditId + timestamp, JobIdIndex, and no TTL at all (7-year trail cannot expire early)', () => {
     const t = table(tf, 'audit-log');
-    expect(t).toMatchObject({ hash_key: 'auditId', range_key: 'timestamp' });
+    expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, { name: 'finbatch-dev-audit-log', hash_key: 'auditId', range_key: 'timestamp' });
     expect(t.attribute).toEqual([{ name: 'auditId', type: 'S' }, { name: 'timestamp', type: 'N' }, { name: 'jobId', type: 'S' }]);
     expect(t.global_secondary_index).toEqual([{ name: 'JobIdIndex', hash_key: 'jobId', range_key: 'timestamp', projection_type: 'ALL' }]);
     expect(t.ttl).toBeUndefined();
   });
 
   it('transaction metadata: transactionId + timestamp; idempotency: id with TTL on Powertools\' expiration', () => {
-    expect(table(tf, 'transaction-metadata')).toMatchObject({
+    expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, {
+      name: 'finbatch-dev-transaction-metadata',
       hash_key: 'transactionId', range_key: 'timestamp',
       attribute: [{ name: 'transactionId', type: 'S' }, { name: 'timestamp', type: 'N' }],
     });
-    expect(table(tf, 'idempotency')).toMatchObject({ hash_key: 'id', attribute: [{ name: 'id', type: 'S' }], ttl: { enabled: true, attribute_name: 'expiration' } });
+    expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, {
+      name: 'finbatch-dev-idempotency', hash_key: 'id', attribute: [{ name: 'id', type: 'S' }], ttl: { enabled: true, attribute_name: 'expiration' },
+    });
     expect(dev.json.data).toHaveResourceWithProperties(DynamodbTable, { name: 'finbatch-dev-idempotency', deletion_protection_enabled: true });
   });
 });

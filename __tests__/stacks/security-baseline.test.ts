@@ -2,6 +2,13 @@
  * Security baseline, every singleton created (dev config). Synthesized once for the file.
  */
 import { resources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
+import { Cloudtrail } from '@cdktf/provider-aws/lib/cloudtrail';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { ConfigConfigurationRecorderStatus } from '@cdktf/provider-aws/lib/config-configuration-recorder-status';
+import { ConfigDeliveryChannel } from '@cdktf/provider-aws/lib/config-delivery-channel';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { CIS_CHECKS } from '../../stacks/security/cis-alarms';
 import { GUARDDUTY_FEATURES } from '../../stacks/security/guardduty';
 import { MANAGED_CONFIG_RULES } from '../../stacks/security/config-recorder';
@@ -11,6 +18,7 @@ type R = Record<string, unknown>;
 
 const { tf, json, platform } = synthPlatform(testConfig());
 const sec: TfJson = tf['security-baseline'];
+const sbJson = json['security-baseline'];
 const TRAIL_ARN = `arn:${PARTITION}:cloudtrail:us-east-1:${ACCOUNT}:trail/finbatch-dev-trail`;
 
 const only = (type: string, pred: (r: R) => boolean = () => true): [string, R] => {
@@ -32,7 +40,8 @@ describe('audit KMS key', () => {
   const stmts = statementsOf(auditKey.policy as string);
 
   it('has rotation and a 30-day deletion window', () => {
-    expect(auditKey).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(auditKey).toBeDefined(); // the one key of the stack
+    expect(sbJson).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true, deletion_window_in_days: 30 });
   });
 
   it('lets CloudTrail encrypt only for this account\'s trails, pinned to our trail', () => {
@@ -131,7 +140,8 @@ describe('CloudTrail', () => {
   const [, trail] = only('aws_cloudtrail');
 
   it('is multi-region with global events, validation, KMS, delivered to the audit bucket and CloudWatch Logs', () => {
-    expect(trail).toMatchObject({
+    expect(trail).toBeDefined(); // the one trail of the stack
+    expect(sbJson).toHaveResourceWithProperties(Cloudtrail, {
       name: 'finbatch-dev-trail', is_multi_region_trail: true, include_global_service_events: true, enable_log_file_validation: true,
       enable_logging: true, kms_key_id: auditKeyArn, s3_bucket_name: ref('aws_s3_bucket', auditBucketId, 'bucket'), s3_key_prefix: 'cloudtrail',
       cloud_watch_logs_group_arn: `${ref('aws_cloudwatch_log_group', trailLogGroupId, 'arn')}:*`,
@@ -155,7 +165,7 @@ describe('CloudTrail', () => {
   });
 
   it('writes to a KMS-encrypted log group kept >= 365 days through a role scoped to that group', () => {
-    expect(trailLogGroup).toMatchObject({ name: '/aws/cloudtrail/finbatch-dev-trail', kms_key_id: auditKeyArn });
+    expect(sbJson).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/cloudtrail/finbatch-dev-trail', kms_key_id: auditKeyArn });
     expect(trailLogGroup.retention_in_days as number).toBeGreaterThanOrEqual(365);
     const [roleId, role] = only('aws_iam_role', (r) => r.name === 'finbatch-dev-cloudtrail-logs');
     expect(trail.cloud_watch_logs_role_arn).toBe(ref('aws_iam_role', roleId, 'arn'));
@@ -185,10 +195,11 @@ describe('AWS Config', () => {
   });
 
   it('delivers to the audit bucket under config/ with the audit key; status is enabled after the channel', () => {
-    expect(channel).toMatchObject({ s3_bucket_name: ref('aws_s3_bucket', auditBucketId, 'bucket'), s3_key_prefix: 'config', s3_kms_key_arn: auditKeyArn });
+    expect(channel).toBeDefined(); // the one delivery channel of the stack
+    expect(sbJson).toHaveResourceWithProperties(ConfigDeliveryChannel, { s3_bucket_name: ref('aws_s3_bucket', auditBucketId, 'bucket'), s3_key_prefix: 'config', s3_kms_key_arn: auditKeyArn });
     expect(channel.depends_on).toContain(`aws_config_configuration_recorder.${recorderId}`);
-    const [, status] = only('aws_config_configuration_recorder_status');
-    expect(status).toMatchObject({ is_enabled: true, name: ref('aws_config_configuration_recorder', recorderId, 'name'),
+    only('aws_config_configuration_recorder_status');
+    expect(sbJson).toHaveResourceWithProperties(ConfigConfigurationRecorderStatus, { is_enabled: true, name: ref('aws_config_configuration_recorder', recorderId, 'name'),
       depends_on: [`aws_config_delivery_channel.${channelId}`] });
   });
 
@@ -233,9 +244,11 @@ describe('security-alert topic', () => {
   const stmts = statementsOf(only('aws_sns_topic_policy')[1].policy as string);
 
   it('is encrypted with the audit key and mails the configured security address', () => {
-    expect(topic).toMatchObject({ name: 'finbatch-dev-security-alerts', kms_master_key_id: auditKeyArn });
+    expect(topic).toBeDefined(); // the one topic of the stack
+    expect(sbJson).toHaveResourceWithProperties(SnsTopic, { name: 'finbatch-dev-security-alerts', kms_master_key_id: auditKeyArn });
     // The address is the security_email variable, whose default is the configured securityEmail.
-    expect(only('aws_sns_topic_subscription')[1]).toMatchObject({ topic_arn: topicArn, protocol: 'email', endpoint: '${var.security_email}' });
+    only('aws_sns_topic_subscription');
+    expect(sbJson).toHaveResourceWithProperties(SnsTopicSubscription, { topic_arn: topicArn, protocol: 'email', endpoint: '${var.security_email}' });
     expect((sec.variable as Record<string, { default: string }>).security_email.default).toBe('security-ops@example.com');
     expect(only('aws_sns_topic_policy')[1].arn).toBe(topicArn);
   });
