@@ -113,7 +113,8 @@ const isRootPrincipal = (p: unknown): boolean =>
   typeof p === 'object' && p !== null && strs((p as Obj).AWS).length > 0
   && strs((p as Obj).AWS).every((a) => /:root$/.test(a) || /^\d{12}$/.test(a) || /caller_identity[^}]*account_id\}$/.test(a));
 
-function checkPolicy(address: string, kind: PolicyKind, statements: Statement[], out: Violation[]): void {
+function checkPolicy(address: string, kind: PolicyKind, statements: Statement[]): Violation[] {
+  const out: Violation[] = [];
   for (const [i, s] of statements.entries()) {
     if (s.Effect !== 'Allow') continue;
     const where = `${address} statement ${s.Sid ?? i}`;
@@ -142,24 +143,31 @@ function checkPolicy(address: string, kind: PolicyKind, statements: Statement[],
       out.push({ address, rule: 'iam-wildcard', message: `${where}: resource policy Allow on Resource "*"; name the resource ARN` });
     }
   }
+  return out;
 }
 
 const OPEN = new Set(['0.0.0.0/0', '::/0']);
 
-/** Every guardrail rule over one stack's synthesized Terraform JSON. Pure: no constructs involved. */
-export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
-  const out: Violation[] = [];
-  const res = (type: string): [string, Obj][] => Object.entries(tf.resource?.[type] ?? {});
-  const add = (address: string, rule: GuardrailRule, message: string) => out.push({ address, rule, message });
+/** What each guardrail rule reads and how it reports. */
+interface RuleContext {
+  readonly tf: TfDoc;
+  readonly opts: GuardrailOptions;
+  /** The resources of one type: [name, config] pairs. */
+  readonly res: (type: string) => [string, Obj][];
+  readonly add: (address: string, rule: GuardrailRule, message: string) => void;
+}
 
-  // --- tags: every AWS provider block carries the required default_tags
+/** Every AWS provider block carries the required default_tags. */
+function providerTags({ tf, opts, add }: RuleContext): void {
   for (const [i, p] of arr(tf.provider?.aws).entries()) {
     const tags = (block((p as Obj).default_tags)?.tags ?? {}) as Obj;
     const missing = opts.requiredTags.filter((k) => typeof tags[k] !== 'string' || !(tags[k] as string).length);
     if (missing.length) add(i ? `provider.aws[${i}]` : 'provider.aws', 'tags', `default_tags lack required tag(s) ${missing.join(', ')}`);
   }
+}
 
-  // --- S3 buckets: encryption, public access, ACLs, TLS-only policy
+/** S3 buckets: encryption, public access, ACLs, TLS-only policy. */
+function bucketBaseline({ tf, res, add }: RuleContext): void {
   for (const [name, b] of res('aws_s3_bucket')) {
     const address = `aws_s3_bucket.${name}`;
     const linked = (type: string) => res(type).filter(([, c]) => refersTo(c.bucket, 'aws_s3_bucket', name, b.bucket)).map(([, c]) => c);
@@ -188,8 +196,10 @@ export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
       && JSON.stringify(s.Condition ?? {}).match(/"aws:SecureTransport"\s*:\s*(\[\s*)?"?false"?/i));
     if (!tlsOnly) add(address, 'tls-only', 'bucket policy must Deny every principal when aws:SecureTransport is false');
   }
+}
 
-  // --- encryption at rest of tables, topics, queues, log groups; log retention
+/** Encryption at rest of tables, topics, queues, log groups; log retention. */
+function encryptionAtRest({ opts, res, add }: RuleContext): void {
   for (const [name, t] of res('aws_dynamodb_table')) {
     if (block(t.server_side_encryption)?.enabled !== true) {
       add(`aws_dynamodb_table.${name}`, 'encryption', 'server_side_encryption must be enabled with a customer-managed kms_key_arn');
@@ -211,8 +221,10 @@ export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
       add(address, 'log-retention', `retention_in_days ${String(days)} is below the configured minimum ${opts.minLogRetentionDays}`);
     }
   }
+}
 
-  // --- IAM and resource policies
+/** IAM, key and resource policies: inspectable, no public or wildcard Allow outside the allow-list. */
+function policies({ tf, res, add }: RuleContext): void {
   for (const [type, attrs] of Object.entries(POLICY_ATTRS)) {
     for (const [name, config] of res(type)) {
       for (const { attr, kind } of attrs) {
@@ -221,14 +233,16 @@ export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
           if (!statements) {
             add(`${type}.${name}`, 'policy-format', `${attr} is not an inspectable policy: render it with renderPolicy() or an aws_iam_policy_document`);
           } else {
-            checkPolicy(`${type}.${name}`, kind, statements, out);
+            for (const v of checkPolicy(`${type}.${name}`, kind, statements)) add(v.address, v.rule, v.message);
           }
         }
       }
     }
   }
+}
 
-  // --- security groups open to the world
+/** No security group open to the world. */
+function securityGroups({ res, add }: RuleContext): void {
   const openCidrs = (c: Obj) => [...strs(c.cidr_blocks), ...strs(c.ipv6_cidr_blocks), ...strs(c.cidr_ipv4), ...strs(c.cidr_ipv6)].filter((x) => OPEN.has(x));
   for (const [name, sg] of res('aws_security_group')) {
     for (const dir of ['ingress', 'egress']) {
@@ -244,8 +258,10 @@ export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
       if (o.length) add(`${type}.${name}`, 'open-security-group', `open to ${o.join(', ')}`);
     }
   }
+}
 
-  // --- Lambda: X-Ray, VPC, DLQ for asynchronously invoked functions
+/** Lambda: X-Ray, VPC, and a DLQ for asynchronously invoked functions. */
+function lambdaBaseline({ res, add }: RuleContext): void {
   for (const [name, fn] of res('aws_lambda_function')) {
     const address = `aws_lambda_function.${name}`;
     const fnName = fn.function_name;
@@ -274,6 +290,21 @@ export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
         : 'has no dead_letter_config; only functions listed as synchronous in guardrail-allowlist.ts may omit it');
     }
   }
+}
+
+/** The guardrail rules, run in this order over every stack. */
+const RULES: readonly ((ctx: RuleContext) => void)[] = [providerTags, bucketBaseline, encryptionAtRest, policies, securityGroups, lambdaBaseline];
+
+/** Every guardrail rule over one stack's synthesized Terraform JSON. Pure: no constructs involved. */
+export function checkTerraform(tf: TfDoc, opts: GuardrailOptions): Violation[] {
+  const out: Violation[] = [];
+  const ctx: RuleContext = {
+    tf,
+    opts,
+    res: (type) => Object.entries(tf.resource?.[type] ?? {}),
+    add: (address, rule, message) => out.push({ address, rule, message }),
+  };
+  for (const rule of RULES) rule(ctx);
   return out;
 }
 
