@@ -55,6 +55,55 @@ describe('ControlTotals', () => {
     expect(rows.every((r) => r.count === 2 && r.amountMinor === '3')).toBe(true);
   });
 
+  it('keeps keys longer than a record holds inline apart from their prefixes, and their sums with them across growth', () => {
+    const t = new ControlTotals();
+    // 40..119 bytes: some fit the record, most are kept in the key arena only; many share long prefixes.
+    const ids = Array.from({ length: 3000 }, (_, i) => `${'P'.repeat(40 + (i % 80))}-${i % 7}`);
+    const unique = [...new Set(ids)];
+    const bytes = Buffer.from(ids.join(''), 'latin1');
+    let p = 0;
+    ids.forEach((id, i) => {
+      if (i % 2) t.add(id, 0, id.length, i % 4, 0, 1 + i);
+      else t.addBytes(bytes, p, p + id.length, i % 4, 0, 1 + i);
+      p += id.length;
+    });
+    expect(t.accountCount).toBe(unique.length);
+    expect(unique.map((id) => t.add(id, 0, id.length, 0, 0, 1))).toEqual(unique.map((_, i) => i));
+    const expected = new Map<string, bigint>();
+    ids.forEach((id, i) => expected.set(`${id}/${i % 4}`, (expected.get(`${id}/${i % 4}`) ?? 0n) + BigInt(1 + i)));
+    unique.forEach((id) => expected.set(`${id}/0`, (expected.get(`${id}/0`) ?? 0n) + 1n));
+    const rows = [...t.accountRows()];
+    expect(new Map(rows.map((r) => [`${r.accountId}/${CURRENCY_CODES.indexOf(r.currency as never)}`, BigInt(r.amountMinor)]))).toEqual(expected);
+  });
+
+  it('keeps apart keys of equal length whose 32-bit hashes collide (kept inline and kept in the key arena)', () => {
+    // The table's hash (FNV-1a over the bytes), recomputed here to find colliding pairs by brute force.
+    const fnv = (s: string, h = 0x811c9dc5) => {
+      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+      return h;
+    };
+    const suffix = (i: number) => (Math.imul(i, 0x9e3779b1) >>> 0).toString(36).padStart(7, '0');
+    for (const prefix of ['ACC-', 'L'.repeat(60)]) {
+      const start = fnv(prefix);
+      const byHash = new Map<number, number>();
+      const pairs: [string, string][] = [];
+      for (let i = 0; pairs.length < 2; i++) {
+        const h = fnv(suffix(i), start);
+        const other = byHash.get(h);
+        if (other !== undefined) pairs.push([prefix + suffix(other), prefix + suffix(i)]);
+        else byHash.set(h, i);
+      }
+      const t = new ControlTotals();
+      for (const [a, b] of pairs) {
+        const ia = t.add(a, 0, a.length, 0, 0, 1);
+        const ib = t.add(b, 0, b.length, 0, 0, 2);
+        expect(ib).not.toBe(ia);
+        expect([t.add(a, 0, a.length, 0, 0, 4), t.addBytes(Buffer.from(b, 'latin1'), 0, b.length, 0, 0, 8)]).toEqual([ia, ib]);
+      }
+      expect([...t.accountRows()].map((r) => r.amountMinor)).toEqual(pairs.flat().sort().map((id) => (pairs.some(([a]) => a === id) ? '5' : '10')));
+    }
+  });
+
   it('refuses a key that is not a byte string (it could not be stored byte for byte)', () => {
     expect(() => new ControlTotals().add('ACC-\u20ac', 0, 5, 1, 0, 1)).toThrow(RangeError);
   });

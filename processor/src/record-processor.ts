@@ -205,7 +205,7 @@ export class RecordProcessor {
    * fields the card-number detector can flag); the fields are then checked in place
    * (`validateFieldBytes`); a line with a quote is unescaped into `arena` first (`csvQuoted`). Lines
    * are checked in batches of up to BATCH rows and each batch is then applied (`applyRows`) in passes:
-   * dedupe, account lookups, sums, output, each a short loop over the batch, so the table probes of
+   * dedupe, totals, output, each a short loop over the batch, so the table probes of
    * consecutive records (random reads of tables larger than the cache) overlap instead of waiting one
    * after another. Same reasons, order and output as the text path (`csvRecord`), which the worker
    * threads' main thread still uses for their lines with quotes.
@@ -378,8 +378,8 @@ export class RecordProcessor {
 
   /**
    * Applies the checked batch in passes over its rows, in line order within each pass: dedupe (which
-   * occurrence is first depends only on that order), account indices (assigned in order of first
-   * use, as one record at a time would), sums, then line numbers, rejects and output.
+   * occurrence is first depends only on that order), totals (account indices are assigned in order of
+   * first use, as one record at a time would), then line numbers, rejects and output.
    */
   private applyRows(): void {
     const n = this.rows;
@@ -395,16 +395,13 @@ export class RecordProcessor {
     const totals = this.totals;
     const accounts = this.rowAccount;
     const inArena = this.rowInArena;
-    for (let k = 0; k < n; k++) {
-      if (fresh[k] === 0) continue;
-      accounts[k] = totals.accountIndexBytes(inArena[k] ? this.arena : this.src, starts[k * NF + F_ACCOUNT_ID], ends[k * NF + F_ACCOUNT_ID]);
-    }
     const minors = this.rowMinor;
     const currencies = this.rowCurrency;
     const jurisdictions = this.rowJurisdiction;
     for (let k = 0; k < n; k++) {
       if (fresh[k] === 0) continue;
-      totals.addIndexed(accounts[k], currencies[k], jurisdictions[k], minors[k]);
+      const src = inArena[k] ? this.arena : this.src;
+      accounts[k] = totals.addBytes(src, starts[k * NF + F_ACCOUNT_ID], ends[k * NF + F_ACCOUNT_ID], currencies[k], jurisdictions[k], minors[k]);
       this.acceptedSums[currencies[k]].add(minors[k]);
     }
     const o = this.acceptedOut;

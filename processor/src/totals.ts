@@ -65,24 +65,50 @@ export class SlotSums {
   }
 }
 
+/** Bytes per account record (two cache lines): sums, then hash, index, key length and the key. */
+const REC = 128;
+const REC_F64 = REC / 8;
+const REC_I32 = REC / 4;
+/** Int32 word of the hash, of index + 1 (0: empty slot) and of the key length within a record. */
+const W_HASH = 16;
+const W_INDEX = 17;
+const W_LEN = 18;
+/** Byte offset of the key within a record, and the longest key kept there (longer keys: `keys` only). */
+const KEY_AT = 76;
+const KEY_INLINE = REC - KEY_AT;
+
 /**
- * Key -> dense index, without creating a string per lookup. Keys are byte strings (account ids are
- * validated ASCII identifiers; the processor's text is one char per byte) kept back to back in one
- * byte arena, so a lookup reads one probe-table line and a few arena bytes instead of a heap string.
- * The probe table holds (hash, index + 1) pairs side by side (0 in the index word marks an empty
- * slot); keys are compared byte for byte only when the full 32-bit hash matches. `indexOf` (text) and
- * `indexOfBytes` (a Uint8Array, e.g. the input block) hash and compare the same values, so a key gets
- * one index whichever way it arrives.
+ * Per-account sums keyed by the account id's bytes, as one open-addressing table of 128-byte records:
+ * a record holds the account's four (count, pending sum) pairs, the key's hash, its dense index, its
+ * length and (up to 52 bytes, every valid account id) the key itself. A lookup and its update touch
+ * one record, two adjacent cache lines whose addresses are both known from the slot, instead of a
+ * probe table, a key-offset array, a key arena and a separate sums array one after the other (four
+ * dependent reads of tables larger than the cache, per record). Keys are byte strings (account ids are
+ * validated ASCII identifiers; the processor's text is one char per byte); `indexOf` (text) and
+ * `indexOfBytes` hash and compare the same values, so a key gets one index whichever way it arrives.
+ * Keys are also kept back to back by index (`keys`), for the end-of-run files.
  */
-export class KeyIndex {
-  private table = new Int32Array(2 << 12);
-  private mask = (1 << 12) - 1;
-  private arena = new Uint8Array(1 << 16);
-  private used = 0;
-  /** Key i is arena[keyStart[i], keyStart[i + 1]). */
-  private keyStart = new Int32Array(1 << 12);
+export class AccountSums {
+  private f64: Float64Array;
+  private i32: Int32Array;
+  private u8: Uint8Array;
+  private mask: number;
   private count = 0;
+  /** Key i is keys[keyStart[i], keyStart[i + 1]); its record is at slot slotOf[i]. */
+  private keys = new Uint8Array(1 << 16);
+  private keyStart = new Int32Array(1 << 12);
+  private slotOf = new Int32Array(1 << 12);
+  /** Folded remainders by index * NC + currency (see SlotSums). */
+  private readonly folded: bigint[] = [];
   private strings: string[] = [];
+
+  constructor(slots = 1 << 12) {
+    this.mask = slots - 1;
+    const buf = new ArrayBuffer(slots * REC);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
+  }
 
   get size(): number {
     return this.count;
@@ -90,12 +116,12 @@ export class KeyIndex {
 
   /** Key `i` as a string (built once per key, on first request). */
   key(i: number): string {
-    for (let k = this.strings.length; k <= i; k++) this.strings.push(Buffer.from(this.arena.buffer, this.arena.byteOffset + this.keyStart[k], this.keyStart[k + 1] - this.keyStart[k]).toString('latin1'));
+    for (let k = this.strings.length; k <= i; k++) this.strings.push(Buffer.from(this.keys.buffer, this.keys.byteOffset + this.keyStart[k], this.keyStart[k + 1] - this.keyStart[k]).toString('latin1'));
     return this.strings[i];
   }
 
   /** Every key, in index order. */
-  get keys(): string[] {
+  get keyList(): string[] {
     if (this.count > 0) this.key(this.count - 1);
     return this.strings.slice(0, this.count);
   }
@@ -104,96 +130,145 @@ export class KeyIndex {
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) {
       const c = s.charCodeAt(i);
-      if (c > 255) throw new RangeError('KeyIndex keys are byte strings (one char per byte)');
+      if (c > 255) throw new RangeError('account keys are byte strings (one char per byte)');
       h = Math.imul(h ^ c, 0x01000193);
     }
-    const table = this.table;
-    const mask = this.mask;
-    let slot = (h ^ (h >>> 15)) & mask;
-    for (;;) {
-      const stored = table[slot * 2 + 1];
-      if (stored === 0) break;
-      if (table[slot * 2] === h && this.equalsText(stored - 1, s, start, end)) return stored - 1;
-      slot = (slot + 1) & mask;
-    }
-    const at = this.reserve(end - start);
-    const arena = this.arena;
-    for (let i = start; i < end; i++) arena[at + i - start] = s.charCodeAt(i);
-    return this.insert(slot, h, end - start);
+    const bytes = Buffer.from(s.slice(start, end), 'latin1');
+    return this.find(h, bytes, 0, bytes.length);
   }
 
   indexOfBytes(b: Uint8Array, start: number, end: number): number {
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-    const table = this.table;
+    return this.find(h, b, start, end);
+  }
+
+  /** Adds one amount to account `a` (an index from `indexOf*`) in `currency`. */
+  add(a: number, currency: number, minor: number): void {
+    this.addAtSlot(this.slotOf[a], a, currency, minor);
+  }
+
+  /** `indexOfBytes` and `add` in one step (one record read). Returns the index. */
+  addBytes(b: Uint8Array, start: number, end: number, currency: number, minor: number): number {
+    const a = this.indexOfBytes(b, start, end);
+    this.addAtSlot(this.slotOf[a], a, currency, minor);
+    return a;
+  }
+
+  countOf(a: number, currency: number): number {
+    return this.f64[this.slotOf[a] * REC_F64 + currency * 2];
+  }
+
+  /** The pending (not folded) part of the sum, and whether anything was folded. */
+  pending(a: number, currency: number): number {
+    return this.f64[this.slotOf[a] * REC_F64 + currency * 2 + 1];
+  }
+
+  wasFolded(a: number, currency: number): boolean {
+    return this.folded[a * NC + currency] !== undefined;
+  }
+
+  total(a: number, currency: number): bigint {
+    return (this.folded[a * NC + currency] ?? 0n) + BigInt(this.pending(a, currency));
+  }
+
+  private addAtSlot(slot: number, a: number, currency: number, minor: number): void {
+    const d = this.f64;
+    const i = slot * REC_F64 + currency * 2;
+    d[i]++;
+    const next = d[i + 1] + minor;
+    if (next >= FOLD_AT) {
+      this.folded[a * NC + currency] = (this.folded[a * NC + currency] ?? 0n) + BigInt(d[i + 1]);
+      d[i + 1] = minor;
+    } else {
+      d[i + 1] = next;
+    }
+  }
+
+  private find(h: number, b: Uint8Array, start: number, end: number): number {
+    const i32 = this.i32;
+    const u8 = this.u8;
+    const n = end - start;
     const mask = this.mask;
     let slot = (h ^ (h >>> 15)) & mask;
     for (;;) {
-      const stored = table[slot * 2 + 1];
+      const w = slot * REC_I32;
+      const stored = i32[w + W_INDEX];
       if (stored === 0) break;
-      if (table[slot * 2] === h && this.equalsBytes(stored - 1, b, start, end)) return stored - 1;
+      if (i32[w + W_HASH] === h && i32[w + W_LEN] === n) {
+        let same = true;
+        if (n <= KEY_INLINE) {
+          const at = slot * REC + KEY_AT;
+          for (let i = 0; i < n; i++) {
+            if (u8[at + i] !== b[start + i]) {
+              same = false;
+              break;
+            }
+          }
+        } else {
+          const ks = this.keyStart[stored - 1];
+          for (let i = 0; i < n; i++) {
+            if (this.keys[ks + i] !== b[start + i]) {
+              same = false;
+              break;
+            }
+          }
+        }
+        if (same) return stored - 1;
+      }
       slot = (slot + 1) & mask;
     }
-    const at = this.reserve(end - start);
-    this.arena.set(b.subarray(start, end), at);
-    return this.insert(slot, h, end - start);
+    return this.insert(slot, h, b, start, end);
   }
 
-  private equalsText(k: number, s: string, start: number, end: number): boolean {
-    const ks = this.keyStart[k];
+  private insert(slot: number, h: number, b: Uint8Array, start: number, end: number): number {
     const n = end - start;
-    if (this.keyStart[k + 1] - ks !== n) return false;
-    const arena = this.arena;
-    for (let i = 0; i < n; i++) if (arena[ks + i] !== s.charCodeAt(start + i)) return false;
-    return true;
-  }
-
-  private equalsBytes(k: number, b: Uint8Array, start: number, end: number): boolean {
-    const ks = this.keyStart[k];
-    const n = end - start;
-    if (this.keyStart[k + 1] - ks !== n) return false;
-    const arena = this.arena;
-    for (let i = 0; i < n; i++) if (arena[ks + i] !== b[start + i]) return false;
-    return true;
-  }
-
-  /** Room for a new key of `n` bytes at the arena's end; returns its offset. */
-  private reserve(n: number): number {
-    if (this.used + n > this.arena.length) {
-      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
-      grown.set(this.arena.subarray(0, this.used));
-      this.arena = grown;
-    }
-    if (this.count + 2 > this.keyStart.length) {
+    const index = this.count++;
+    if (this.keyStart.length < index + 2) {
       const grown = new Int32Array(this.keyStart.length * 2);
       grown.set(this.keyStart);
       this.keyStart = grown;
+      const slots = new Int32Array(this.slotOf.length * 2);
+      slots.set(this.slotOf);
+      this.slotOf = slots;
     }
-    return this.used;
-  }
-
-  private insert(slot: number, h: number, n: number): number {
-    const index = this.count++;
-    this.used += n;
-    this.keyStart[index + 1] = this.used;
-    this.table[slot * 2] = h;
-    this.table[slot * 2 + 1] = index + 1;
+    const used = this.keyStart[index];
+    if (used + n > this.keys.length) {
+      const grown = new Uint8Array(Math.max(this.keys.length * 2, used + n));
+      grown.set(this.keys.subarray(0, used));
+      this.keys = grown;
+    }
+    for (let i = 0; i < n; i++) this.keys[used + i] = b[start + i];
+    this.keyStart[index + 1] = used + n;
+    const w = slot * REC_I32;
+    this.i32[w + W_HASH] = h;
+    this.i32[w + W_INDEX] = index + 1;
+    this.i32[w + W_LEN] = n;
+    if (n <= KEY_INLINE) for (let i = 0; i < n; i++) this.u8[slot * REC + KEY_AT + i] = b[start + i];
+    this.slotOf[index] = slot;
+    // At most half full: a miss ends at an empty slot after a probe or two.
     if (this.count * 2 > this.mask + 1) this.rehash();
     return index;
   }
 
   private rehash(): void {
-    const old = this.table;
-    const capacity = (this.mask + 1) * 2;
-    this.table = new Int32Array(capacity * 2);
-    this.mask = capacity - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i + 1] === 0) continue;
-      const h = old[i];
+    const old = this.u8;
+    const oldI32 = this.i32;
+    const oldSlots = this.mask + 1;
+    const slots = oldSlots * 2;
+    const buf = new ArrayBuffer(slots * REC);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
+    this.mask = slots - 1;
+    for (let s = 0; s < oldSlots; s++) {
+      const stored = oldI32[s * REC_I32 + W_INDEX];
+      if (stored === 0) continue;
+      const h = oldI32[s * REC_I32 + W_HASH];
       let slot = (h ^ (h >>> 15)) & this.mask;
-      while (this.table[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
-      this.table[slot * 2] = h;
-      this.table[slot * 2 + 1] = old[i + 1];
+      while (this.i32[slot * REC_I32 + W_INDEX] !== 0) slot = (slot + 1) & this.mask;
+      this.u8.set(old.subarray(s * REC, s * REC + REC), slot * REC);
+      this.slotOf[stored - 1] = slot;
     }
   }
 }
@@ -218,35 +293,26 @@ export type TotalsJson = {
 export class ControlTotals {
   private readonly currency = new SlotSums(NC);
   private readonly jurisdiction = new SlotSums(NC * NJ);
-  private readonly accounts = new KeyIndex();
-  private account = new SlotSums(NC * 1024);
+  private readonly accounts = new AccountSums();
 
   /** Adds one accepted amount; the account id is `s[start, end)`. Returns the account's index. */
   add(s: string, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
-    return this.addAt(this.accounts.indexOf(s, start, end), currency, jurisdiction, minor);
+    const a = this.accounts.indexOf(s, start, end);
+    this.accounts.add(a, currency, minor);
+    this.addGroups(currency, jurisdiction, minor);
+    return a;
   }
 
   /** `add` with the account id as bytes `b[start, end)` (same account index as the same text). */
   addBytes(b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
-    return this.addAt(this.accounts.indexOfBytes(b, start, end), currency, jurisdiction, minor);
+    const a = this.accounts.addBytes(b, start, end, currency, minor);
+    this.addGroups(currency, jurisdiction, minor);
+    return a;
   }
 
-  /** The index of the account id in bytes `b[start, end)` (as `addBytes` would return it), without adding. */
-  accountIndexBytes(b: Uint8Array, start: number, end: number): number {
-    return this.accounts.indexOfBytes(b, start, end);
-  }
-
-  /** `add` for an account index from `accountIndexBytes`. */
-  addIndexed(a: number, currency: number, jurisdiction: number, minor: number): void {
-    this.addAt(a, currency, jurisdiction, minor);
-  }
-
-  private addAt(a: number, currency: number, jurisdiction: number, minor: number): number {
+  private addGroups(currency: number, jurisdiction: number, minor: number): void {
     this.currency.add(currency, minor);
     this.jurisdiction.add(currency * NJ + jurisdiction, minor);
-    if ((a + 1) * NC > this.account.slots) this.account.grow(this.account.slots * 2);
-    this.account.add(a * NC + currency, minor);
-    return a;
   }
 
   /** The account id of index `a` (as returned by `add`). */
@@ -272,9 +338,10 @@ export class ControlTotals {
     const account = CURRENCY_CODES.map((_, c): [number, bigint] => {
       const sum: [number, bigint] = [0, 0n];
       for (let a = 0; a < this.accounts.size; a++) {
-        if (this.account.count(a * NC + c) === 0) continue;
-        sum[0] += this.account.count(a * NC + c);
-        sum[1] += this.account.total(a * NC + c);
+        const count = this.accounts.countOf(a, c);
+        if (count === 0) continue;
+        sum[0] += count;
+        sum[1] += this.accounts.total(a, c);
       }
       return sum;
     });
@@ -311,12 +378,13 @@ export class ControlTotals {
    * order (an array, not an object: integer-like keys would reorder an object).
    */
   *accountRows(): Generator<AccountTotalRow> {
+    const sums = this.accounts;
     for (const [accountId, a] of this.accountOrder()) {
       for (let c = 0; c < NC; c++) {
-        const slot = a * NC + c;
-        if (this.account.count(slot) === 0) continue;
-        const total = this.account.total(slot);
-        yield { accountId, currency: CURRENCY_CODES[c], count: this.account.count(slot), amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
+        const count = sums.countOf(a, c);
+        if (count === 0) continue;
+        const total = sums.total(a, c);
+        yield { accountId, currency: CURRENCY_CODES[c], count, amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() };
       }
     }
   }
@@ -327,19 +395,18 @@ export class ControlTotals {
    * that never needed folding).
    */
   *accountLines(): Generator<string> {
-    const sums = this.account;
+    const sums = this.accounts;
     for (const [accountId, a] of this.accountOrder()) {
       const plain = PLAIN_JSON_KEY.test(accountId);
       const head = plain ? `{"accountId":"${accountId}` : '';
       for (let c = 0; c < NC; c++) {
-        const slot = a * NC + c;
-        const count = sums.count(slot);
+        const count = sums.countOf(a, c);
         if (count === 0) continue;
-        if (plain && sums.folded[slot] === undefined) {
-          const total = sums.data[slot * 2 + 1];
+        if (plain && !sums.wasFolded(a, c)) {
+          const total = sums.pending(a, c);
           yield `${head}${CURRENCY_PART[c]}${count},"amount":"${formatMinorNumber(total, MINOR_DIGITS[c])}","amountMinor":"${total}"}\n`;
         } else {
-          const total = sums.total(slot);
+          const total = sums.total(a, c);
           yield JSON.stringify({ accountId, currency: CURRENCY_CODES[c], count, amount: formatMinor(total, CURRENCY_CODES[c]), amountMinor: total.toString() }) + '\n';
         }
       }
@@ -348,7 +415,7 @@ export class ControlTotals {
 
   /** [account id, index] in code-unit order of the ids. */
   private accountOrder(): (readonly [string, number])[] {
-    return this.accounts.keys.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.accounts.keyList.map((k, i) => [k, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }
 
