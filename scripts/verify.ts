@@ -21,59 +21,116 @@ import { runWorkflowPaths } from './verify/workflow-paths';
 
 const ROOT = path.resolve(__dirname, '..');
 
+interface CheckContext {
+  readonly stacks: ReturnType<typeof loadStacks>;
+  readonly cfg: ReturnType<typeof loadConfig>;
+  /** State machines found by the asl check, run by the workflows check. */
+  machines?: ReturnType<typeof checkStateMachines>['machines'];
+  /** Parliament suppressions no policy of this synth needed (iam check). */
+  staleSuppressions?: unknown[];
+}
+
+interface CheckResult {
+  readonly findings: Finding[];
+  /** One line: what was checked, with counts. */
+  readonly summary: string;
+  /** Lines printed under the summary. */
+  readonly details?: string[];
+}
+
+interface Check {
+  readonly name: string;
+  /** May be skipped with VERIFY_SKIP (local iteration only; CI runs every check). */
+  readonly skippable?: boolean;
+  readonly run: (ctx: CheckContext) => CheckResult | Promise<CheckResult>;
+}
+
+/** The checks, in the order they run and print. */
+const CHECKS: readonly Check[] = [
+  {
+    name: 'contracts',
+    run: ({ stacks }) => {
+      const r = checkContracts(stacks, fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+      return { findings: r.findings, summary: `references resolved: ${r.stats.references} (remote-state reads ${r.stats.remoteReads}, stack edges ${r.stats.edges})` };
+    },
+  },
+  {
+    name: 'iam',
+    run: (ctx) => {
+      const r = lintPolicies(ctx.stacks);
+      ctx.staleSuppressions = r.stale;
+      return { findings: r.findings, summary: `policies linted: ${r.linted} (suppressed findings ${r.suppressed.length}, stale suppressions ${r.stale.length})` };
+    },
+  },
+  {
+    name: 'asl',
+    run: (ctx) => {
+      const r = checkStateMachines(ctx.stacks);
+      ctx.machines = r.machines;
+      return { findings: r.findings, summary: `state machines validated: ${r.machines.length}` };
+    },
+  },
+  {
+    name: 'workflows',
+    skippable: true,
+    run: async (ctx) => {
+      const r = await runWorkflowPaths(ctx.stacks, ctx.machines ?? []);
+      return { findings: r.findings, summary: `workflow executions on moto: ${r.executions} (${r.notes.join('; ') || 'no notes'})` };
+    },
+  },
+  {
+    name: 'events',
+    run: ({ stacks, cfg }) => {
+      const r = checkEventPatterns(stacks, sampleContext(stacks, cfg.security.guardDutyMinSeverity, cfg.region));
+      return { findings: r.findings, summary: `event patterns tested: ${r.patterns} (${r.events} sample events)` };
+    },
+  },
+  {
+    name: 'schedules',
+    // Next firings from now: the operator reads them as "when will this fire next".
+    run: ({ stacks, cfg }) => {
+      const r = checkSchedules(stacks, expectedSchedules(cfg), new Date());
+      return { findings: r.findings, summary: `schedules parsed: ${r.schedules}`, details: r.firings.map((f) => `  next firings ${f}`) };
+    },
+  },
+  {
+    name: 'determinism',
+    skippable: true,
+    run: async () => {
+      const r = await checkDeterminism();
+      return { findings: r.findings, summary: `deterministic synth: ${r.files} files compared across two synths` };
+    },
+  },
+];
+
+/** VERIFY_SKIP as a set of check names; an unknown or unskippable name is bad input. */
+function skipped(): Set<string> {
+  const names = (process.env.VERIFY_SKIP ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const allowed = CHECKS.filter((c) => c.skippable).map((c) => c.name);
+  const bad = names.filter((n) => !allowed.includes(n));
+  if (bad.length) throw new VerifyInputError(`VERIFY_SKIP names ${bad.join(', ')}: only ${allowed.join(', ')} may be skipped`);
+  return new Set(names);
+}
+
 async function main(): Promise<number> {
   const started = process.hrtime.bigint();
   const out = path.resolve(ROOT, process.env.VERIFY_OUT ?? 'cdktf.out');
-  const skip = new Set((process.env.VERIFY_SKIP ?? '').split(',').filter(Boolean));
-  const cfg = loadConfig();
-  const stacks = loadStacks(out);
+  const skip = skipped();
+  const ctx: CheckContext = { cfg: loadConfig(), stacks: loadStacks(out) };
   const findings: Finding[] = [];
-  const lines: string[] = [];
-  const timed = async <T>(label: string, fn: () => T | Promise<T>): Promise<T> => {
+  for (const check of CHECKS) {
+    if (skip.has(check.name)) continue;
     const t = process.hrtime.bigint();
-    const r = await fn();
-    lines.push(`${label} (${Number((process.hrtime.bigint() - t) / 1000000n)} ms)`);
-    return r;
-  };
-
-  const contracts = await timed('contracts', () => checkContracts(stacks, fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')));
-  findings.push(...contracts.findings);
-  lines[lines.length - 1] = `references resolved: ${contracts.stats.references} (remote-state reads ${contracts.stats.remoteReads}, stack edges ${contracts.stats.edges}) — ${lines[lines.length - 1]}`;
-
-  const lint = await timed('iam', () => lintPolicies(stacks));
-  findings.push(...lint.findings);
-  lines[lines.length - 1] = `policies linted: ${lint.linted} (suppressed findings ${lint.suppressed.length}, stale suppressions ${lint.stale.length}) — ${lines[lines.length - 1]}`;
-
-  const asl = await timed('asl', () => checkStateMachines(stacks));
-  findings.push(...asl.findings);
-  lines[lines.length - 1] = `state machines validated: ${asl.machines.length} — ${lines[lines.length - 1]}`;
-
-  if (!skip.has('workflows')) {
-    const wf = await timed('workflows', () => runWorkflowPaths(stacks, asl.machines));
-    findings.push(...wf.findings);
-    lines[lines.length - 1] = `workflow executions on moto: ${wf.executions} (${wf.notes.join('; ') || 'no notes'}) — ${lines[lines.length - 1]}`;
+    const r = await check.run(ctx);
+    findings.push(...r.findings);
+    console.log(`${r.summary} — ${check.name} (${Number((process.hrtime.bigint() - t) / 1000000n)} ms)`);
+    for (const line of r.details ?? []) console.log(line);
   }
-
-  const events = await timed('events', () => checkEventPatterns(stacks, sampleContext(stacks, cfg.security.guardDutyMinSeverity, cfg.region)));
-  findings.push(...events.findings);
-  lines[lines.length - 1] = `event patterns tested: ${events.patterns} (${events.events} sample events) — ${lines[lines.length - 1]}`;
-
-  // Next firings from now: the operator reads them as "when will this fire next".
-  const schedules = await timed('schedules', () => checkSchedules(stacks, expectedSchedules(cfg), new Date()));
-  findings.push(...schedules.findings);
-  lines[lines.length - 1] = `schedules parsed: ${schedules.schedules} — ${lines[lines.length - 1]}`;
-  for (const f of schedules.firings) lines.push(`  next firings ${f}`);
-
-  if (!skip.has('determinism')) {
-    const det = await timed('determinism', () => checkDeterminism());
-    findings.push(...det.findings);
-    lines[lines.length - 1] = `deterministic synth: ${det.files} files compared across two synths — ${lines[lines.length - 1]}`;
-  }
-
-  for (const l of lines) console.log(l);
   // Some suppressions apply only to some environments (e.g. VPC-endpoint pinning in prod): CI verifies
   // every config, so a suppression is stale only when no environment uses it.
-  if (lint.stale.length) console.log(`parliament suppressions unused on this synth (stale if unused in every environment): ${JSON.stringify(lint.stale)}`);
+  if (ctx.staleSuppressions?.length) {
+    console.log(`parliament suppressions unused on this synth (stale if unused in every environment): ${JSON.stringify(ctx.staleSuppressions)}`);
+  }
   const ms = Number((process.hrtime.bigint() - started) / 1000000n);
   if (findings.length) {
     console.log(`\n${findings.length} finding(s):`);
@@ -81,7 +138,7 @@ async function main(): Promise<number> {
       console.log(`  [${f.check}] ${f.stack}: ${f.address}: ${f.message}`);
     }
   }
-  console.log(`verify: ${findings.length} finding(s) on ${Object.keys(stacks).length} stacks in ${(ms / 1000).toFixed(2)} s`);
+  console.log(`verify: ${findings.length} finding(s) on ${Object.keys(ctx.stacks).length} stacks in ${(ms / 1000).toFixed(2)} s`);
   return findings.length ? 1 : 0;
 }
 
