@@ -6,7 +6,7 @@
  * unit         pure logic and synthesized-Terraform assertions: no local servers, no subprocesses
  *              (test-support/unit-guard.ts makes child_process throw there). Everything not listed below.
  * integration  moto server, MariaDB, processor/CLI subprocesses, the local night.
- * tooling      the repository's tools: bench, lint rule, verify checks and CLI, diagram, checkov scan,
+ * tooling      the repository's tools: bench, lint rules (eslint), verify checks and CLI, diagram, checkov scan,
  *              cdktn compatibility, the synth CLI, Terraform itself.
  */
 const INTEGRATION = [
@@ -32,6 +32,7 @@ const INTEGRATION = [
 ];
 
 const TOOLING = [
+  '__tests__/contracts/boundaries.test.ts',
   '__tests__/scripts/bench.test.ts',
   '__tests__/scripts/cdktn-compat.test.ts',
   '__tests__/scripts/cli-tools.test.ts',
