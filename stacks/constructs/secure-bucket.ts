@@ -15,6 +15,7 @@ import { S3BucketObjectLockConfigurationA } from '@cdktf/provider-aws/lib/s3-buc
 import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { PolicyStatement, renderPolicy } from './policy';
 import type { GrantableKey, IGrantable } from './grants';
+import { endpointPinStatements } from './bucket-endpoint-pin';
 
 export type StorageClass = 'STANDARD_IA' | 'ONEZONE_IA' | 'INTELLIGENT_TIERING' | 'GLACIER' | 'GLACIER_IR' | 'DEEP_ARCHIVE';
 
@@ -107,7 +108,31 @@ export class SecureBucket extends Construct {
     });
     this.name = this.bucket.bucket;
     this.arn = this.bucket.arn;
+    if (props.encryption !== 'SSE-S3') {
+      if ('key' in props.encryption) this.key = props.encryption.key;
+      this.kmsKeyArn = 'key' in props.encryption ? props.encryption.key.arn : props.encryption.kmsKeyArn;
+    }
+    const publicAccess = this.baseline();
+    this.encryption();
+    this.logging(props);
+    this.retention(props);
+    if (props.eventBridge) {
+      new S3BucketNotification(this, 'eventbridge', { bucket: this.bucket.id, eventbridge: true });
+    }
+    this.policy = new S3BucketPolicy(this, 'policy', {
+      bucket: this.bucket.id,
+      policy: renderPolicy([
+        ...this.tlsOnlyStatements(),
+        ...this.keyOnlyStatements(),
+        ...(props.sourceVpceId ? endpointPinStatements(`SecureBucket ${id}`, this.arn, props.sourceVpceId, props) : []),
+        ...(props.extraStatements?.(this.arn) ?? []),
+      ]),
+      dependsOn: [publicAccess],
+    });
+  }
 
+  /** Owner-enforced objects, all four public-access blocks, versioning. */
+  private baseline(): S3BucketPublicAccessBlock {
     new S3BucketOwnershipControls(this, 'ownership', {
       bucket: this.bucket.id,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
@@ -123,30 +148,31 @@ export class SecureBucket extends Construct {
       bucket: this.bucket.id,
       versioningConfiguration: { status: 'Enabled' },
     });
-    if (props.encryption === 'SSE-S3') {
-      new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-        bucket: this.bucket.id,
-        rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
-      });
-    } else {
-      if ('key' in props.encryption) this.key = props.encryption.key;
-      this.kmsKeyArn = 'key' in props.encryption ? props.encryption.key.arn : props.encryption.kmsKeyArn;
-      new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-        bucket: this.bucket.id,
-        rule: [{
-          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.kmsKeyArn },
-          bucketKeyEnabled: true,
-        }],
-      });
-    }
-    if (props.accessLogBucket) {
-      new S3BucketLoggingA(this, 'logging', {
-        bucket: this.bucket.id,
-        targetBucket: props.accessLogBucket,
-        targetPrefix: `${props.bucketName}/`,
-        dependsOn: props.accessLogGrant ? [props.accessLogGrant] : undefined,
-      });
-    }
+    return publicAccess;
+  }
+
+  /** Default encryption: SSE-KMS with a bucket key, or SSE-S3 for the access-log bucket. */
+  private encryption(): void {
+    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+      bucket: this.bucket.id,
+      rule: this.kmsKeyArn
+        ? [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.kmsKeyArn }, bucketKeyEnabled: true }]
+        : [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    });
+  }
+
+  private logging(props: SecureBucketProps): void {
+    if (!props.accessLogBucket) return;
+    new S3BucketLoggingA(this, 'logging', {
+      bucket: this.bucket.id,
+      targetBucket: props.accessLogBucket,
+      targetPrefix: `${props.bucketName}/`,
+      dependsOn: props.accessLogGrant ? [props.accessLogGrant] : undefined,
+    });
+  }
+
+  /** Lifecycle rules and, when asked, WORM retention. */
+  private retention(props: SecureBucketProps): void {
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: this.bucket.id,
       rule: props.lifecycleRules.map((r) => lifecycleRule(r)),
@@ -157,11 +183,11 @@ export class SecureBucket extends Construct {
         rule: { defaultRetention: { mode: props.objectLock.mode, days: props.objectLock.days } },
       });
     }
-    if (props.eventBridge) {
-      new S3BucketNotification(this, 'eventbridge', { bucket: this.bucket.id, eventbridge: true });
-    }
+  }
 
-    const statements: PolicyStatement[] = [
+  /** Deny every request without TLS, and with TLS older than 1.2. */
+  private tlsOnlyStatements(): PolicyStatement[] {
+    return [
       {
         Sid: 'DenyInsecureTransport',
         Effect: 'Deny',
@@ -179,100 +205,29 @@ export class SecureBucket extends Construct {
         Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
       },
     ];
-    if (this.kmsKeyArn) {
-      statements.push(
-        {
-          Sid: 'DenyNonKmsEncryptionHeader',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 's3:PutObject',
-          Resource: `${this.arn}/*`,
-          Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
-        },
-        {
-          Sid: 'DenyOtherKmsKey',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: 's3:PutObject',
-          Resource: `${this.arn}/*`,
-          Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.kmsKeyArn } },
-        },
-      );
-    }
-    if (props.sourceVpceId) {
-      const outsideVpce = {
-        StringNotEquals: { 'aws:sourceVpce': props.sourceVpceId },
-        Bool: { 'aws:PrincipalIsAWSService': 'false' },
-        BoolIfExists: { 'aws:ViaAWSService': 'false' },
-      };
-      const writers = props.outsideVpceWriters ?? [];
-      const readers = props.outsideVpceReaders;
-      if (readers && !readers.principalArns.length && !readers.accountIds.length) {
-        throw new Error(`SecureBucket ${id}: outsideVpceReaders needs at least one principal ARN or account id`);
-      }
-      if (readers && !/^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*\/$/.test(readers.prefix)) {
-        throw new Error(`SecureBucket ${id}: outsideVpceReaders.prefix must be a key prefix ending in / (got "${readers.prefix}")`);
-      }
-      const reads = ['s3:GetObject', 's3:GetObjectVersion'];
-      const deletes = ['s3:DeleteObject', 's3:DeleteObjectVersion'];
-      if (!readers) {
-        statements.push({
-          Sid: 'DenyDataAccessOutsideVpce',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: [...reads, ...deletes],
-          Resource: `${this.arn}/*`,
-          Condition: outsideVpce,
-        });
-      } else {
-        const exempt: PolicyStatement['Condition'] = {
-          ...outsideVpce,
-          StringNotEquals: {
-            ...outsideVpce.StringNotEquals,
-            ...(readers.accountIds.length ? { 'aws:PrincipalAccount': readers.accountIds } : {}),
-          },
-          ...(readers.principalArns.length ? { ArnNotEquals: { 'aws:PrincipalArn': readers.principalArns } } : {}),
-        };
-        statements.push({
-          Sid: 'DenyDataAccessOutsideVpce',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: deletes,
-          Resource: `${this.arn}/*`,
-          Condition: outsideVpce,
-        }, {
-          Sid: 'DenyReadsOutsideVpce',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: reads,
-          NotResource: `${this.arn}/${readers.prefix}*`,
-          Condition: outsideVpce,
-        }, {
-          // Conditions are ANDed: denied unless through the endpoint, or by a service, or by a named reader.
-          Sid: 'DenyPrefixReadsOutsideVpceExceptReaders',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: reads,
-          Resource: `${this.arn}/${readers.prefix}*`,
-          Condition: exempt,
-        });
-      }
-      statements.push({
-        Sid: 'DenyWritesOutsideVpce',
+  }
+
+  /** With SSE-KMS: deny uploads that ask for another encryption or another key. */
+  private keyOnlyStatements(): PolicyStatement[] {
+    if (!this.kmsKeyArn) return [];
+    return [
+      {
+        Sid: 'DenyNonKmsEncryptionHeader',
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:PutObject',
         Resource: `${this.arn}/*`,
-        // The named writers are exempt from the endpoint (their own IAM policies still limit where they write).
-        Condition: writers.length ? { ...outsideVpce, ArnNotEquals: { 'aws:PrincipalArn': writers } } : outsideVpce,
-      });
-    }
-    statements.push(...(props.extraStatements?.(this.arn) ?? []));
-    this.policy = new S3BucketPolicy(this, 'policy', {
-      bucket: this.bucket.id,
-      policy: renderPolicy(statements),
-      dependsOn: [publicAccess],
-    });
+        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      },
+      {
+        Sid: 'DenyOtherKmsKey',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: `${this.arn}/*`,
+        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.kmsKeyArn } },
+      },
+    ];
   }
 
   /** ARN pattern of objects under a prefix (`transactions/`), or all objects. */
