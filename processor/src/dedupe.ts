@@ -42,6 +42,20 @@ export class FingerprintSet {
     this.mask = 0;
   }
 
+  /**
+   * Reads the first slot each of the fingerprints `his[k], los[k]` (k < n) would probe, and nothing
+   * else: in a loop this short the reads of many rows are in flight at once, so the table lines (a
+   * table larger than the cache) are loaded together before `addFingerprint` needs them one by one.
+   * Returns a value made from the reads so they cannot be optimised away.
+   */
+  touch(his: Uint32Array, los: Uint32Array, n: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let t = 0;
+    for (let k = 0; k < n; k++) t += slots[((his[k] ^ Math.imul(los[k], 0x9e3779b1)) & mask) * 2];
+    return t;
+  }
+
   /** Adds a fingerprint computed elsewhere (`fingerprintOf`, e.g. on a worker thread). */
   addFingerprint(hi: number, lo: number): boolean {
     this.lastHi = hi;

@@ -31,7 +31,7 @@ import { FingerprintSet, fingerprintBytes } from './dedupe';
 import { AcceptedIndex } from './fingerprints';
 import { MAX_LINE_BYTES } from './lines';
 import { BadInputError } from './errors';
-import { Accumulator, ControlTotals } from './totals';
+import { Accumulator, ControlTotals, keyHash } from './totals';
 
 export type InputFormat = 'csv' | 'jsonl';
 
@@ -127,6 +127,12 @@ export class RecordProcessor {
   private readonly rowLo = new Uint32Array(BATCH);
   private readonly rowFresh = new Uint8Array(BATCH);
   private readonly rowAccount = new Int32Array(BATCH);
+  /** keyHash of the row's account id (valid rows). */
+  private readonly rowAccountHash = new Int32Array(BATCH);
+  /** Fresh rows' account hashes, packed, for the totals' touch pass. */
+  private readonly freshAccountHash = new Int32Array(BATCH);
+  /** Results of the touch passes (kept so the reads are not optimised away). */
+  touched = 0;
   private rows = 0;
   /** The unescaped fields of the batch's lines with quotes, back to back (a line is at most MAX_LINE_BYTES). */
   private readonly arena = Buffer.allocUnsafeSlow(ARENA_BYTES + MAX_LINE_BYTES + 16);
@@ -374,6 +380,7 @@ export class RecordProcessor {
     this.rowType[k] = s.type;
     this.rowBytes[k] = lineBytes;
     fingerprintBytes(b, starts[F_TRANSACTION_ID], ends[F_TRANSACTION_ID], this.rowHi, this.rowLo, k);
+    this.rowAccountHash[k] = keyHash(b, starts[F_ACCOUNT_ID], ends[F_ACCOUNT_ID]);
   }
 
   /**
@@ -391,6 +398,8 @@ export class RecordProcessor {
     const starts = this.rowStarts;
     const ends = this.rowEnds;
     const seen = this.seen;
+    // Each pass first touches the table lines its rows will need (see FingerprintSet.touch).
+    this.touched += seen.touch(his, los, n);
     for (let k = 0; k < n; k++) fresh[k] = reasons[k] === null && seen.addFingerprint(his[k], los[k]) ? 1 : 0;
     const totals = this.totals;
     const accounts = this.rowAccount;
@@ -398,10 +407,14 @@ export class RecordProcessor {
     const minors = this.rowMinor;
     const currencies = this.rowCurrency;
     const jurisdictions = this.rowJurisdiction;
+    const hashes = this.rowAccountHash;
+    let m = 0;
+    for (let k = 0; k < n; k++) if (fresh[k] !== 0) this.freshAccountHash[m++] = hashes[k];
+    this.touched += totals.touchAccounts(this.freshAccountHash, m);
     for (let k = 0; k < n; k++) {
       if (fresh[k] === 0) continue;
       const src = inArena[k] ? this.arena : this.src;
-      accounts[k] = totals.addBytes(src, starts[k * NF + F_ACCOUNT_ID], ends[k * NF + F_ACCOUNT_ID], currencies[k], jurisdictions[k], minors[k]);
+      accounts[k] = totals.addHashed(hashes[k], src, starts[k * NF + F_ACCOUNT_ID], ends[k * NF + F_ACCOUNT_ID], currencies[k], jurisdictions[k], minors[k]);
       this.acceptedSums[currencies[k]].add(minors[k]);
     }
     const o = this.acceptedOut;

@@ -65,6 +65,13 @@ export class SlotSums {
   }
 }
 
+/** The account table's hash of the key `b[start, end)` (FNV-1a over its bytes). */
+export function keyHash(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h;
+}
+
 /** Bytes per account record (two cache lines): sums, then hash, index, key length and the key. */
 const REC = 128;
 const REC_F64 = REC / 8;
@@ -127,20 +134,42 @@ export class AccountSums {
   }
 
   indexOf(s: string, start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 255) throw new RangeError('account keys are byte strings (one char per byte)');
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const bytes = Buffer.from(s.slice(start, end), 'latin1');
-    return this.find(h, bytes, 0, bytes.length);
+    for (let i = start; i < end; i++) if (s.charCodeAt(i) > 255) throw new RangeError('account keys are byte strings (one char per byte)');
+    return this.indexOfBytes(Buffer.from(s.slice(start, end), 'latin1'), 0, end - start);
   }
 
   indexOfBytes(b: Uint8Array, start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-    return this.find(h, b, start, end);
+    return this.indexAt(this.find(keyHash(b, start, end), b, start, end));
+  }
+
+  private indexAt(slot: number): number {
+    return this.i32[slot * REC_I32 + W_INDEX] - 1;
+  }
+
+  /**
+   * Reads both cache lines of the record each hash in `hashes` (k < n, `keyHash` of an account id)
+   * lands on first, and nothing else (see FingerprintSet.touch): the records of a batch are then
+   * loaded together before `addHashed` reads them one by one.
+   */
+  touch(hashes: Int32Array, n: number): number {
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const mask = this.mask;
+    let t = 0;
+    for (let k = 0; k < n; k++) {
+      const h = hashes[k];
+      const slot = (h ^ (h >>> 15)) & mask;
+      t += i32[slot * REC_I32 + W_INDEX] + f64[slot * REC_F64];
+    }
+    return t;
+  }
+
+  /** `addBytes` with the key's hash already known (`keyHash(b, start, end)`). */
+  addHashed(h: number, b: Uint8Array, start: number, end: number, currency: number, minor: number): number {
+    const slot = this.find(h, b, start, end);
+    const a = this.indexAt(slot);
+    this.addAtSlot(slot, a, currency, minor);
+    return a;
   }
 
   /** Adds one amount to account `a` (an index from `indexOf*`) in `currency`. */
@@ -150,9 +179,7 @@ export class AccountSums {
 
   /** `indexOfBytes` and `add` in one step (one record read). Returns the index. */
   addBytes(b: Uint8Array, start: number, end: number, currency: number, minor: number): number {
-    const a = this.indexOfBytes(b, start, end);
-    this.addAtSlot(this.slotOf[a], a, currency, minor);
-    return a;
+    return this.addHashed(keyHash(b, start, end), b, start, end, currency, minor);
   }
 
   countOf(a: number, currency: number): number {
@@ -185,6 +212,7 @@ export class AccountSums {
     }
   }
 
+  /** The slot of the key `b[start, end)` with hash `h`, inserted (with zero sums) when new. */
   private find(h: number, b: Uint8Array, start: number, end: number): number {
     const i32 = this.i32;
     const u8 = this.u8;
@@ -214,13 +242,14 @@ export class AccountSums {
             }
           }
         }
-        if (same) return stored - 1;
+        if (same) return slot;
       }
       slot = (slot + 1) & mask;
     }
     return this.insert(slot, h, b, start, end);
   }
 
+  /** Inserts the key at the empty `slot`; returns its slot (moved if the table grew). */
   private insert(slot: number, h: number, b: Uint8Array, start: number, end: number): number {
     const n = end - start;
     const index = this.count++;
@@ -248,11 +277,11 @@ export class AccountSums {
     this.slotOf[index] = slot;
     // At most half full: a miss ends at an empty slot after a probe or two.
     if (this.count * 2 > this.mask + 1) this.rehash();
-    return index;
+    return this.slotOf[index];
   }
 
   private rehash(): void {
-    const old = this.u8;
+    const oldF64 = this.f64;
     const oldI32 = this.i32;
     const oldSlots = this.mask + 1;
     const slots = oldSlots * 2;
@@ -267,7 +296,7 @@ export class AccountSums {
       const h = oldI32[s * REC_I32 + W_HASH];
       let slot = (h ^ (h >>> 15)) & this.mask;
       while (this.i32[slot * REC_I32 + W_INDEX] !== 0) slot = (slot + 1) & this.mask;
-      this.u8.set(old.subarray(s * REC, s * REC + REC), slot * REC);
+      for (let i = 0; i < REC_F64; i++) this.f64[slot * REC_F64 + i] = oldF64[s * REC_F64 + i];
       this.slotOf[stored - 1] = slot;
     }
   }
@@ -306,6 +335,18 @@ export class ControlTotals {
   /** `add` with the account id as bytes `b[start, end)` (same account index as the same text). */
   addBytes(b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
     const a = this.accounts.addBytes(b, start, end, currency, minor);
+    this.addGroups(currency, jurisdiction, minor);
+    return a;
+  }
+
+  /** See AccountSums.touch. */
+  touchAccounts(hashes: Int32Array, n: number): number {
+    return this.accounts.touch(hashes, n);
+  }
+
+  /** `addBytes` with the account id's `keyHash` already known. */
+  addHashed(h: number, b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
+    const a = this.accounts.addHashed(h, b, start, end, currency, minor);
     this.addGroups(currency, jurisdiction, minor);
     return a;
   }
