@@ -104,15 +104,11 @@ export class ReportingStack extends PlatformStack {
     const f = this.functions;
     this.workflow = new ReportingWorkflow(this, 'workflow', {
       stateMachineName: this.name(REPORTING_WORKFLOW),
-      reporting: cfg.reporting,
       functions: { generate: f.generate, validate: f.validate, deliver: f.deliver, confirm: f.confirm, failure: f.failure },
       topic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
       resultsBucket: data.reportsBucket,
       s3KeyArn: data.s3Key.arn,
       logsKeyArn: data.logsKey.arn,
-      logRetentionDays: cfg.retention.logDays,
-      accountId: this.accountId,
-      region: this.region,
     });
 
     // The loader starts the workflow, so it is built after it (the workflow invokes only the five

@@ -11,16 +11,16 @@
  * it). The function key must stay usable by EventBridge and by every reporting Lambda role through IAM.
  */
 import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import { PlatformStack } from '../platform-stack';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
 import { KmsKey } from '../constructs/kms-key';
-import { assumeRolePolicy, ConditionBlock, PolicyStatement, renderPolicy } from '../constructs/policy';
+import { ConditionBlock, PolicyStatement } from '../constructs/policy';
+import { ServiceRole } from '../constructs/grants';
 import type { NodejsFunction } from '../constructs/nodejs-function';
 import type { SecureBucket } from '../constructs/secure-bucket';
-import { renderWorkflowDefinition, ReportingSettings, RESULTS_PREFIX, WorkflowFunctionArns } from './workflow-definition';
+import { renderWorkflowDefinition, RESULTS_PREFIX, WorkflowFunctionArns } from './workflow-definition';
 
 /** Actions CloudWatch Logs delivery for Step Functions needs; none supports resource-level permissions. */
 export const LOG_DELIVERY_ACTIONS = [
@@ -116,15 +116,11 @@ export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStat
 
 export interface ReportingWorkflowProps {
   readonly stateMachineName: string;
-  readonly reporting: ReportingSettings;
   readonly functions: { generate: NodejsFunction; validate: NodejsFunction; deliver: NodejsFunction; confirm: NodejsFunction; failure: NodejsFunction };
   readonly topic: { arn: string; kmsKeyArn: string };
   readonly resultsBucket: SecureBucket;
   readonly s3KeyArn: string;
   readonly logsKeyArn: string;
-  readonly logRetentionDays: number;
-  readonly accountId: string;
-  readonly region: string;
 }
 
 export class ReportingWorkflow extends Construct {
@@ -136,59 +132,71 @@ export class ReportingWorkflow extends Construct {
   readonly arn: string;
   /** ARN built from the name so the role can name its own state machine without a cycle. */
   readonly stateMachineArn: string;
+  private readonly platform: PlatformStack;
 
-  constructor(scope: Construct, id: string, props: ReportingWorkflowProps) {
+  constructor(scope: Construct, id: string, private readonly props: ReportingWorkflowProps) {
     super(scope, id);
+    this.platform = PlatformStack.of(this);
+    const { accountId, partition, region } = this.platform;
     const smName = props.stateMachineName;
-    const partition = partitionOf(this);
-    const statesArn = (kind: string, rest: string) => `arn:${partition}:states:${props.region}:${props.accountId}:${kind}:${rest}`;
-    this.stateMachineArn = statesArn('stateMachine', smName);
+    this.stateMachineArn = this.statesArn('stateMachine', smName);
 
     // The /aws/vendedlogs/ prefix makes CloudWatch Logs use one account-level resource policy for all
     // vended log groups instead of adding one per group (that policy is limited to 5,120 characters).
     this.logGroup = new EncryptedLogGroup(this, 'logs', {
       name: `/aws/vendedlogs/states/${smName}`,
-      retentionDays: props.logRetentionDays,
+      retentionDays: this.platform.cfg.retention.logDays,
       kmsKeyArn: props.logsKeyArn,
     });
-
-    const f = props.functions;
-    const arns: WorkflowFunctionArns = {
-      generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
-    };
-    this.role = new IamRole(this, 'role', {
-      name: workflowRoleName(smName),
-      assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', props.accountId),
+    const role = new ServiceRole(this, {
+      roleId: 'role',
+      policyId: 'policy',
+      roleName: workflowRoleName(smName),
+      policyName: `${smName}-policy`,
+      assumedBy: 'states.amazonaws.com',
+      sourceAccount: accountId,
     });
+    this.role = role.role;
     this.key = new KmsKey(this, 'key', {
       alias: smName,
       description: 'Reporting workflow definition and execution history',
-      accountId: props.accountId,
+      accountId,
       rootAccess: 'administer',
-      statements: workflowKeyStatements({
-        accountId: props.accountId, partition, region: props.region, stateMachineArn: this.stateMachineArn, roleArn: this.role.arn,
-      }),
+      statements: workflowKeyStatements({ accountId, partition, region, stateMachineArn: this.stateMachineArn, roleArn: this.role.arn }),
     });
-    const statements: PolicyStatement[] = [
+    this.grantRole(role);
+    this.stateMachine = this.createStateMachine(role);
+    this.arn = this.stateMachine.arn;
+  }
+
+  private statesArn(kind: string, rest: string): string {
+    return `arn:${this.platform.partition}:states:${this.platform.region}:${this.platform.accountId}:${kind}:${rest}`;
+  }
+
+  /** Invoke the five report functions, alert, run and manage child executions, write run results, use its key, log, trace. */
+  private grantRole(role: ServiceRole): void {
+    const { functions: f, topic, resultsBucket, s3KeyArn, stateMachineName: smName } = this.props;
+    const { partition, region, accountId } = this.platform;
+    role.addToPolicy(
       {
         Sid: 'InvokeReportingFunctions',
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
         Resource: Object.values(f).flatMap((fn) => [fn.arn, `${fn.arn}:*`]),
       },
-      { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: props.topic.arn },
-      { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.topic.kmsKeyArn },
+      { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: topic.arn },
+      { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: topic.kmsKeyArn },
       // Distributed Map: child executions are executions of this same state machine.
       { Sid: 'StartChildExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: this.stateMachineArn },
       {
         Sid: 'ManageChildExecutions',
         Effect: 'Allow',
         Action: ['states:DescribeExecution', 'states:StopExecution'],
-        Resource: statesArn('execution', `${smName}/*`),
+        Resource: this.statesArn('execution', `${smName}/*`),
       },
       // ResultWriter: per-run result files, only under their prefix.
-      ...props.resultsBucket.writeStatements('RunResults', RESULTS_PREFIX),
-      { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.s3KeyArn },
+      ...resultsBucket.writeStatements('RunResults', RESULTS_PREFIX),
+      { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: s3KeyArn },
       // Own data and the Distributed Map's child executions (context <arn> or <arn>/<label>).
       {
         Sid: 'WorkflowKey',
@@ -203,7 +211,7 @@ export class ReportingWorkflow extends Construct {
         Effect: 'Allow',
         Action: 'kms:GenerateDataKey',
         Resource: this.key.arn,
-        Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: `arn:${partition}:logs:${props.region}:${props.accountId}:*` } },
+        Condition: { StringEquals: { [LOGS_SOURCE_CONTEXT_KEY]: `arn:${partition}:logs:${region}:${accountId}:*` } },
       },
       // Log delivery APIs have no resource-level permissions: AWS requires "*" for each of them.
       { Sid: 'LogDelivery', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
@@ -214,23 +222,25 @@ export class ReportingWorkflow extends Construct {
         Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
         Resource: '*',
       },
-    ];
-    const policy = new IamRolePolicy(this, 'policy', {
-      name: `${smName}-policy`,
-      role: this.role.id,
-      policy: renderPolicy(statements),
-    });
+    );
+  }
 
-    this.stateMachine = new SfnStateMachine(this, 'state-machine', {
+  /** Standard state machine: logs everything to its group, traced, encrypted with its own key. */
+  private createStateMachine(role: ServiceRole): SfnStateMachine {
+    const { functions: f, topic, resultsBucket, stateMachineName: smName } = this.props;
+    const arns: WorkflowFunctionArns = {
+      generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
+    };
+    return new SfnStateMachine(this, 'state-machine', {
       name: smName,
       type: 'STANDARD',
       roleArn: this.role.arn,
       definition: renderWorkflowDefinition({
-        reporting: props.reporting,
+        reporting: this.platform.cfg.reporting,
         functions: arns,
-        topicArn: props.topic.arn,
-        resultsBucket: props.resultsBucket.name,
-        partition,
+        topicArn: topic.arn,
+        resultsBucket: resultsBucket.name,
+        partition: this.platform.partition,
       }),
       loggingConfiguration: {
         logDestination: `${this.logGroup.arn}:*`,
@@ -244,8 +254,7 @@ export class ReportingWorkflow extends Construct {
         kmsDataKeyReusePeriodSeconds: WORKFLOW_DATA_KEY_REUSE_SECONDS,
       },
       // The role's policy must exist before Step Functions validates logging and invokes.
-      dependsOn: [policy],
+      dependsOn: [role.policy],
     });
-    this.arn = this.stateMachine.arn;
   }
 }
