@@ -62,11 +62,18 @@ export interface RunSummary {
   failed: number;
 }
 
-export const handler = powertoolsHandler('orchestrator', logger, async (event: OrchestratorEvent): Promise<RunSummary> => {
-  // The types describe what arrives; they check nothing: the event is parsed strictly here.
-  const { runId, retryFailed } = parseRunRequest(event);
+/** What one invocation accumulates: the counts it reports and the errors that make it fail (retried). */
+interface RunState {
+  readonly runId: string;
+  readonly summary: RunSummary;
+  readonly errors: Error[];
+}
+
+type RunEnv = ReturnType<typeof runEnvironment>;
+
+function runEnvironment() {
   const e = environmentOf('orchestrator');
-  const env = {
+  return {
     bucket: e.INPUT_BUCKET,
     prefix: e.INPUT_PREFIX,
     kmsKeyArn: e.S3_KMS_KEY_ARN,
@@ -79,15 +86,36 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
     bytesPerShard: e.BYTES_PER_SHARD,
     environment: e.ENVIRONMENT,
   };
-  const summary: RunSummary = { runId, listed: 0, empty: 0, refused: 0, alreadyProcessed: 0, submitted: 0, arrayJobs: 0, failed: 0 };
-  const errors: Error[] = [];
+}
 
+export const handler = powertoolsHandler('orchestrator', logger, async (event: OrchestratorEvent): Promise<RunSummary> => {
+  // The types describe what arrives; they check nothing: the event is parsed strictly here.
+  const { runId, retryFailed } = parseRunRequest(event);
+  const env = runEnvironment();
+  const state: RunState = {
+    runId,
+    summary: { runId, listed: 0, empty: 0, refused: 0, alreadyProcessed: 0, submitted: 0, arrayJobs: 0, failed: 0 },
+    errors: [],
+  };
+  const candidates = await listCandidates(env, state);
+  const toSubmit = await selectToSubmit(candidates, retryFailed, env, state);
+  await submitAll(toSubmit, env, state);
+  await completeIfNothingRuns(env, state);
+  await publishSummary(env, state);
+  return finish(state);
+});
+
+/**
+ * Every non-empty object under the prefix (all pages), headed for its version id (part of the job id)
+ * and the encryption check; objects not encrypted with the platform key, or whose key holds a
+ * card-number-like value, are refused.
+ */
+async function listCandidates(env: RunEnv, { summary, errors }: RunState): Promise<Candidate[]> {
   const objects = (await listAllObjects(env.bucket, env.prefix)).filter((o) => o.Key && !o.Key.endsWith('/'));
   summary.listed = objects.length;
   const nonEmpty = objects.filter((o) => (o.Size ?? 0) > 0);
   summary.empty = objects.length - nonEmpty.length;
 
-  // Head each object: its version id (part of the job id) and the encryption check.
   const heads = await mapSettled(nonEmpty, CONCURRENCY, (o) => headEncrypted(env.bucket, o.Key!, env.kmsKeyArn));
   const candidates: Candidate[] = [];
   heads.forEach((h, i) => {
@@ -114,9 +142,15 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
       shardCount: shardCountOf(size, env.perJob, env.bytesPerShard),
     });
   });
+  return candidates;
+}
 
-  // Already processed = a status item exists (any run). FAILED_TO_SUBMIT never reached Batch: submit
-  // again. FAILED is resubmitted only on an explicit replay of the same run ({runId, retryFailed}).
+/**
+ * Already processed = a status item exists (any run). FAILED_TO_SUBMIT never reached Batch: submit
+ * again. FAILED is resubmitted only on an explicit replay of the same run ({runId, retryFailed}); a
+ * claim older than STALE_CLAIM_MS with no Batch job id is submitted again.
+ */
+async function selectToSubmit(candidates: Candidate[], retryFailed: boolean, env: RunEnv, { runId, summary, errors }: RunState): Promise<Candidate[]> {
   const existing = await mapSettled(candidates, CONCURRENCY, async (c) => {
     try {
       return (await ddb().send(new GetCommand({ TableName: env.statusTable, Key: { jobId: c.jobId }, ConsistentRead: true }))).Item;
@@ -142,7 +176,11 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
     }
     else summary.alreadyProcessed++;
   });
+  return toSubmit;
+}
 
+/** Records the jobs in the run record, then claims and submits each (bounded parallelism). */
+async function submitAll(toSubmit: Candidate[], env: RunEnv, { runId, summary, errors }: RunState): Promise<void> {
   await addSubmittedJobs(env.statusTable, runId, toSubmit.map((c) => c.jobId));
   const results = await mapSettled(toSubmit, CONCURRENCY, (c) => submit(c, runId, env));
   results.forEach((r, i) => {
@@ -158,29 +196,35 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
       errors.push(r.reason as Error);
     }
   });
+}
 
-  // Nothing left running for this run (e.g. no new files): the run is complete now, and the SLA
-  // metric must say so; otherwise job-events announces completion when the last job ends. A quiet
-  // night is still a night: RUN_COMPLETED is published (once, by whoever set completedAt) so the
-  // loader loads the empty run and reporting makes its nil reports (a nil report is a submission).
+/**
+ * Nothing left running for this run (e.g. no new files): the run is complete now, and the SLA metric
+ * must say so; otherwise job-events announces completion when the last job ends. A quiet night is
+ * still a night: RUN_COMPLETED is published (once, by whoever set completedAt) so the loader loads the
+ * empty run and reporting makes its nil reports (a nil report is a submission).
+ */
+async function completeIfNothingRuns(env: RunEnv, { runId, errors }: RunState): Promise<void> {
   const run = await getRunRecord(env.statusTable, runId);
   const completedAt = Date.now();
-  if (run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId, completedAt)) {
-    const seconds = Math.max(0, (completedAt - Number(run.startedAt)) / 1000);
-    try {
-      await announceRunCompleted(env.topicArn, runId, run, seconds);
-      const metrics = createMetrics('orchestrator', env.environment);
-      metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
-      metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, seconds);
-      metrics.publishStoredMetrics();
-    } catch (err) {
-      // Undo the completion so the retry (this invocation fails below) completes and announces it:
-      // a completed run nobody announced would never be loaded.
-      await unmarkRunCompleted(env.statusTable, runId, completedAt);
-      errors.push(err as Error);
-    }
+  if (!(run && errors.length === 0 && isRunComplete(run) && await markRunCompleted(env.statusTable, runId, completedAt))) return;
+  const seconds = Math.max(0, (completedAt - Number(run.startedAt)) / 1000);
+  try {
+    await announceRunCompleted(env.topicArn, runId, run, seconds);
+    const metrics = createMetrics('orchestrator', env.environment);
+    metrics.addMetric('NightlyRunCompleted', MetricUnit.Count, 1);
+    metrics.addMetric('NightlyRunDurationSeconds', MetricUnit.Seconds, seconds);
+    metrics.publishStoredMetrics();
+  } catch (err) {
+    // Undo the completion so the retry (this invocation fails below) completes and announces it:
+    // a completed run nobody announced would never be loaded.
+    await unmarkRunCompleted(env.statusTable, runId, completedAt);
+    errors.push(err as Error);
   }
+}
 
+/** One concise SNS summary: counts only. */
+async function publishSummary(env: RunEnv, { runId, summary, errors }: RunState): Promise<void> {
   const subject = errors.length ? `Batch run ${runId}: ${errors.length} error(s)` : `Batch run ${runId} started: ${summary.submitted} job(s)`;
   try {
     await sns().send(new PublishCommand({ TopicArn: env.topicArn, Subject: subject.slice(0, 100), Message: JSON.stringify({ ...summary, errors: errors.length }) }));
@@ -188,15 +232,17 @@ export const handler = powertoolsHandler('orchestrator', logger, async (event: O
     errors.push(classifyError(err, 'SNS Publish run summary'));
   }
   logger.info('run summary', { ...summary, errors: errors.length });
-  if (errors.length) {
-    // Names and counts only; each error was logged with its job id where it happened.
-    for (const e of errors.slice(0, 5)) logger.error('run error', { name: e.name, message: e.message.slice(0, 300) });
-    const retryable = errors.some((e) => !(e instanceof PermanentError));
-    const message = `orchestrator run ${runId}: ${errors.length} error(s); first: ${errors[0].message.slice(0, 200)}`;
-    throw retryable ? new RetryableError(message) : new PermanentError(message);
-  }
-  return summary;
-});
+}
+
+/** The summary, or a Retryable/PermanentError naming the count and the first error (so retries and the DLQ work). */
+function finish({ runId, summary, errors }: RunState): RunSummary {
+  if (!errors.length) return summary;
+  // Names and counts only; each error was logged with its job id where it happened.
+  for (const e of errors.slice(0, 5)) logger.error('run error', { name: e.name, message: e.message.slice(0, 300) });
+  const retryable = errors.some((e) => !(e instanceof PermanentError));
+  const message = `orchestrator run ${runId}: ${errors.length} error(s); first: ${errors[0].message.slice(0, 200)}`;
+  throw retryable ? new RetryableError(message) : new PermanentError(message);
+}
 
 /**
  * RUN_COMPLETED for a run the orchestrator completed itself (no job left to wait for), in the shape
