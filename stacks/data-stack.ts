@@ -8,8 +8,8 @@ import { KmsKey } from './constructs/kms-key';
 import { SecureBucket } from './constructs/secure-bucket';
 import { DataKeys } from './data/keys';
 import { DataBuckets, dataBucketName } from './data/buckets';
-import { createDataTables } from './data/tables';
-import { TableGrants } from './data/table-grants';
+import { DataTables, TableId } from './data/tables';
+import type { TableGrants } from './data/table-grants';
 import { AlertTopic } from './constructs/alert-topic';
 import { alertEmailVariable, VARIABLE_NAMES } from './variables';
 import type { NetworkStack } from './network-stack';
@@ -53,7 +53,7 @@ export class DataStack extends PlatformStack {
   readonly batchAlerts: AlertTopic;
   readonly reportingAlerts: AlertTopic;
   /** Grants on the tables (`grant(grantee, sid, actions)`), each with the DynamoDB key. */
-  readonly tableGrants: Record<'jobStatus' | 'auditLog' | 'transactions' | 'idempotency', TableGrants>;
+  readonly tableGrants: Record<TableId, TableGrants>;
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig, props: DataStackProps) {
     super(scope, id, cfg);
@@ -84,18 +84,12 @@ export class DataStack extends PlatformStack {
     this.paymentFilesBucket = buckets.paymentFilesBucket;
     this.reportsBucket = buckets.reportsBucket;
 
-    const tables = createDataTables(this, { name, kmsKeyArn: this.dynamoKey.arn });
+    const tables = new DataTables(this, 'tables', { key: this.dynamoKey });
     this.jobStatusTable = tables.jobStatusTable;
     this.auditLogTable = tables.auditLogTable;
     this.transactionsTable = tables.transactionsTable;
     this.idempotencyTable = tables.idempotencyTable;
-    const grants = (table: DynamodbTable) => new TableGrants(table, this.dynamoKey);
-    this.tableGrants = {
-      jobStatus: grants(this.jobStatusTable),
-      auditLog: grants(this.auditLogTable),
-      transactions: grants(this.transactionsTable),
-      idempotency: grants(this.idempotencyTable),
-    };
+    this.tableGrants = tables.grants;
 
     const notificationEmail = alertEmailVariable(this, VARIABLE_NAMES.notificationEmail, cfg.notificationEmail,
       'the batch-alerts and reporting-alerts topics (nightly run, SLA, Lambda, DLQ and reporting alarms)', 'notificationEmail').stringValue;
