@@ -154,6 +154,15 @@ function expectScheduleTarget(ruleId: string, fnId: string, dlqId: string) {
   });
 }
 
+/** An alarm that pages on the first 5-minute maximum >= 1 of a FinancialBatch flag metric, quiet when it is missing. */
+function expectPagingAlarm(alarmName: string, metricName: string) {
+  expect(json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+    alarm_name: alarmName,
+    namespace: 'FinancialBatch', metric_name: metricName, dimensions: { Environment: 'dev' }, statistic: 'Maximum', period: 300,
+    comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 1, treat_missing_data: 'notBreaching',
+  });
+}
+
 describe('compute stack: alarms', () => {
   const alarms = Object.values(resources(tf, 'aws_cloudwatch_metric_alarm'));
   const alarm = (name: string) => byName('aws_cloudwatch_metric_alarm', 'alarm_name', name)[1];
@@ -210,11 +219,7 @@ describe('compute stack: alarms', () => {
 
   it('4-hour SLA: a schedule at the window end invokes run-deadline; the alarm pages on its NightlyRunLate, no metric arithmetic', () => {
     const a = alarm('finbatch-dev-nightly-run-sla');
-    expect(json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
-      alarm_name: 'finbatch-dev-nightly-run-sla',
-      namespace: 'FinancialBatch', metric_name: 'NightlyRunLate', dimensions: { Environment: 'dev' }, statistic: 'Maximum', period: 300,
-      comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 1, treat_missing_data: 'notBreaching',
-    });
+    expectPagingAlarm('finbatch-dev-nightly-run-sla', 'NightlyRunLate');
     expect(a.metric_query).toBeUndefined();
     expect(JSON.stringify(alarms)).not.toMatch(/HOUR\(/);
     expect(a.ok_actions).toBeUndefined();
@@ -232,11 +237,7 @@ describe('compute stack: alarms', () => {
 
   it('reporting deadline: a schedule at schedules.dailyReporting invokes run-deadline {check: "loaded", time}; the alarm pages on ReportingInputMissing', () => {
     const a = alarm('finbatch-dev-reporting-input-missing');
-    expect(json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
-      alarm_name: 'finbatch-dev-reporting-input-missing',
-      namespace: 'FinancialBatch', metric_name: 'ReportingInputMissing', dimensions: { Environment: 'dev' }, statistic: 'Maximum', period: 300,
-      comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluation_periods: 1, treat_missing_data: 'notBreaching',
-    });
+    expectPagingAlarm('finbatch-dev-reporting-input-missing', 'ReportingInputMissing');
     expect(a.ok_actions).toBeUndefined();
     const [ruleId] = byName('aws_cloudwatch_event_rule', 'name', 'finbatch-dev-reporting-deadline');
     expect(testConfig().schedules.dailyReporting).toBe('cron(0 5 * * ? *)');

@@ -285,12 +285,15 @@ describe('reporting workflow (synthesized definition)', () => {
   });
 });
 
+/** Function ARNs for building the definition outside a stack. */
+const FUNCTION_ARNS = {
+  generate: 'arn:aws:lambda:us-east-1:111111111111:function:g', validate: 'arn:aws:lambda:us-east-1:111111111111:function:v',
+  deliver: 'arn:aws:lambda:us-east-1:111111111111:function:d', confirm: 'arn:aws:lambda:us-east-1:111111111111:function:c',
+  failure: 'arn:aws:lambda:us-east-1:111111111111:function:f',
+};
+
 describe('workflow definition builder', () => {
-  const arns = {
-    generate: 'arn:aws:lambda:us-east-1:111111111111:function:g', validate: 'arn:aws:lambda:us-east-1:111111111111:function:v',
-    deliver: 'arn:aws:lambda:us-east-1:111111111111:function:d', confirm: 'arn:aws:lambda:us-east-1:111111111111:function:c',
-    failure: 'arn:aws:lambda:us-east-1:111111111111:function:f',
-  };
+  const arns = FUNCTION_ARNS;
   const props = (reporting = testConfig({}, 'prod').reporting) => ({
     reporting, functions: arns, topicArn: 'arn:aws:sns:us-east-1:111111111111:t', resultsBucket: 'b',
   });
@@ -316,11 +319,7 @@ describe('workflow definition builder', () => {
 });
 
 describe('reporting workflow: report date of a run (interpreted)', () => {
-  const arns = {
-    generate: 'arn:aws:lambda:us-east-1:111111111111:function:g', validate: 'arn:aws:lambda:us-east-1:111111111111:function:v',
-    deliver: 'arn:aws:lambda:us-east-1:111111111111:function:d', confirm: 'arn:aws:lambda:us-east-1:111111111111:function:c',
-    failure: 'arn:aws:lambda:us-east-1:111111111111:function:f',
-  };
+  const arns = FUNCTION_ARNS;
   const definition = buildWorkflowDefinition({
     reporting: { jurisdictions: ['EU', 'UK'], reportTypes: ['TRANSACTION'], entities: ['E-1'], mapMaxConcurrency: 2 },
     functions: arns, topicArn: 'arn:aws:sns:us-east-1:111111111111:t', resultsBucket: 'b',
