@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { assumeRolePolicy, PolicyStatement, renderPolicy } from './policy';
+import { assumeRolePolicy, ConditionBlock, PolicyStatement, renderPolicy } from './policy';
 
 /**
  * How much of a KMS key a grantee needs, from least to most:
@@ -93,6 +93,8 @@ export interface ServiceRoleProps {
   readonly assumedBy: string | string[];
   /** Pin the trust policy to this account (`aws:SourceAccount`, confused deputy). */
   readonly sourceAccount?: string;
+  /** The trust statement's full condition (e.g. account and source ARN), instead of `sourceAccount` alone. */
+  readonly trustCondition?: ConditionBlock;
   /** Ids of the role and policy resources under the scope (their Terraform addresses). */
   readonly roleId: string;
   readonly policyId: string;
@@ -113,7 +115,9 @@ export class ServiceRole implements IGrantable {
   constructor(scope: Construct, props: ServiceRoleProps) {
     this.role = new IamRole(scope, props.roleId, {
       name: props.roleName,
-      assumeRolePolicy: assumeRolePolicy(props.assumedBy, props.sourceAccount),
+      assumeRolePolicy: props.trustCondition
+        ? renderPolicy([{ Effect: 'Allow', Principal: { Service: props.assumedBy }, Action: 'sts:AssumeRole', Condition: props.trustCondition }])
+        : assumeRolePolicy(props.assumedBy, props.sourceAccount),
     });
     this.grantPolicy = new RolePolicy(props.closing);
     this.policy = new IamRolePolicy(scope, props.policyId, {

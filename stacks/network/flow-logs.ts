@@ -2,10 +2,9 @@ import { Construct } from 'constructs';
 import { partitionOf } from '../platform-stack';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsKey, cloudWatchLogsStatement } from '../constructs/kms-key';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
-import { renderPolicy } from '../constructs/policy';
+import { ServiceRole } from '../constructs/grants';
 
 export interface VpcFlowLogsProps {
   readonly vpcId: string;
@@ -42,38 +41,34 @@ export class VpcFlowLogs extends Construct {
       retentionDays: props.retentionDays,
       kmsKeyArn: this.key.arn,
     });
-    this.role = new IamRole(this, 'role', {
-      name: props.name('vpc-flow-logs'),
-      assumeRolePolicy: renderPolicy([{
+    const role = new ServiceRole(this, {
+      roleId: 'role',
+      policyId: 'policy',
+      roleName: props.name('vpc-flow-logs'),
+      policyName: props.name('vpc-flow-logs'),
+      assumedBy: 'vpc-flow-logs.amazonaws.com',
+      trustCondition: {
+        StringEquals: { 'aws:SourceAccount': props.accountId },
+        ArnLike: { 'aws:SourceArn': `arn:${partitionOf(this)}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+      },
+    });
+    this.role = role.role;
+    role.addToPolicy(
+      {
+        Sid: 'WriteOwnLogGroupOnly',
         Effect: 'Allow',
-        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': props.accountId },
-          ArnLike: { 'aws:SourceArn': `arn:${partitionOf(this)}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
-        },
-      }]),
-    });
-    new IamRolePolicy(this, 'policy', {
-      name: props.name('vpc-flow-logs'),
-      role: this.role.id,
-      policy: renderPolicy([
-        {
-          Sid: 'WriteOwnLogGroupOnly',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-          Resource: [this.logGroup.arn, `${this.logGroup.arn}:log-stream:*`],
-        },
-        {
-          // The delivery service checks the group exists with DescribeLogGroups, which has no
-          // resource-level permissions: AWS requires "*" (allow-listed in the guardrail Aspect).
-          Sid: 'DescribeLogGroups',
-          Effect: 'Allow',
-          Action: 'logs:DescribeLogGroups',
-          Resource: '*',
-        },
-      ]),
-    });
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        Resource: [this.logGroup.arn, `${this.logGroup.arn}:log-stream:*`],
+      },
+      {
+        // The delivery service checks the group exists with DescribeLogGroups, which has no
+        // resource-level permissions: AWS requires "*" (allow-listed in the guardrail Aspect).
+        Sid: 'DescribeLogGroups',
+        Effect: 'Allow',
+        Action: 'logs:DescribeLogGroups',
+        Resource: '*',
+      },
+    );
     this.flowLog = new FlowLog(this, 'flow-log', {
       vpcId: props.vpcId,
       trafficType: 'ALL',

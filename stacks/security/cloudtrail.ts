@@ -1,11 +1,9 @@
 import { Construct } from 'constructs';
 import { partitionOf } from '../platform-stack';
 import { Cloudtrail, CloudtrailAdvancedEventSelector } from '@cdktf/provider-aws/lib/cloudtrail';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { ITerraformDependable } from 'cdktf';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
-import { renderPolicy } from '../constructs/policy';
+import { ServiceRole } from '../constructs/grants';
 import { TRAIL_PREFIX } from './audit-bucket';
 
 export interface AuditTrailProps {
@@ -69,24 +67,19 @@ export class AuditTrail extends Construct {
       retentionDays: p.logRetentionDays,
       kmsKeyArn: p.kmsKeyArn,
     });
-    const role = new IamRole(this, 'role', {
-      name: p.roleName,
-      assumeRolePolicy: renderPolicy([{
-        Effect: 'Allow',
-        Principal: { Service: 'cloudtrail.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': p.accountId, 'aws:SourceArn': p.trailArn } },
-      }]),
+    const role = new ServiceRole(this, {
+      roleId: 'role',
+      policyId: 'policy',
+      roleName: p.roleName,
+      policyName: p.roleName,
+      assumedBy: 'cloudtrail.amazonaws.com',
+      trustCondition: { StringEquals: { 'aws:SourceAccount': p.accountId, 'aws:SourceArn': p.trailArn } },
     });
-    const rolePolicy = new IamRolePolicy(this, 'policy', {
-      name: p.roleName,
-      role: role.id,
-      policy: renderPolicy([{
-        Sid: 'WriteTrailLogGroupOnly',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: `${this.logGroup.arn}:log-stream:*`,
-      }]),
+    role.addToPolicy({
+      Sid: 'WriteTrailLogGroupOnly',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${this.logGroup.arn}:log-stream:*`,
     });
     this.trail = new Cloudtrail(this, 'trail', {
       name: p.trailName,
@@ -100,7 +93,7 @@ export class AuditTrail extends Construct {
       cloudWatchLogsGroupArn: `${this.logGroup.arn}:*`,
       cloudWatchLogsRoleArn: role.arn,
       advancedEventSelector: trailEventSelectors(p.region, p.accountId, p.namePrefix, partitionOf(this), p.logBucketNames),
-      dependsOn: [...p.dependsOn, rolePolicy],
+      dependsOn: [...p.dependsOn, role.policy],
     });
   }
 }

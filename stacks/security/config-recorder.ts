@@ -4,11 +4,9 @@ import { ConfigConfigurationRecorder } from '@cdktf/provider-aws/lib/config-conf
 import { ConfigDeliveryChannel } from '@cdktf/provider-aws/lib/config-delivery-channel';
 import { ConfigConfigurationRecorderStatus } from '@cdktf/provider-aws/lib/config-configuration-recorder-status';
 import { ConfigConfigRule } from '@cdktf/provider-aws/lib/config-config-rule';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { ITerraformDependable } from 'cdktf';
-import { assumeRolePolicy, renderPolicy } from '../constructs/policy';
+import { ServiceRole } from '../constructs/grants';
 import { CONFIG_PREFIX } from './audit-bucket';
 
 /**
@@ -58,29 +56,30 @@ export class ConfigBaseline extends Construct {
     super(scope, id);
     let ruleDeps: ITerraformDependable[] = [];
     if (p.createRecorder) {
-      const role = new IamRole(this, 'role', {
-        name: p.name('config'),
-        assumeRolePolicy: assumeRolePolicy('config.amazonaws.com', p.accountId),
+      const role = new ServiceRole(this, {
+        roleId: 'role',
+        policyId: 'delivery-policy',
+        roleName: p.name('config'),
+        policyName: p.name('config-delivery'),
+        assumedBy: 'config.amazonaws.com',
+        sourceAccount: p.accountId,
       });
       new IamRolePolicyAttachment(this, 'managed-policy', {
-        role: role.name,
+        role: role.role.name,
         policyArn: `arn:${partitionOf(this)}:iam::aws:policy/service-role/AWS_ConfigRole`,
       });
-      const delivery = new IamRolePolicy(this, 'delivery-policy', {
-        name: p.name('config-delivery'),
-        role: role.id,
-        policy: renderPolicy([
-          { Sid: 'CheckAuditBucket', Effect: 'Allow', Action: ['s3:GetBucketAcl', 's3:ListBucket'], Resource: p.bucketArn },
-          {
-            Sid: 'DeliverToAuditBucket',
-            Effect: 'Allow',
-            Action: 's3:PutObject',
-            Resource: `${p.bucketArn}/${CONFIG_PREFIX}/AWSLogs/${p.accountId}/Config/*`,
-            Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
-          },
-          { Sid: 'EncryptWithAuditKey', Effect: 'Allow', Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: p.kmsKeyArn },
-        ]),
-      });
+      role.addToPolicy(
+        { Sid: 'CheckAuditBucket', Effect: 'Allow', Action: ['s3:GetBucketAcl', 's3:ListBucket'], Resource: p.bucketArn },
+        {
+          Sid: 'DeliverToAuditBucket',
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: `${p.bucketArn}/${CONFIG_PREFIX}/AWSLogs/${p.accountId}/Config/*`,
+          Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+        },
+        { Sid: 'EncryptWithAuditKey', Effect: 'Allow', Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: p.kmsKeyArn },
+      );
+      const delivery = role.policy;
       this.recorder = new ConfigConfigurationRecorder(this, 'recorder', {
         name: p.name('config-recorder'),
         roleArn: role.arn,
