@@ -9,7 +9,17 @@ import { resources as rawResources, TfJson } from './config-fixture';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
-export interface Statement { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource?: string | string[]; NotResource?: string | string[]; Condition?: Json }
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  /** '*' or { AWS | Service | Federated: string | string[] }: tests read both shapes. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Principal?: any;
+  Action: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: Json;
+}
 
 export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
