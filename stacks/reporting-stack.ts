@@ -83,13 +83,8 @@ export class ReportingStack extends PlatformStack {
       securityGroupId: network.reportingLambdaSecurityGroupId,
       database: this.database,
       email: this.email,
-      reportsBucket: data.reportsBucket,
-      processedBucket: data.processedBucket,
-      s3KeyArn: data.s3Key.arn,
-      idempotencyTable: { name: data.idempotencyTable.name, arn: data.idempotencyTable.arn },
-      dynamoKeyArn: data.dynamoKey.arn,
+      data,
       functionKeyArn: this.functionKey.arn,
-      logsKeyArn: data.logsKey.arn,
       confirmDeadLetterQueueArn: this.confirmDeadLetterQueue.arn,
       loaderDeadLetterQueueArn: this.loaderDeadLetterQueue.arn,
     });
@@ -105,18 +100,13 @@ export class ReportingStack extends PlatformStack {
     this.workflow = new ReportingWorkflow(this, 'workflow', {
       stateMachineName: this.name(REPORTING_WORKFLOW),
       functions: { generate: f.generate, validate: f.validate, deliver: f.deliver, confirm: f.confirm, failure: f.failure },
-      topic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
-      resultsBucket: data.reportsBucket,
-      s3KeyArn: data.s3Key.arn,
-      logsKeyArn: data.logsKey.arn,
+      data,
     });
 
     // The loader starts the workflow, so it is built after it (the workflow invokes only the five
     // report functions, never the loader: no cycle).
     this.functions.addLoader({
-      jobStatusTable: { name: data.jobStatusTable.name, arn: data.jobStatusTable.arn, keyStatement: data.dynamoKey.useStatement('DynamoDbKey') },
       stateMachine: { arn: this.workflow.arn, arnFromName: this.workflow.stateMachineArn, keyArn: this.workflow.key.arn },
-      alertsTopic: { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn },
     });
     // The loader runs when the nightly batch run completes: it subscribes to job-events' RUN_COMPLETED
     // notification on the data stack's batch-alerts topic (listening keeps reporting independent of

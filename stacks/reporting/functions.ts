@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { PlatformStack } from '../platform-stack';
 import { NodejsFunction } from '../constructs/nodejs-function';
 import type { PolicyStatement } from '../constructs/policy';
-import type { SecureBucket } from '../constructs/secure-bucket';
+import type { DataStack } from '../data-stack';
 import { deliverRecipientsJson } from '../config';
 import { DATABASE_NAME, DATABASE_PORT, ReportingDatabase } from './aurora';
 import { STATES_CONTEXT_KEY } from './workflow';
@@ -39,14 +39,10 @@ export interface ReportingFunctionsProps {
   readonly securityGroupId: string;
   readonly database: ReportingDatabase;
   readonly email: ReportingEmail;
-  readonly reportsBucket: SecureBucket;
-  readonly processedBucket: SecureBucket;
-  readonly s3KeyArn: string;
-  readonly idempotencyTable: { name: string; arn: string };
-  readonly dynamoKeyArn: string;
+  /** Buckets, tables and keys of the data stack (as the compute stack receives them). */
+  readonly data: DataStack;
   /** Key for Lambda environment variables and the reporting queues. */
   readonly functionKeyArn: string;
-  readonly logsKeyArn: string;
   /** DLQ for the asynchronously invoked report-confirm (SES events). */
   readonly confirmDeadLetterQueueArn: string;
   /** The loader is invoked asynchronously by SNS (batch run completed): failed loads land here. */
@@ -62,14 +58,10 @@ export { RUN_RECORD_PREFIX } from '../../contracts/tables';
 export const LOADER_RUN_RECORD_ATTRIBUTES = ['jobId', 'completedAt', 'loadedAt', 'loadedRows', 'reportDate',
   'runRead', 'runAccepted', 'runRejected', 'runShardDuplicates', 'runCrossShardDuplicates', 'runTotalsByCurrency'] as const;
 
-/** What report-loader is wired to besides the constructor's props (built after the workflow). */
+/** What report-loader is wired to besides the constructor's props: the workflow it starts (built after these functions). */
 export interface LoaderWiring {
-  /** The job-status table (run records) and the statement for its key, as the other writers of the table get it. */
-  readonly jobStatusTable: { name: string; arn: string; keyStatement: PolicyStatement };
   /** The reporting state machine: reference, ARN built from its name (encryption context), and its key. */
   readonly stateMachine: { arn: string; arnFromName: string; keyArn: string };
-  /** The reporting alerts topic and its key. */
-  readonly alertsTopic: { arn: string; kmsKeyArn: string };
 }
 
 interface BuildOptions {
@@ -108,7 +100,7 @@ export class ReportingFunctions extends Construct {
     const vpc = { subnetIds: props.subnetIds, securityGroupIds: [props.securityGroupId] };
     const dbEnv = dbEnvOf(database);
     const s3Key = (sid: string, actions: string[]): PolicyStatement => ({
-      Sid: sid, Effect: 'Allow', Action: actions, Resource: props.s3KeyArn,
+      Sid: sid, Effect: 'Allow', Action: actions, Resource: props.data.s3Key.arn,
     });
     const fn: BuildFunction = (entry, options) => new NodejsFunction(this, entry, {
       entry,
@@ -122,17 +114,17 @@ export class ReportingFunctions extends Construct {
       deadLetterQueueArn: options.deadLetterQueueArn,
       kmsKeyArn: props.functionKeyArn,
       logRetentionDays: cfg.retention.logDays,
-      logKmsKeyArn: props.logsKeyArn,
+      logKmsKeyArn: props.data.logsKey.arn,
       accountId: this.platform.accountId,
       region: this.platform.region,
     });
 
     this.generate = fn('report-generate', {
-      environment: functionEnvironment('report-generate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.s3KeyArn }),
+      environment: functionEnvironment('report-generate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.data.reportsBucket.name, REPORTS_KMS_KEY_ARN: props.data.s3Key.arn }),
       statements: [
-        ...props.reportsBucket.writeStatements('Reports', REPORTS_PREFIX),
+        ...props.data.reportsBucket.writeStatements('Reports', REPORTS_PREFIX),
         // Generate compares with the stored report so a re-run writes no new version of identical content.
-        ...props.reportsBucket.readStatements('ExistingReports', REPORTS_PREFIX),
+        ...props.data.reportsBucket.readStatements('ExistingReports', REPORTS_PREFIX),
         s3Key('ReportsKey', ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt']),
         ...database.secretReadStatements('Database'),
       ],
@@ -140,15 +132,15 @@ export class ReportingFunctions extends Construct {
       inVpc: true,
     });
     this.validate = fn('report-validate', {
-      environment: functionEnvironment('report-validate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.reportsBucket.name }),
+      environment: functionEnvironment('report-validate', { ENVIRONMENT: this.platform.cfg.environment, ...dbEnv, REPORTS_BUCKET: props.data.reportsBucket.name }),
       statements: [
-        ...props.reportsBucket.readStatements('Reports', REPORTS_PREFIX),
+        ...props.data.reportsBucket.readStatements('Reports', REPORTS_PREFIX),
         // The delivery permit (validated-sha256 tag). The reports bucket denies tagging to every other principal.
         {
           Sid: 'ReportPermitTags',
           Effect: 'Allow',
           Action: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
-          Resource: props.reportsBucket.objectsArn(REPORTS_PREFIX),
+          Resource: props.data.reportsBucket.objectsArn(REPORTS_PREFIX),
         },
         s3Key('ReportsKey', ['kms:Decrypt']),
         ...database.secretReadStatements('Database'),
@@ -168,8 +160,8 @@ export class ReportingFunctions extends Construct {
         RECIPIENTS_JSON: deliverRecipientsJson(cfg),
         ATTACHMENT_MAX_BYTES: String(cfg.reporting.attachmentMaxBytes),
         DEFAULT_RECIPIENT: cfg.reporting.defaultRecipient,
-        IDEMPOTENCY_TABLE: props.idempotencyTable.name,
-        REPORTS_BUCKET: props.reportsBucket.name,
+        IDEMPOTENCY_TABLE: props.data.idempotencyTable.name,
+        REPORTS_BUCKET: props.data.reportsBucket.name,
       }),
       statements: [
         props.email.sendStatement('SendReportEmail', cfg.reporting.sourceEmail),
@@ -177,22 +169,22 @@ export class ReportingFunctions extends Construct {
           Sid: 'ReportObjects',
           Effect: 'Allow',
           Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
-          Resource: props.reportsBucket.objectsArn(REPORTS_PREFIX),
+          Resource: props.data.reportsBucket.objectsArn(REPORTS_PREFIX),
         },
         {
           Sid: 'ReportsKeyViaS3',
           Effect: 'Allow',
           Action: ['kms:Decrypt'],
-          Resource: props.s3KeyArn,
+          Resource: props.data.s3Key.arn,
           Condition: { StringEquals: { 'kms:ViaService': `s3.${this.platform.region}.amazonaws.com` } },
         },
         {
           Sid: 'IdempotencyRecords',
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          Resource: props.idempotencyTable.arn,
+          Resource: props.data.idempotencyTable.arn,
         },
-        { Sid: 'IdempotencyKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: props.dynamoKeyArn },
+        { Sid: 'IdempotencyKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: props.data.dynamoKey.arn },
       ],
       reservedConcurrency: concurrency,
       inVpc: false,
@@ -242,41 +234,41 @@ export class ReportingFunctions extends Construct {
       environment: functionEnvironment('report-loader', {
         ENVIRONMENT: this.platform.cfg.environment,
         ...dbEnv,
-        PROCESSED_BUCKET: props.processedBucket.name,
-        PROCESSED_KMS_KEY_ARN: props.s3KeyArn,
-        JOB_STATUS_TABLE: wiring.jobStatusTable.name,
+        PROCESSED_BUCKET: props.data.processedBucket.name,
+        PROCESSED_KMS_KEY_ARN: props.data.s3Key.arn,
+        JOB_STATUS_TABLE: props.data.jobStatusTable.name,
         STATE_MACHINE_ARN: wiring.stateMachine.arn,
-        ALERTS_TOPIC_ARN: wiring.alertsTopic.arn,
+        ALERTS_TOPIC_ARN: props.data.reportingAlertsTopic.arn,
       }),
       statements: [
-        ...props.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
-        { Sid: 'ProcessedKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: props.s3KeyArn },
+        ...props.data.processedBucket.readStatements('Processed', PROCESSED_PREFIX),
+        { Sid: 'ProcessedKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: props.data.s3Key.arn },
         // The run's exact totals: processed/<runId>/run-summary.json only, SSE-KMS with the bucket's key through S3.
-        { Sid: 'RunSummaryWrite', Effect: 'Allow', Action: 's3:PutObject', Resource: `${props.processedBucket.arn}/${RUN_SUMMARY_OBJECTS}` },
+        { Sid: 'RunSummaryWrite', Effect: 'Allow', Action: 's3:PutObject', Resource: `${props.data.processedBucket.arn}/${RUN_SUMMARY_OBJECTS}` },
         {
           Sid: 'RunSummaryKey',
           Effect: 'Allow',
           Action: 'kms:GenerateDataKey',
-          Resource: props.s3KeyArn,
+          Resource: props.data.s3Key.arn,
           Condition: { StringEquals: { 'kms:ViaService': `s3.${this.platform.region}.amazonaws.com` } },
         },
         ...props.database.secretReadStatements('Database'),
         { Sid: 'DeadLetterQueueKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.functionKeyArn },
         // The gate: a consistent read of the run record.
-        { Sid: 'RunRecordRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: wiring.jobStatusTable.arn, Condition: runRecordsOnly },
+        { Sid: 'RunRecordRead', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: props.data.jobStatusTable.arn, Condition: runRecordsOnly },
         // markRunLoaded: SET loadedAt/loadedRows/reportDate on condition jobId/completedAt, nothing returned.
         {
           Sid: 'RunRecordMarkLoaded',
           Effect: 'Allow',
           Action: 'dynamodb:UpdateItem',
-          Resource: wiring.jobStatusTable.arn,
+          Resource: props.data.jobStatusTable.arn,
           Condition: {
             ...runRecordsOnly,
             'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...LOADER_RUN_RECORD_ATTRIBUTES] },
             StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
           },
         },
-        wiring.jobStatusTable.keyStatement,
+        props.data.dynamoKey.useStatement('DynamoDbKey'),
         { Sid: 'StartReportingWorkflow', Effect: 'Allow', Action: 'states:StartExecution', Resource: wiring.stateMachine.arn },
         // StartExecution encrypts the input with the workflow key (and a repeat of a running execution
         // is compared with its stored input), through Step Functions, for this state machine only.
@@ -287,8 +279,8 @@ export class ReportingFunctions extends Construct {
           Resource: wiring.stateMachine.keyArn,
           Condition: { StringEquals: { [STATES_CONTEXT_KEY]: wiring.stateMachine.arnFromName } },
         },
-        { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: wiring.alertsTopic.arn },
-        { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: wiring.alertsTopic.kmsKeyArn },
+        { Sid: 'PublishReportingAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: props.data.reportingAlertsTopic.arn },
+        { Sid: 'ReportingAlertsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: props.data.messagingKey.arn },
       ],
       reservedConcurrency: 2,
       inVpc: true,

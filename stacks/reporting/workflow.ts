@@ -19,7 +19,7 @@ import { KmsKey } from '../constructs/kms-key';
 import { ConditionBlock, PolicyStatement } from '../constructs/policy';
 import { ServiceRole } from '../constructs/grants';
 import type { NodejsFunction } from '../constructs/nodejs-function';
-import type { SecureBucket } from '../constructs/secure-bucket';
+import type { DataStack } from '../data-stack';
 import { renderWorkflowDefinition, RESULTS_PREFIX, WorkflowFunctionArns } from './workflow-definition';
 
 /** Actions CloudWatch Logs delivery for Step Functions needs; none supports resource-level permissions. */
@@ -117,10 +117,8 @@ export function workflowKeyStatements(p: WorkflowKeyStatementsProps): PolicyStat
 export interface ReportingWorkflowProps {
   readonly stateMachineName: string;
   readonly functions: { generate: NodejsFunction; validate: NodejsFunction; deliver: NodejsFunction; confirm: NodejsFunction; failure: NodejsFunction };
-  readonly topic: { arn: string; kmsKeyArn: string };
-  readonly resultsBucket: SecureBucket;
-  readonly s3KeyArn: string;
-  readonly logsKeyArn: string;
+  /** The reports bucket (run results), the reporting alerts topic and the keys: from the data stack. */
+  readonly data: DataStack;
 }
 
 export class ReportingWorkflow extends Construct {
@@ -146,7 +144,7 @@ export class ReportingWorkflow extends Construct {
     this.logGroup = new EncryptedLogGroup(this, 'logs', {
       name: `/aws/vendedlogs/states/${smName}`,
       retentionDays: this.platform.cfg.retention.logDays,
-      kmsKeyArn: props.logsKeyArn,
+      kmsKeyArn: props.data.logsKey.arn,
     });
     const role = new ServiceRole(this, {
       roleId: 'role',
@@ -175,7 +173,8 @@ export class ReportingWorkflow extends Construct {
 
   /** Invoke the five report functions, alert, run and manage child executions, write run results, use its key, log, trace. */
   private grantRole(role: ServiceRole): void {
-    const { functions: f, topic, resultsBucket, s3KeyArn, stateMachineName: smName } = this.props;
+    const { functions: f, data, stateMachineName: smName } = this.props;
+    const topic = { arn: data.reportingAlertsTopic.arn, kmsKeyArn: data.messagingKey.arn };
     const { partition, region, accountId } = this.platform;
     role.addToPolicy(
       {
@@ -195,8 +194,8 @@ export class ReportingWorkflow extends Construct {
         Resource: this.statesArn('execution', `${smName}/*`),
       },
       // ResultWriter: per-run result files, only under their prefix.
-      ...resultsBucket.writeStatements('RunResults', RESULTS_PREFIX),
-      { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: s3KeyArn },
+      ...data.reportsBucket.writeStatements('RunResults', RESULTS_PREFIX),
+      { Sid: 'RunResultsKey', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: data.s3Key.arn },
       // Own data and the Distributed Map's child executions (context <arn> or <arn>/<label>).
       {
         Sid: 'WorkflowKey',
@@ -227,7 +226,7 @@ export class ReportingWorkflow extends Construct {
 
   /** Standard state machine: logs everything to its group, traced, encrypted with its own key. */
   private createStateMachine(role: ServiceRole): SfnStateMachine {
-    const { functions: f, topic, resultsBucket, stateMachineName: smName } = this.props;
+    const { functions: f, data, stateMachineName: smName } = this.props;
     const arns: WorkflowFunctionArns = {
       generate: f.generate.arn, validate: f.validate.arn, deliver: f.deliver.arn, confirm: f.confirm.arn, failure: f.failure.arn,
     };
@@ -238,8 +237,8 @@ export class ReportingWorkflow extends Construct {
       definition: renderWorkflowDefinition({
         reporting: this.platform.cfg.reporting,
         functions: arns,
-        topicArn: topic.arn,
-        resultsBucket: resultsBucket.name,
+        topicArn: data.reportingAlertsTopic.arn,
+        resultsBucket: data.reportsBucket.name,
         partition: this.platform.partition,
       }),
       loggingConfiguration: {
