@@ -174,6 +174,50 @@ describe('ByteOut', () => {
     expect(o.take().toString()).toBe('0.05 1234.56 0 1000000');
   });
 
+  it('reuses a block only once every part of it is released, never under a part still held', () => {
+    const o = new ByteOut();
+    o.recycling = true;
+    // [part, its text when taken, round in which it is released]
+    const held: [Buffer, string, number][] = [];
+    const seen = new Set<ArrayBufferLike>();
+    let fill = 0;
+    let taken = 0;
+    for (let round = 0; round < 200; round++) {
+      // 300 KiB per round: parts end mid-block, blocks fill across rounds.
+      for (let k = 0; k < 300; k++) {
+        o.reserve(1024);
+        seen.add(o.buf.buffer);
+        o.bytes(Buffer.alloc(1024, 97 + (fill++ % 26)), 0, 1024);
+      }
+      // Most parts are released a round later; every third one is held for ten rounds, while the other
+      // parts of its block are released and more blocks are filled.
+      for (const part of o.takeParts()) held.push([part, part.toString('latin1'), round + (taken++ % 3 === 0 ? 10 : 1)]);
+      for (let i = held.length - 1; i >= 0; i--) if (held[i][2] <= round) o.release(held.splice(i, 1)[0][0]);
+      // A held part is never overwritten by later writes.
+      for (const [part, text] of held) expect(part.toString('latin1') === text).toBe(true);
+    }
+    // 60 MiB written through a few 1 MiB blocks.
+    expect(seen.size).toBeLessThan(20);
+    expect(new ByteOut().recycling).toBe(false);
+  });
+
+  it('allocates a new block for every block when recycling is off or parts are never released', () => {
+    for (const recycling of [false, true]) {
+      const o = new ByteOut();
+      o.recycling = recycling;
+      const blocks = new Set<ArrayBufferLike>();
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 5000; i++) {
+        o.reserve(1000);
+        blocks.add(o.buf.buffer);
+        o.bytes(Buffer.alloc(1000, 120), 0, 1000);
+        if (i % 700 === 0) parts.push(...o.takeParts());
+      }
+      expect(blocks.size).toBe(5);
+      expect(parts.every((p) => p.every((b) => b === 120))).toBe(true);
+    }
+  });
+
   it('keeps data across buffer boundaries', () => {
     const o = new ByteOut();
     const chunk = Buffer.alloc(1000, 97);

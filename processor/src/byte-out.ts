@@ -7,10 +7,12 @@
  * into a range that was handed out). A new block is allocated only when the current one is full.
  */
 const BLOCK = 1 << 20;
+/** Released blocks kept for reuse (the sink holds a few MiB in flight). */
+const MAX_SPARE = 8;
 
 export class ByteOut {
   /** Current block and write position; the record writer fills them directly after `reserve`. */
-  buf = Buffer.allocUnsafe(BLOCK);
+  buf: Buffer = Buffer.allocUnsafe(BLOCK);
   /** DataView over exactly `buf` (for the accepted writer's word-at-a-time copies). */
   view = viewOf(this.buf);
   pos = 0;
@@ -18,6 +20,12 @@ export class ByteOut {
   private from = 0;
   private full: Buffer[] = [];
   private fullBytes = 0;
+  /** Per block (by its memory): how many of its parts are made and not yet released. */
+  private readonly outstanding = new Map<ArrayBufferLike, number>();
+  /** Released blocks, reused before allocating. */
+  private readonly spare: Buffer[] = [];
+  /** Whether parts are counted and released blocks reused (see `release`); set before the first write. */
+  recycling = false;
 
   get length(): number {
     return this.fullBytes + this.pos - this.from;
@@ -33,7 +41,7 @@ export class ByteOut {
   /** Appends bytes written elsewhere (a worker's output block) as a part of their own, without a copy. */
   external(part: Buffer): void {
     if (this.pos > this.from) {
-      this.full.push(this.buf.subarray(this.from, this.pos));
+      this.part(this.buf.subarray(this.from, this.pos), this.full);
       this.fullBytes += this.pos - this.from;
       this.from = this.pos;
     }
@@ -44,14 +52,42 @@ export class ByteOut {
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    if (this.pos > this.from) {
-      this.full.push(this.buf.subarray(this.from, this.pos));
-      this.fullBytes += this.pos - this.from;
-    }
-    this.buf = Buffer.allocUnsafe(Math.max(BLOCK, n));
+    const old = this.buf;
+    if (this.pos > this.from) this.part(this.buf.subarray(this.from, this.pos), this.full);
+    this.fullBytes += this.pos - this.from;
+    this.buf = (this.recycling && n <= BLOCK && this.spare.pop()) || Buffer.allocUnsafe(Math.max(BLOCK, n));
     this.view = viewOf(this.buf);
     this.pos = 0;
     this.from = 0;
+    // No part of the old block alive (all handed out and released, or none made): reuse it now.
+    if (this.recycling && !this.outstanding.get(old.buffer)) this.retire(old);
+  }
+
+  /**
+   * A part returned by `takeParts` is no longer needed by whoever wrote it out (see Sink.write's
+   * `written`). A block none of whose parts is alive any more, and that is no longer being written
+   * into, is kept for reuse (with `recycling` on): fresh 1 MiB blocks cost page faults on first touch
+   * and, as external memory, full garbage collections.
+   */
+  release(part: Buffer): void {
+    const n = this.outstanding.get(part.buffer);
+    if (n === undefined) return; // not a part of this writer's blocks (e.g. a worker's buffer)
+    if (n > 1) {
+      this.outstanding.set(part.buffer, n - 1);
+      return;
+    }
+    this.outstanding.delete(part.buffer);
+    if (part.buffer !== this.buf.buffer) this.retire(Buffer.from(part.buffer, 0, part.buffer.byteLength));
+  }
+
+  private retire(block: Buffer): void {
+    if (block.byteOffset === 0 && block.buffer.byteLength === BLOCK && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(block.buffer, 0, BLOCK));
+  }
+
+  /** Records a part of the current block (counted while recycling, until released). */
+  private part(view: Buffer, into: Buffer[]): void {
+    if (this.recycling) this.outstanding.set(view.buffer, (this.outstanding.get(view.buffer) ?? 0) + 1);
+    into.push(view);
   }
 
   /** Copies `src[start, end)`; the caller has reserved the space. */
@@ -104,10 +140,14 @@ export class ByteOut {
     }
   }
 
-  /** Everything written since the last take, in order, as views (no copy); resets the writer. */
+  /**
+   * Everything written since the last take, in order, as views (no copy); resets the writer. Each
+   * part may be given back with `release` once it is written out; one never given back is simply
+   * not reused.
+   */
   takeParts(): Buffer[] {
     const parts = this.full;
-    if (this.pos > this.from) parts.push(this.buf.subarray(this.from, this.pos));
+    if (this.pos > this.from) this.part(this.buf.subarray(this.from, this.pos), parts);
     this.from = this.pos;
     this.full = [];
     this.fullBytes = 0;

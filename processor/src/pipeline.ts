@@ -182,6 +182,8 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   try {
     const accepted = target.open(names.accepted, 'application/x-ndjson', newHash());
     sinks.push(accepted);
+    // Set before the first record: every part of the writer's blocks is then counted until released.
+    processor.acceptedOut.recycling = accepted.reportsWritten === true;
     const rejects = target.open(names.rejects, 'application/x-ndjson', newHash());
     sinks.push(rejects);
     if (!skipped) {
@@ -353,9 +355,13 @@ async function writeAccountTotals(lines: Iterable<string>, sink: Sink): Promise<
   if (chunk.length > 0) await sink.write(Buffer.from(chunk, 'utf8'));
 }
 
-/** Hands the accepted bytes to the sink as the writer's own block views (no concatenation copy). */
+/**
+ * Hands the accepted bytes to the sink as the writer's own block views (no concatenation copy); a
+ * sink that reports when a part is in the file gives its block back to the writer for reuse.
+ */
 async function writeParts(processor: RecordProcessor, sink: Sink): Promise<void> {
-  for (const part of processor.acceptedOut.takeParts()) await sink.write(part);
+  const out = processor.acceptedOut;
+  for (const part of out.takeParts()) await sink.write(part, out.recycling ? () => out.release(part) : undefined);
 }
 
 async function drainRejects(processor: RecordProcessor, sink: Sink): Promise<void> {

@@ -20,14 +20,20 @@ import { inlineHash, StreamHash } from './hash-thread';
 const PART_SIZE = 6 << 20;
 
 export interface Sink {
-  /** Bytes, or a byte string (one char per byte, see pipeline.ts) written as latin1. */
-  write(data: Buffer | string): Promise<void>;
+  /**
+   * Bytes, or a byte string (one char per byte, see pipeline.ts) written as latin1. `written`, when
+   * given, may be called once the sink no longer needs `data` (its bytes are in the file), so the
+   * caller can reuse the memory; a sink that cannot tell never calls it.
+   */
+  write(data: Buffer | string, written?: () => void): Promise<void>;
   /**
    * Ends the stream. The bytes are then complete and their size and hash final; an S3 object is
    * published here (its multipart upload completes), a local file only by `OutputTarget.commit`.
    */
   finish(): Promise<void>;
   abort(): Promise<void>;
+  /** Whether `write` calls its `written` callback (otherwise the caller must never reuse written memory). */
+  readonly reportsWritten?: boolean;
   readonly bytes: number;
   /** Lowercase hex SHA-256 of exactly the bytes written, hashed as they stream; set by finish(). */
   readonly sha256: string;
@@ -48,8 +54,9 @@ export interface OutputTarget {
   describe(name: string): string;
 }
 
-async function writeWithBackpressure(stream: Writable, buf: Buffer, failed: () => unknown): Promise<void> {
-  if (stream.write(buf)) return;
+async function writeWithBackpressure(stream: Writable, buf: Buffer, failed: () => unknown, written?: () => unknown): Promise<void> {
+  // The callback runs once the chunk has been written to the file (not merely buffered).
+  if (stream.write(buf, written && ((err) => err || written()))) return;
   await new Promise<void>((resolve, reject) => {
     const check = setInterval(() => {
       const err = failed();
@@ -166,17 +173,23 @@ export class LocalTarget implements OutputTarget {
     const sink: LocalSink = {
       temp,
       final,
+      reportsWritten: true,
       get bytes() {
         return bytes;
       },
       get sha256() {
         return sha256;
       },
-      async write(data) {
+      async write(data, written) {
         const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
         bytes += buf.length;
         const hashing = hash.update(buf);
-        await writeWithBackpressure(stream, buf, () => error);
+        // The bytes may be reused once they are in the file and the hash has read them (a hashing
+        // thread whose ring is full copies them later: `hashing` settles when it has).
+        let holds = hashing ? 2 : 1;
+        const release = written && (() => --holds === 0 && written());
+        if (hashing && release) hashing.then(release, () => undefined);
+        await writeWithBackpressure(stream, buf, () => error, release);
         if (hashing) await hashing;
       },
       async finish() {
