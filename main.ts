@@ -3,7 +3,7 @@
  * Config is validated before the App exists, so bad config writes nothing to cdktf.out.
  */
 import { App } from 'cdktf';
-import { ConfigError, loadConfig, placeholderFindings, PlatformConfig } from './stacks/config';
+import { ConfigError, loadConfig, placeholderNotice, PlatformConfig } from './stacks/config';
 import { SecurityBaselineStack } from './stacks/security-baseline-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { DataStack } from './stacks/data-stack';
@@ -42,8 +42,10 @@ function main(): void {
     }
     throw e;
   }
-  // Placeholders are warnings here; PLATFORM_STRICT=1 made them errors inside loadConfig.
-  for (const finding of placeholderFindings(cfg)) process.stderr.write(`warning: ${finding}\n`);
+  // Placeholders: one note here (the configs in config/ use example values on purpose); with
+  // PLATFORM_STRICT=1 loadConfig already refused them, one error line each.
+  const notice = placeholderNotice(cfg);
+  if (notice) process.stdout.write(`${notice}\n`);
   const app = new App();
   buildPlatform(app, cfg);
   app.synth();

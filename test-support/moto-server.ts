@@ -6,6 +6,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -62,15 +63,23 @@ export async function startMoto(options: { env?: Record<string, string>; timeout
   const endpoint = `http://127.0.0.1:${port}`;
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   delete env.MOTO_PORT; // an empty MOTO_PORT crashes moto_server at start
-  let output = '';
+  // moto logs one line per request. Into a file, not a pipe: a caller that blocks its event loop in
+  // spawnSync while a child talks to moto would stop draining a pipe, and moto would block writing to it.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'moto-'));
+  const logFile = path.join(logDir, 'moto_server.log');
+  const logFd = fs.openSync(logFile, 'a');
   const child = spawn(findExecutable('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
     env: env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, logFd],
   });
-  const keep = (b: Buffer) => { output = (output + b.toString()).slice(-4000); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  await waitReady(`${endpoint}/moto-api/data.json`, child, options.timeoutMs ?? 30000, () => output);
+  fs.closeSync(logFd);
+  const removeLog = () => fs.rmSync(logDir, { recursive: true, force: true });
+  try {
+    await waitReady(`${endpoint}/moto-api/data.json`, child, options.timeoutMs ?? 30000, () => fs.readFileSync(logFile, 'utf8').slice(-4000));
+  } catch (e) {
+    removeLog();
+    throw e;
+  }
   const configure = async () => {
     const res = await fetch(`${endpoint}/moto-api/config`, {
       method: 'POST',
@@ -90,8 +99,8 @@ export async function startMoto(options: { env?: Record<string, string>; timeout
     },
     stop() {
       return new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null) { removeLog(); return resolve(); }
+        child.once('exit', () => { removeLog(); resolve(); });
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       });
