@@ -129,7 +129,7 @@ async function main(): Promise<number> {
   // Some suppressions apply only to some environments (e.g. VPC-endpoint pinning in prod): CI verifies
   // every config, so a suppression is stale only when no environment uses it.
   if (ctx.staleSuppressions?.length) {
-    console.log(`parliament suppressions unused on this synth (stale if unused in every environment): ${JSON.stringify(ctx.staleSuppressions)}`);
+    console.log(`note: ${ctx.staleSuppressions.length} parliament suppression(s) apply to other environments, not this synth: ${JSON.stringify(ctx.staleSuppressions)}`);
   }
   const ms = Number((process.hrtime.bigint() - started) / 1000000n);
   if (findings.length) {
