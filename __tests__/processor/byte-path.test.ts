@@ -6,7 +6,8 @@
  * counts, totals and fingerprints.
  */
 import { CsvChecker, checkBlock } from '../../processor/src/csv-check';
-import { MAX_LINE_BYTES } from '../../processor/src/lines';
+import { isUtf8 } from 'buffer';
+import { MAX_LINE_BYTES, splitInvalidUtf8 } from '../../processor/src/lines';
 import { RecordProcessor } from '../../processor/src/record-processor';
 import { limitTable } from '../../domain/transaction';
 import { cleanRecord, fakePan, rng } from '../../scripts/generate-transactions';
@@ -95,5 +96,53 @@ describe('CSV byte path', () => {
     for (const r of ['COLUMN_COUNT', 'BROKEN_QUOTE', 'BLANK_LINE', 'LINE_TOO_LONG', 'PAN_DETECTED', 'DUPLICATE', 'COUNTERPARTY_INVALID']) expect([r, (a.byReason[r] ?? 0) > 5]).toEqual([r, true]);
     expect(a.counts[2]).toBeGreaterThan(10_000);
     expect(a.accepted).toContain('\\"');
+  });
+});
+
+describe('splitInvalidUtf8', () => {
+  it('hands on the valid lines in runs and reports each invalid line, in order, as a line-by-line check would', () => {
+    const random = rng(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const lines: Buffer[] = [];
+      const count = 1 + Math.floor(random() * 300);
+      const share = [0, 0.005, 0.05, 0.5, 1][trial % 5];
+      for (let i = 0; i < count; i++) {
+        const text = Buffer.from(`line ${i} ü ${'x'.repeat(Math.floor(random() * 40))}`, 'utf8');
+        // Invalid: a lone continuation byte, a truncated sequence, or an overlong encoding.
+        const bad = [Buffer.from([0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0xc0, 0xaf])][i % 3];
+        lines.push(Buffer.concat([text, random() < share ? bad : Buffer.alloc(0), Buffer.from(i === count - 1 && trial % 2 ? '' : '\n')]));
+      }
+      const block = Buffer.concat(lines);
+      const expected: string[] = [];
+      let run: Buffer[] = [];
+      for (const line of lines) {
+        if (isUtf8(line)) {
+          run.push(line);
+          continue;
+        }
+        if (run.length) expected.push(Buffer.concat(run).toString('latin1'));
+        run = [];
+        expected.push('<invalid>');
+      }
+      if (run.length) expected.push(Buffer.concat(run).toString('latin1'));
+      const got: string[] = [];
+      // Adjacent valid runs are merged: where a run is cut does not matter to the record stage.
+      let open = false;
+      splitInvalidUtf8(
+        block,
+        0,
+        block.length,
+        (r) => {
+          if (open) got[got.length - 1] += r.toString('latin1');
+          else got.push(r.toString('latin1'));
+          open = true;
+        },
+        () => {
+          got.push('<invalid>');
+          open = false;
+        },
+      );
+      expect(got).toEqual(expected);
+    }
   });
 });

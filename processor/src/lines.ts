@@ -8,6 +8,7 @@
  * newline at/after `start` (unless start = 0) and stops after the first newline at/after `end`.
  * Adjacent shards therefore never overlap and never leave a gap.
  */
+import { isUtf8 } from 'buffer';
 import { createHash } from 'crypto';
 
 const NL = 0x0a;
@@ -166,13 +167,28 @@ export async function* coalesce(chunks: AsyncIterable<Buffer>, size = 1 << 20): 
   if (length > 0) yield parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
 }
 
-/** Splits a block into lines (used only for blocks that fail the UTF-8 check). */
-export function* splitBufferLines(block: Buffer): Generator<Buffer> {
-  let pos = 0;
-  while (pos < block.length) {
-    let nl = block.indexOf(NL, pos);
-    if (nl < 0) nl = block.length;
-    yield block.subarray(pos, nl + 1 > block.length ? block.length : nl + 1);
-    pos = nl + 1;
+/**
+ * Splits `block[start, end)` (whole lines) into runs of valid UTF-8 lines, each handed to `valid` as
+ * one view (a run between two invalid lines may come in several pieces), and its lines that are not
+ * valid UTF-8, each reported to `invalid`, all in order.
+ * Halves a failing range at a line break until it is valid or a single line, so a block with a few
+ * invalid lines costs a few dozen checks, not one per line. (A line break cannot be inside a valid
+ * multi-byte sequence, so a range is valid exactly when each of its lines is.)
+ */
+export function splitInvalidUtf8(block: Buffer, start: number, end: number, valid: (run: Buffer) => void, invalid: () => void): void {
+  if (start >= end) return;
+  const range = block.subarray(start, end);
+  if (isUtf8(range)) {
+    valid(range);
+    return;
   }
+  const half = start + ((end - start) >> 1);
+  let cut = block.indexOf(NL, half);
+  if (cut < 0 || cut + 1 >= end) cut = half > start ? block.lastIndexOf(NL, half - 1) : -1;
+  if (cut < start || cut + 1 >= end) {
+    invalid(); // one line
+    return;
+  }
+  splitInvalidUtf8(block, start, cut + 1, valid, invalid);
+  splitInvalidUtf8(block, cut + 1, end, valid, invalid);
 }

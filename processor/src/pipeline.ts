@@ -8,7 +8,7 @@ import { Readable } from 'stream';
 import { createGunzip } from 'zlib';
 import { CsvHeader, loneCrError, parseHeader } from './csv';
 import { BadInputError, InterruptedError, ProcessorError, ReconciliationError } from './errors';
-import { coalesce, frameLines, LongLine, MAX_LINE_BYTES, splitBufferLines } from './lines';
+import { coalesce, frameLines, LongLine, MAX_LINE_BYTES, splitInvalidUtf8 } from './lines';
 import { InputFormat, RecordProcessor } from './record-processor';
 import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
@@ -229,10 +229,10 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
           // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
           processor.processBytes(block);
         } else {
-          for (const line of splitBufferLines(block)) {
-            if (isUtf8(line)) processor.processText(line.toString('latin1'), line);
-            else processor.rejectInvalidUtf8();
-          }
+          // Only the lines that are not UTF-8 are refused; the runs of lines between them are
+          // processed as blocks of their own (one invalid line per few hundred must not send every
+          // line of the block down a line-at-a-time path).
+          splitInvalidUtf8(block, 0, block.length, (run) => processor.processBytes(run), () => processor.rejectInvalidUtf8());
         }
         if (processor.acceptedOut.length >= FLUSH_AT) await writeParts(processor, accepted);
         if (processor.rejectsOut.length >= FLUSH_AT) await drainRejects(processor, rejects);
