@@ -38,9 +38,8 @@ export class NetworkStack extends PlatformStack {
   constructor(scope: Construct, id: string, cfg: PlatformConfig) {
     super(scope, id, cfg);
     const net = cfg.network;
-    const name = (purpose: string) => this.name(purpose);
     if (net.mode === 'create') {
-      const topology = new PrivateTopology(this, 'topology', { cidr: net.cidr, azCount: net.azCount, zoneNames: zoneNamesOf(cfg), name });
+      const topology = new PrivateTopology(this, 'topology', { cidr: net.cidr, azCount: net.azCount, zoneNames: zoneNamesOf(cfg) });
       this.vpcId = topology.vpc.id;
       this.vpcCidr = net.cidr;
       this.privateSubnetIds = topology.subnets.map((s) => s.id);
@@ -63,7 +62,6 @@ export class NetworkStack extends PlatformStack {
       vpcId: this.vpcId,
       s3PrefixListId: this.s3PrefixListId,
       dynamodbPrefixListId: this.dynamodbPrefixListId,
-      name,
     });
     this.endpointSecurityGroupId = sgs.endpoint.id;
     this.lambdaSecurityGroupId = sgs.workloads.lambda.id;
@@ -73,13 +71,10 @@ export class NetworkStack extends PlatformStack {
 
     const endpoints = new PlatformEndpoints(this, 'endpoints', {
       vpcId: this.vpcId,
-      region: this.region,
-      accountId: this.accountId,
       namePrefix: `${cfg.project}-${cfg.environment}-`,
       routeTableIds: this.routeTableIds,
       subnetIds: this.privateSubnetIds,
       endpointSecurityGroupId: this.endpointSecurityGroupId,
-      name,
     });
     this.s3GatewayEndpointId = endpoints.s3.id;
     this.dynamodbGatewayEndpointId = endpoints.dynamodb.id;
@@ -89,10 +84,7 @@ export class NetworkStack extends PlatformStack {
 
     const flowLogs = new VpcFlowLogs(this, 'flow-logs', {
       vpcId: this.vpcId,
-      region: this.region,
-      accountId: this.accountId,
       retentionDays: cfg.retention.logDays,
-      name,
     });
     this.flowLogGroupName = flowLogs.logGroup.name;
 

@@ -68,7 +68,7 @@ export abstract class PlatformStack extends TerraformStack {
   allocateLogicalId(tfElement: TerraformElement | Node): string {
     const node = TerraformElement.isTerraformElement(tfElement) ? tfElement.node : tfElement;
     const scopes = node.scopes.slice(node.scopes.indexOf(this) + 1);
-    const components = scopes.filter((c) => !(c instanceof PlatformPart)).map((c) => c.node.id);
+    const components = scopes.filter((c) => !(c instanceof PlatformPart) || c.keepsIdInAddresses).map((c) => c.node.id);
     const id = components.length > 0 ? makeUniqueId(components) : '';
     const holder = this.logicalIds.get(id);
     if (holder !== undefined && holder !== node.path) {
@@ -77,6 +77,14 @@ export abstract class PlatformStack extends TerraformStack {
     this.logicalIds.set(id, node.path);
     return id;
   }
+}
+
+export interface PlatformPartOptions {
+  /**
+   * Keep this part's id in its resources' addresses. Only for parts whose resources were deployed
+   * with it (they were Construct classes before parts existed); a new part leaves it out.
+   */
+  readonly keepIdInAddresses?: boolean;
 }
 
 /**
@@ -88,10 +96,12 @@ export abstract class PlatformStack extends TerraformStack {
  */
 export abstract class PlatformPart extends Construct {
   protected readonly platform: PlatformStack;
+  readonly keepsIdInAddresses: boolean;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, options: PlatformPartOptions = {}) {
     super(scope, id);
     this.platform = PlatformStack.of(this);
+    this.keepsIdInAddresses = options.keepIdInAddresses ?? false;
   }
 }
 

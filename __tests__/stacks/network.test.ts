@@ -2,12 +2,12 @@
  * Network stack, create mode: private-only VPC, NACLs, deny-by-default SGs, endpoints, flow logs.
  * The platform is synthesized once for the whole file.
  */
-import { App, TerraformStack } from 'cdktf';
 import { resources, synthPlatform, testConfig, TfJson } from '../../test-support/config-fixture';
 import { INTERFACE_ENDPOINT_SERVICES, PlatformEndpoints } from '../../stacks/network/endpoints';
 import { PrivateTopology, subnetCidr } from '../../stacks/network/topology';
 import { VpcFlowLogs } from '../../stacks/network/flow-logs';
 import { PARTITION } from '../../test-support/terraform-json';
+import { platformScope } from '../../test-support/platform-scope';
 
 type R = Record<string, unknown>;
 const { tf, json, platform } = synthPlatform(testConfig());
@@ -209,8 +209,8 @@ describe('network stack (create mode)', () => {
 });
 
 describe('network constructs reject bad props', () => {
-  const scope = () => new TerraformStack(new App({ outdir: '/tmp/cdktf-network-bad-props' }), 'bad');
-  const name = (p: string) => `t-${p}`;
+  // Parts read account, region and naming from their platform stack.
+  const scope = () => platformScope();
 
   it('subnetCidr computes literal subnets and names the rule it breaks', () => {
     expect(subnetCidr('10.0.0.0/16', 8, 3)).toBe('10.0.3.0/24');
@@ -221,21 +221,20 @@ describe('network constructs reject bad props', () => {
   });
 
   it('PrivateTopology rejects an AZ count outside 2-3', () => {
-    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 4, zoneNames: [], name })).toThrow(/azCount must be 2-3/);
-    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 3, zoneNames: ['us-east-1a'], name }))
+    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 4, zoneNames: [] })).toThrow(/azCount must be 2-3/);
+    expect(() => new PrivateTopology(scope(), 't', { cidr: '10.0.0.0/16', azCount: 3, zoneNames: ['us-east-1a'] }))
       .toThrow(/zoneNames must list azCount \(3\) zones, got 1/);
   });
 
   it('PlatformEndpoints rejects too few subnets, no route tables and a bad name prefix', () => {
-    const base = { vpcId: 'vpc-1', region: 'us-east-1', accountId: '111111111111', namePrefix: 'finbatch-dev-', routeTableIds: ['rtb-1'],
-      subnetIds: ['subnet-1', 'subnet-2'], endpointSecurityGroupId: 'sg-1', name };
+    const base = { vpcId: 'vpc-1', namePrefix: 'finbatch-dev-', routeTableIds: ['rtb-1'], subnetIds: ['subnet-1', 'subnet-2'], endpointSecurityGroupId: 'sg-1' };
     expect(() => new PlatformEndpoints(scope(), 'e', { ...base, subnetIds: ['subnet-1'] })).toThrow(/subnetIds must list at least 2/);
     expect(() => new PlatformEndpoints(scope(), 'e', { ...base, routeTableIds: [] })).toThrow(/routeTableIds must not be empty/);
     expect(() => new PlatformEndpoints(scope(), 'e', { ...base, namePrefix: 'Fin*' })).toThrow(/namePrefix "Fin\*" must be/);
   });
 
   it('VpcFlowLogs rejects retention under 365 days', () => {
-    expect(() => new VpcFlowLogs(scope(), 'f', { vpcId: 'vpc-1', region: 'us-east-1', accountId: '1', retentionDays: 90, name }))
+    expect(() => new VpcFlowLogs(scope(), 'f', { vpcId: 'vpc-1', retentionDays: 90 }))
       .toThrow(/retentionDays must be at least 365/);
   });
 });

@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { PolicyStatement, renderPolicy } from '../constructs/policy';
 
@@ -19,14 +19,11 @@ export type InterfaceEndpointService = (typeof INTERFACE_ENDPOINT_SERVICES)[numb
 
 export interface PlatformEndpointsProps {
   readonly vpcId: string;
-  readonly region: string;
-  readonly accountId: string;
   /** `${project}-${env}-`: every platform bucket and table name starts with it. */
   readonly namePrefix: string;
   readonly routeTableIds: string[];
   readonly subnetIds: string[];
   readonly endpointSecurityGroupId: string;
-  readonly name: (purpose: string) => string;
 }
 
 /** Gateway endpoint policy for S3: only the platform's buckets, plus the ECR layer bucket. */
@@ -71,13 +68,13 @@ export function dynamodbEndpointStatements(region: string, accountId: string, na
  * platform's own resources by name prefix, and one interface endpoint (private DNS, endpoint SG,
  * every private subnet) per service in INTERFACE_ENDPOINT_SERVICES.
  */
-export class PlatformEndpoints extends Construct {
+export class PlatformEndpoints extends PlatformPart {
   readonly s3: VpcEndpoint;
   readonly dynamodb: VpcEndpoint;
   readonly interfaces: Record<InterfaceEndpointService, VpcEndpoint>;
 
   constructor(scope: Construct, id: string, props: PlatformEndpointsProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     if (props.routeTableIds.length === 0) throw new Error(`PlatformEndpoints ${id}: routeTableIds must not be empty`);
     if (props.subnetIds.length < 2) throw new Error(`PlatformEndpoints ${id}: subnetIds must list at least 2 subnets (AZ redundancy)`);
     if (!/^[a-z0-9-]+-$/.test(props.namePrefix)) {
@@ -85,26 +82,26 @@ export class PlatformEndpoints extends Construct {
     }
     const gateway = (gwId: string, service: string, statements: PolicyStatement[]) => new VpcEndpoint(this, gwId, {
       vpcId: props.vpcId,
-      serviceName: `com.amazonaws.${props.region}.${service}`,
+      serviceName: `com.amazonaws.${this.platform.region}.${service}`,
       vpcEndpointType: 'Gateway',
       routeTableIds: props.routeTableIds,
       policy: renderPolicy(statements),
-      tags: { Name: props.name(service) },
+      tags: { Name: this.platform.name(service) },
     });
-    this.s3 = gateway('s3-endpoint', 's3', s3EndpointStatements(props.region, props.accountId, props.namePrefix, partitionOf(this)));
+    this.s3 = gateway('s3-endpoint', 's3', s3EndpointStatements(this.platform.region, this.platform.accountId, props.namePrefix, this.platform.partition));
     this.dynamodb = gateway('dynamodb-endpoint', 'dynamodb',
-      dynamodbEndpointStatements(props.region, props.accountId, props.namePrefix, partitionOf(this)));
+      dynamodbEndpointStatements(this.platform.region, this.platform.accountId, props.namePrefix, this.platform.partition));
 
     const interfaces = {} as Record<InterfaceEndpointService, VpcEndpoint>;
     for (const service of INTERFACE_ENDPOINT_SERVICES) {
       interfaces[service] = new VpcEndpoint(this, `${service.replace('.', '-')}-endpoint`, {
         vpcId: props.vpcId,
-        serviceName: `com.amazonaws.${props.region}.${service}`,
+        serviceName: `com.amazonaws.${this.platform.region}.${service}`,
         vpcEndpointType: 'Interface',
         privateDnsEnabled: true,
         subnetIds: props.subnetIds,
         securityGroupIds: [props.endpointSecurityGroupId],
-        tags: { Name: props.name(service.replace('.', '-')) },
+        tags: { Name: this.platform.name(service.replace('.', '-')) },
       });
     }
     this.interfaces = interfaces;

@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { KmsKey, cloudWatchLogsStatement } from '../constructs/kms-key';
@@ -8,10 +8,7 @@ import { ServiceRole } from '../constructs/grants';
 
 export interface VpcFlowLogsProps {
   readonly vpcId: string;
-  readonly region: string;
-  readonly accountId: string;
   readonly retentionDays: number;
-  readonly name: (purpose: string) => string;
 }
 
 /**
@@ -19,37 +16,37 @@ export interface VpcFlowLogsProps {
  * key, delivered by a role that can write only to that group and that only the flow-logs service of
  * this account can assume (confused-deputy conditions on the trust policy).
  */
-export class VpcFlowLogs extends Construct {
+export class VpcFlowLogs extends PlatformPart {
   readonly key: KmsKey;
   readonly logGroup: EncryptedLogGroup;
   readonly role: IamRole;
   readonly flowLog: FlowLog;
 
   constructor(scope: Construct, id: string, props: VpcFlowLogsProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     if (props.retentionDays < 365) {
       throw new Error(`VpcFlowLogs ${id}: retentionDays must be at least 365 (PCI DSS 10.5.1), got ${props.retentionDays}`);
     }
     this.key = new KmsKey(this, 'key', {
-      alias: props.name('network-logs'),
+      alias: this.platform.name('network-logs'),
       description: 'VPC flow logs',
-      accountId: props.accountId,
-      statements: [cloudWatchLogsStatement(props.region, props.accountId, partitionOf(this))],
+      accountId: this.platform.accountId,
+      statements: [cloudWatchLogsStatement(this.platform.region, this.platform.accountId, this.platform.partition)],
     });
     this.logGroup = new EncryptedLogGroup(this, 'logs', {
-      name: `/aws/vpc/${props.name('flowlogs')}`,
+      name: `/aws/vpc/${this.platform.name('flowlogs')}`,
       retentionDays: props.retentionDays,
       kmsKeyArn: this.key.arn,
     });
     const role = new ServiceRole(this, {
       roleId: 'role',
       policyId: 'policy',
-      roleName: props.name('vpc-flow-logs'),
-      policyName: props.name('vpc-flow-logs'),
+      roleName: this.platform.name('vpc-flow-logs'),
+      policyName: this.platform.name('vpc-flow-logs'),
       assumedBy: 'vpc-flow-logs.amazonaws.com',
       trustCondition: {
-        StringEquals: { 'aws:SourceAccount': props.accountId },
-        ArnLike: { 'aws:SourceArn': `arn:${partitionOf(this)}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+        StringEquals: { 'aws:SourceAccount': this.platform.accountId },
+        ArnLike: { 'aws:SourceArn': `arn:${this.platform.partition}:ec2:${this.platform.region}:${this.platform.accountId}:vpc-flow-log/*` },
       },
     });
     this.role = role.role;
@@ -77,7 +74,7 @@ export class VpcFlowLogs extends Construct {
       iamRoleArn: this.role.arn,
       // One-minute aggregation: incident response gets near-real-time records.
       maxAggregationInterval: 60,
-      tags: { Name: props.name('vpc-flow-logs') },
+      tags: { Name: this.platform.name('vpc-flow-logs') },
     });
   }
 }

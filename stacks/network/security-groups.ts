@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -7,7 +8,6 @@ export interface PlatformSecurityGroupsProps {
   readonly vpcId: string;
   readonly s3PrefixListId: string;
   readonly dynamodbPrefixListId: string;
-  readonly name: (purpose: string) => string;
 }
 
 /** A workload SG: the principals that call AWS APIs from inside the VPC. */
@@ -23,18 +23,18 @@ export type WorkloadKey = 'lambda' | 'batch' | 'reportingLambda';
  *  - database SG: ingress 3306 from the reporting-Lambda SG only, no egress;
  *  - endpoint SG: ingress 443 from the three workload SGs only, no egress (endpoints never dial out).
  */
-export class PlatformSecurityGroups extends Construct {
+export class PlatformSecurityGroups extends PlatformPart {
   readonly endpoint: SecurityGroup;
   readonly workloads: Record<WorkloadKey, SecurityGroup>;
   readonly database: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: PlatformSecurityGroupsProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     const sg = (sgId: string, purpose: string, description: string) => new SecurityGroup(this, sgId, {
-      name: props.name(purpose),
+      name: this.platform.name(purpose),
       description,
       vpcId: props.vpcId,
-      tags: { Name: props.name(purpose) },
+      tags: { Name: this.platform.name(purpose) },
     });
     this.endpoint = sg('endpoint-sg', 'endpoints', 'Interface endpoints: ingress 443 from workload SGs only');
     this.workloads = {

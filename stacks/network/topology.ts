@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { Fn } from 'cdktf';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
@@ -14,8 +15,6 @@ export interface PrivateTopologyProps {
   readonly azCount: number;
   /** The AZ names to use, one per subnet (length = azCount). */
   readonly zoneNames: string[];
-  /** `(purpose) => ${project}-${env}-${purpose}`. */
-  readonly name: (purpose: string) => string;
 }
 
 /**
@@ -47,14 +46,14 @@ export const EPHEMERAL_PORTS = { from: 1024, to: 65535 } as const;
  * security group stripped of every rule, and a NACL on the private subnets that admits only the
  * platform's ports inside the VPC (443, 3306, replies) plus the HTTPS path the gateway endpoints need.
  */
-export class PrivateTopology extends Construct {
+export class PrivateTopology extends PlatformPart {
   readonly vpc: Vpc;
   readonly subnets: Subnet[];
   readonly routeTables: RouteTable[];
   readonly networkAcl: NetworkAcl;
 
   constructor(scope: Construct, id: string, props: PrivateTopologyProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     if (props.azCount < 2 || props.azCount > 3) {
       throw new Error(`PrivateTopology ${id}: azCount must be 2-3 (one private subnet per AZ), got ${props.azCount}`);
     }
@@ -76,11 +75,11 @@ export class PrivateTopology extends Construct {
       enableDnsSupport: true,
       // Interface endpoints with private DNS need both DNS attributes on.
       enableDnsHostnames: true,
-      tags: { Name: props.name('vpc') },
+      tags: { Name: this.platform.name('vpc') },
     });
     // Every rule of the VPC's default SG is revoked: anything launched without an explicit SG
     // gets no connectivity instead of the all-open default (CIS 5.4).
-    new DefaultSecurityGroup(this, 'default-sg', { vpcId: this.vpc.id, tags: { Name: props.name('default-locked') } });
+    new DefaultSecurityGroup(this, 'default-sg', { vpcId: this.vpc.id, tags: { Name: this.platform.name('default-locked') } });
 
     // /24s in a /16 (10.0.1.0/24, 10.0.2.0/24, ...; index 0 left free);
     // in a smaller VPC, as many bits as still leave /28 subnets.
@@ -90,12 +89,12 @@ export class PrivateTopology extends Construct {
       cidrBlock: subnetCidr(props.cidr, newBits, i + 1),
       availabilityZone: Fn.element(azs.names, i),
       mapPublicIpOnLaunch: false,
-      tags: { Name: props.name(`private-${i}`), Tier: 'private' },
+      tags: { Name: this.platform.name(`private-${i}`), Tier: 'private' },
     }));
     // One route table per AZ and no default route: the local route and the gateway-endpoint prefix-list
     // routes (added by the endpoints) are the only paths.
     this.routeTables = this.subnets.map((s, i) => {
-      const rt = new RouteTable(this, `private-rt-${i}`, { vpcId: this.vpc.id, tags: { Name: props.name(`private-${i}`) } });
+      const rt = new RouteTable(this, `private-rt-${i}`, { vpcId: this.vpc.id, tags: { Name: this.platform.name(`private-${i}`) } });
       new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id });
       return rt;
     });
@@ -103,7 +102,7 @@ export class PrivateTopology extends Construct {
     this.networkAcl = new NetworkAcl(this, 'private-nacl', {
       vpcId: this.vpc.id,
       subnetIds: this.subnets.map((s) => s.id),
-      tags: { Name: props.name('private') },
+      tags: { Name: this.platform.name('private') },
     });
     // Why 0.0.0.0/0 appears below although nothing may reach the internet: S3 and DynamoDB gateway
     // endpoints are route-table targets for the services' PUBLIC address ranges (the managed prefix
