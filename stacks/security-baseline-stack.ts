@@ -5,7 +5,7 @@ import { PlatformStack } from './platform-stack';
 import { KmsKey } from './constructs/kms-key';
 import { SecureBucket } from './constructs/secure-bucket';
 import { auditKeyStatements } from './security/audit-key';
-import { createAuditBucket } from './security/audit-bucket';
+import { AuditBucket } from './security/audit-bucket';
 import { AlertTopic } from './constructs/alert-topic';
 import { alertEmailVariable, VARIABLE_NAMES } from './variables';
 import { AuditTrail } from './security/cloudtrail';
@@ -41,7 +41,6 @@ export class SecurityBaselineStack extends PlatformStack {
 
   constructor(scope: Construct, id: string, cfg: PlatformConfig) {
     super(scope, id, cfg);
-    const name = (purpose: string) => this.name(purpose);
     const createTrail = cfg.singletons.cloudTrail === 'create';
     const createRecorder = cfg.singletons.configRecorder === 'create';
     const namePrefix = `${cfg.project}-${cfg.environment}-`;
@@ -69,17 +68,16 @@ export class SecurityBaselineStack extends PlatformStack {
         Condition: { StringEquals: { 'aws:SourceAccount': this.accountId } },
       }],
     });
-    this.auditBucket = createAuditBucket(this, 'audit-trail-bucket', {
+    this.auditBucket = new AuditBucket(this, 'audit-bucket', 'audit-trail-bucket', {
       bucketName: `${this.name('audit-trail')}-${this.accountId}`,
       kmsKeyArn: this.auditKey.arn,
       accessLogBucket: this.accessLogBucket.name,
       accessLogGrant: this.accessLogBucket.policy,
-      accountId: this.accountId,
       retentionDays: cfg.retention.auditLogDays,
       objectLock: cfg.security.objectLock,
       trailArn,
       configDelivery: createRecorder,
-    });
+    }).bucket;
 
     const topic = new AlertTopic(this, 'security-topic', {
       topicName: this.name('security-alerts'),
@@ -99,8 +97,6 @@ export class SecurityBaselineStack extends PlatformStack {
         bucketName: this.auditBucket.name,
         kmsKeyArn: this.auditKey.arn,
         logRetentionDays: cfg.retention.auditLogDays,
-        region: this.region,
-        accountId: this.accountId,
         namePrefix,
         logBucketNames: [this.auditBucket.name, this.accessLogBucket.name],
         roleName: this.name('cloudtrail-logs'),
@@ -111,20 +107,17 @@ export class SecurityBaselineStack extends PlatformStack {
         logGroupName: trail.logGroup.name,
         namespace: `${cfg.project}/Security`,
         alarmTopicArn: topic.arn,
-        name,
       });
     }
     this.cisCheckCount = cisAlarms
       ? cisAlarms.alarms.length
-      : new CisEventRules(this, 'cis-events', { alarmTopicArn: topic.arn, name }).rules.length;
+      : new CisEventRules(this, 'cis-events', { alarmTopicArn: topic.arn }).rules.length;
 
     const config = new ConfigBaseline(this, 'config', {
       createRecorder,
       bucketName: this.auditBucket.name,
       bucketArn: this.auditBucket.arn,
       kmsKeyArn: this.auditKey.arn,
-      accountId: this.accountId,
-      name,
       bucketPolicy: this.auditBucket.policy,
     });
     this.configRecorderName = config.recorder?.name;
@@ -133,10 +126,9 @@ export class SecurityBaselineStack extends PlatformStack {
       createDetector: cfg.singletons.guardDuty === 'create',
       minSeverity: cfg.security.guardDutyMinSeverity,
       alertTopicArn: topic.arn,
-      name,
     }).detectorId;
 
-    if (cfg.singletons.securityHub === 'create') new SecurityHubBaseline(this, 'security-hub', this.region);
+    if (cfg.singletons.securityHub === 'create') new SecurityHubBaseline(this, 'security-hub');
 
     const out = (outId: string, value: unknown, description: string) => new TerraformOutput(this, outId, { value, description });
     out('audit_key_arn', this.auditKey.arn, 'Audit KMS key ARN');

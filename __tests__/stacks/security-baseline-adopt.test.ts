@@ -10,7 +10,8 @@ import { MANAGED_CONFIG_RULES } from '../../stacks/security/config-recorder';
 import { AlertTopic } from '../../stacks/constructs/alert-topic';
 import { GuardDutyBaseline } from '../../stacks/security/guardduty';
 import { CisAlarms } from '../../stacks/security/cis-alarms';
-import { createAuditBucket } from '../../stacks/security/audit-bucket';
+import { AuditBucket } from '../../stacks/security/audit-bucket';
+import { platformScope } from '../../test-support/platform-scope';
 
 type R = Record<string, unknown>;
 const { tf } = synthPlatform(testConfig({
@@ -94,7 +95,8 @@ describe('security baseline with all singletons adopted', () => {
 
 describe('security constructs reject bad props', () => {
   const scope = () => new TerraformStack(new App({ outdir: '/tmp/cdktf-security-bad-props' }), 'bad');
-  const name = (p: string) => `t-${p}`;
+  // Parts read account, region and naming from their platform stack.
+  const part = () => platformScope();
 
   it('AlertTopic rejects a malformed email', () => {
     expect(() => new AlertTopic(scope(), 't', { topicName: 't', kmsKeyArn: 'k', email: 'security-at-example', region: 'us-east-1', accountId: '1' }))
@@ -102,17 +104,17 @@ describe('security constructs reject bad props', () => {
   });
 
   it('GuardDutyBaseline rejects a severity outside 1-8.9', () => {
-    expect(() => new GuardDutyBaseline(scope(), 'g', { createDetector: true, minSeverity: 9, alertTopicArn: 'arn', name }))
+    expect(() => new GuardDutyBaseline(part(), 'g', { createDetector: true, minSeverity: 9, alertTopicArn: 'arn' }))
       .toThrow(/minSeverity must be between 1 and 8.9, got 9/);
   });
 
   it('CisAlarms rejects an AWS/ namespace', () => {
-    expect(() => new CisAlarms(scope(), 'c', { logGroupName: 'g', namespace: 'AWS/Logs', alarmTopicArn: 'arn', name }))
+    expect(() => new CisAlarms(part(), 'c', { logGroupName: 'g', namespace: 'AWS/Logs', alarmTopicArn: 'arn' }))
       .toThrow(/namespace "AWS\/Logs" must be non-empty and not start with AWS\//);
   });
 
   it('the audit bucket rejects retention under 7 years', () => {
-    expect(() => createAuditBucket(scope(), 'b', { bucketName: 'audit-bucket', kmsKeyArn: 'k', accessLogBucket: 'logs', accountId: '1',
+    expect(() => new AuditBucket(part(), 'audit', 'b', { bucketName: 'audit-bucket', kmsKeyArn: 'k', accessLogBucket: 'logs',
       retentionDays: 365, objectLock: false, configDelivery: false })).toThrow(/retentionDays must be at least 2557/);
   });
 });

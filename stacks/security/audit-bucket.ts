@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { ITerraformDependable } from 'cdktf';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { PolicyStatement } from '../constructs/policy';
@@ -12,7 +13,6 @@ export interface AuditBucketProps {
   readonly accessLogBucket: string;
   /** The access-log bucket's policy (same stack): logging is configured only after it grants S3 logging. */
   readonly accessLogGrant?: ITerraformDependable;
-  readonly accountId: string;
   /** Days objects are kept (>= 2557, 7 years); Glacier after 90 days. */
   readonly retentionDays: number;
   readonly objectLock: boolean;
@@ -71,25 +71,32 @@ export function configBucketStatements(bucketArn: string, accountId: string): Po
  * (WORM: not even the root user can shorten it, so it is a per-environment config choice). CloudTrail
  * writes under `cloudtrail/`, AWS Config under `config/`.
  */
-export function createAuditBucket(scope: Construct, id: string, p: AuditBucketProps): SecureBucket {
-  if (p.retentionDays < 2557) {
-    throw new Error(`AuditBucket ${id}: retentionDays must be at least 2557 (7-year audit trail), got ${p.retentionDays}`);
+export class AuditBucket extends PlatformPart {
+  readonly bucket: SecureBucket;
+
+  /** `bucketId` is the SecureBucket's id (its resources' addresses); this part's own id is not in them. */
+  constructor(scope: Construct, id: string, bucketId: string, p: AuditBucketProps) {
+    super(scope, id);
+    if (p.retentionDays < 2557) {
+      throw new Error(`AuditBucket ${bucketId}: retentionDays must be at least 2557 (7-year audit trail), got ${p.retentionDays}`);
+    }
+    const { accountId } = this.platform;
+    this.bucket = new SecureBucket(this, bucketId, {
+      bucketName: p.bucketName,
+      encryption: { kmsKeyArn: p.kmsKeyArn },
+      accessLogBucket: p.accessLogBucket,
+      accessLogGrant: p.accessLogGrant,
+      lifecycleRules: [{
+        id: 'glacier-then-expire',
+        transitions: [{ days: 90, storageClass: 'GLACIER' }],
+        expirationDays: p.retentionDays,
+        noncurrentExpirationDays: p.retentionDays,
+      }],
+      objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: p.retentionDays } : undefined,
+      extraStatements: (arn) => [
+        ...(p.trailArn ? cloudTrailBucketStatements(arn, p.trailArn, accountId) : []),
+        ...(p.configDelivery ? configBucketStatements(arn, accountId) : []),
+      ],
+    });
   }
-  return new SecureBucket(scope, id, {
-    bucketName: p.bucketName,
-    encryption: { kmsKeyArn: p.kmsKeyArn },
-    accessLogBucket: p.accessLogBucket,
-    accessLogGrant: p.accessLogGrant,
-    lifecycleRules: [{
-      id: 'glacier-then-expire',
-      transitions: [{ days: 90, storageClass: 'GLACIER' }],
-      expirationDays: p.retentionDays,
-      noncurrentExpirationDays: p.retentionDays,
-    }],
-    objectLock: p.objectLock ? { mode: 'COMPLIANCE', days: p.retentionDays } : undefined,
-    extraStatements: (arn) => [
-      ...(p.trailArn ? cloudTrailBucketStatements(arn, p.trailArn, p.accountId) : []),
-      ...(p.configDelivery ? configBucketStatements(arn, p.accountId) : []),
-    ],
-  });
 }

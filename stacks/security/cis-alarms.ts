@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 
@@ -111,30 +112,29 @@ export interface CisAlarmsProps {
   readonly logGroupName: string;
   readonly namespace: string;
   readonly alarmTopicArn: string;
-  readonly name: (purpose: string) => string;
 }
 
 /**
  * One metric filter + alarm per CIS check on the trail's log group: any single matching event in a
  * 5-minute period alarms, and every alarm notifies the security topic (alarm and recovery).
  */
-export class CisAlarms extends Construct {
+export class CisAlarms extends PlatformPart {
   readonly alarms: CloudwatchMetricAlarm[];
 
   constructor(scope: Construct, id: string, p: CisAlarmsProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     if (!p.namespace || p.namespace.startsWith('AWS/')) {
       throw new Error(`CisAlarms ${id}: namespace "${p.namespace}" must be non-empty and not start with AWS/`);
     }
     this.alarms = CIS_CHECKS.map((check) => {
       const filter = new CloudwatchLogMetricFilter(this, `${check.metric}-filter`, {
-        name: p.name(`cis-${check.metric}`),
+        name: this.platform.name(`cis-${check.metric}`),
         logGroupName: p.logGroupName,
         pattern: check.pattern,
         metricTransformation: { name: check.metric, namespace: p.namespace, value: '1', defaultValue: '0' },
       });
       return new CloudwatchMetricAlarm(this, `${check.metric}-alarm`, {
-        alarmName: p.name(`cis-${check.metric}`),
+        alarmName: this.platform.name(`cis-${check.metric}`),
         alarmDescription: `CIS: ${check.description} (CloudTrail metric filter)`,
         namespace: p.namespace,
         metricName: check.metric,

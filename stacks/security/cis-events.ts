@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CIS_CHECKS } from './cis-alarms';
@@ -82,20 +83,19 @@ export const CIS_EVENT_PATTERNS: Record<string, Record<string, unknown>> = {
 
 export interface CisEventRulesProps {
   readonly alarmTopicArn: string;
-  readonly name: (purpose: string) => string;
 }
 
 /** One EventBridge rule per CIS check, each targeting the security topic (adopted-trail mode). */
-export class CisEventRules extends Construct {
+export class CisEventRules extends PlatformPart {
   readonly rules: CloudwatchEventRule[];
 
   constructor(scope: Construct, id: string, p: CisEventRulesProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     const missing = CIS_CHECKS.map((c) => c.metric).filter((m) => !CIS_EVENT_PATTERNS[m]);
     if (missing.length) throw new Error(`CisEventRules ${id}: no EventBridge pattern for CIS check(s) ${missing.join(', ')}`);
     this.rules = CIS_CHECKS.map((check) => {
       const rule = new CloudwatchEventRule(this, `${check.metric}-rule`, {
-        name: p.name(`cis-${check.metric}`),
+        name: this.platform.name(`cis-${check.metric}`),
         description: `CIS: ${check.description} (CloudTrail event via EventBridge)`,
         eventPattern: JSON.stringify(CIS_EVENT_PATTERNS[check.metric]),
       });

@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { Cloudtrail, CloudtrailAdvancedEventSelector } from '@cdktf/provider-aws/lib/cloudtrail';
 import { ITerraformDependable } from 'cdktf';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
@@ -13,8 +13,6 @@ export interface AuditTrailProps {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
-  readonly region: string;
-  readonly accountId: string;
   /** `${project}-${env}-`: data events are selected by this name prefix, never by reference. */
   readonly namePrefix: string;
   /**
@@ -56,12 +54,12 @@ export function trailEventSelectors(region: string, accountId: string, namePrefi
  * audit key, delivered to the audit bucket and to a KMS-encrypted CloudWatch log group (the CIS
  * metric filters read it) through a role that can only write to that group.
  */
-export class AuditTrail extends Construct {
+export class AuditTrail extends PlatformPart {
   readonly trail: Cloudtrail;
   readonly logGroup: EncryptedLogGroup;
 
   constructor(scope: Construct, id: string, p: AuditTrailProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     this.logGroup = new EncryptedLogGroup(this, 'logs', {
       name: `/aws/cloudtrail/${p.trailName}`,
       retentionDays: p.logRetentionDays,
@@ -73,7 +71,7 @@ export class AuditTrail extends Construct {
       roleName: p.roleName,
       policyName: p.roleName,
       assumedBy: 'cloudtrail.amazonaws.com',
-      trustCondition: { StringEquals: { 'aws:SourceAccount': p.accountId, 'aws:SourceArn': p.trailArn } },
+      trustCondition: { StringEquals: { 'aws:SourceAccount': this.platform.accountId, 'aws:SourceArn': p.trailArn } },
     });
     role.addToPolicy({
       Sid: 'WriteTrailLogGroupOnly',
@@ -92,7 +90,7 @@ export class AuditTrail extends Construct {
       enableLogging: true,
       cloudWatchLogsGroupArn: `${this.logGroup.arn}:*`,
       cloudWatchLogsRoleArn: role.arn,
-      advancedEventSelector: trailEventSelectors(p.region, p.accountId, p.namePrefix, partitionOf(this), p.logBucketNames),
+      advancedEventSelector: trailEventSelectors(this.platform.region, this.platform.accountId, p.namePrefix, this.platform.partition, p.logBucketNames),
       dependsOn: [...p.dependsOn, role.policy],
     });
   }

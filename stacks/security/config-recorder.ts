@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { ConfigConfigurationRecorder } from '@cdktf/provider-aws/lib/config-configuration-recorder';
 import { ConfigDeliveryChannel } from '@cdktf/provider-aws/lib/config-delivery-channel';
 import { ConfigConfigurationRecorderStatus } from '@cdktf/provider-aws/lib/config-configuration-recorder-status';
@@ -37,8 +37,6 @@ export interface ConfigBaselineProps {
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly kmsKeyArn: string;
-  readonly accountId: string;
-  readonly name: (purpose: string) => string;
   /** The audit bucket policy: the channel's create call test-writes to the bucket. */
   readonly bucketPolicy: ITerraformDependable;
 }
@@ -48,25 +46,25 @@ export interface ConfigBaselineProps {
  * global resource type, delivery channel under `config/`, recorder status enabled only after the
  * channel exists, and the managed rules. In adopt mode only the rules are created.
  */
-export class ConfigBaseline extends Construct {
+export class ConfigBaseline extends PlatformPart {
   readonly recorder?: ConfigConfigurationRecorder;
   readonly rules: ConfigConfigRule[];
 
   constructor(scope: Construct, id: string, p: ConfigBaselineProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     let ruleDeps: ITerraformDependable[] = [];
     if (p.createRecorder) {
       const role = new ServiceRole(this, {
         roleId: 'role',
         policyId: 'delivery-policy',
-        roleName: p.name('config'),
-        policyName: p.name('config-delivery'),
+        roleName: this.platform.name('config'),
+        policyName: this.platform.name('config-delivery'),
         assumedBy: 'config.amazonaws.com',
-        sourceAccount: p.accountId,
+        sourceAccount: this.platform.accountId,
       });
       new IamRolePolicyAttachment(this, 'managed-policy', {
         role: role.role.name,
-        policyArn: `arn:${partitionOf(this)}:iam::aws:policy/service-role/AWS_ConfigRole`,
+        policyArn: `arn:${this.platform.partition}:iam::aws:policy/service-role/AWS_ConfigRole`,
       });
       role.addToPolicy(
         { Sid: 'CheckAuditBucket', Effect: 'Allow', Action: ['s3:GetBucketAcl', 's3:ListBucket'], Resource: p.bucketArn },
@@ -74,19 +72,19 @@ export class ConfigBaseline extends Construct {
           Sid: 'DeliverToAuditBucket',
           Effect: 'Allow',
           Action: 's3:PutObject',
-          Resource: `${p.bucketArn}/${CONFIG_PREFIX}/AWSLogs/${p.accountId}/Config/*`,
+          Resource: `${p.bucketArn}/${CONFIG_PREFIX}/AWSLogs/${this.platform.accountId}/Config/*`,
           Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
         },
         { Sid: 'EncryptWithAuditKey', Effect: 'Allow', Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: p.kmsKeyArn },
       );
       const delivery = role.policy;
       this.recorder = new ConfigConfigurationRecorder(this, 'recorder', {
-        name: p.name('config-recorder'),
+        name: this.platform.name('config-recorder'),
         roleArn: role.arn,
         recordingGroup: { allSupported: true, includeGlobalResourceTypes: true },
       });
       const channel = new ConfigDeliveryChannel(this, 'channel', {
-        name: p.name('config-delivery'),
+        name: this.platform.name('config-delivery'),
         s3BucketName: p.bucketName,
         s3KeyPrefix: CONFIG_PREFIX,
         s3KmsKeyArn: p.kmsKeyArn,
@@ -101,7 +99,7 @@ export class ConfigBaseline extends Construct {
       ruleDeps = [status];
     }
     this.rules = Object.entries(MANAGED_CONFIG_RULES).map(([purpose, identifier]) => new ConfigConfigRule(this, purpose, {
-      name: p.name(purpose),
+      name: this.platform.name(purpose),
       source: { owner: 'AWS', sourceIdentifier: identifier },
       ...(ruleDeps.length ? { dependsOn: ruleDeps } : {}),
     }));

@@ -1,4 +1,5 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { GuarddutyDetector } from '@cdktf/provider-aws/lib/guardduty-detector';
 import { GuarddutyDetectorFeature } from '@cdktf/provider-aws/lib/guardduty-detector-feature';
 import { DataAwsGuarddutyDetector } from '@cdktf/provider-aws/lib/data-aws-guardduty-detector';
@@ -14,7 +15,6 @@ export interface GuardDutyBaselineProps {
   /** Findings at or above this severity (1-8.9) notify the security topic. */
   readonly minSeverity: number;
   readonly alertTopicArn: string;
-  readonly name: (purpose: string) => string;
 }
 
 /** EventBridge pattern: GuardDuty findings at or above `minSeverity` (numeric matcher). */
@@ -31,11 +31,11 @@ export function guardDutyFindingPattern(minSeverity: number): Record<string, unk
  * the adopted detector (whose plans its administrator owns, so none are changed here), and a rule
  * that forwards findings at or above the configured severity to the security topic.
  */
-export class GuardDutyBaseline extends Construct {
+export class GuardDutyBaseline extends PlatformPart {
   readonly detectorId: string;
 
   constructor(scope: Construct, id: string, p: GuardDutyBaselineProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     if (!(p.minSeverity >= 1 && p.minSeverity <= 8.9)) {
       throw new Error(`GuardDutyBaseline ${id}: minSeverity must be between 1 and 8.9, got ${p.minSeverity}`);
     }
@@ -53,7 +53,7 @@ export class GuardDutyBaseline extends Construct {
       this.detectorId = new DataAwsGuarddutyDetector(this, 'detector').id;
     }
     const rule = new CloudwatchEventRule(this, 'findings', {
-      name: p.name('guardduty-findings'),
+      name: this.platform.name('guardduty-findings'),
       description: `GuardDuty findings with severity >= ${p.minSeverity} to the security topic`,
       eventPattern: JSON.stringify(guardDutyFindingPattern(p.minSeverity)),
     });

@@ -1,5 +1,5 @@
-import { Construct } from 'constructs';
-import { partitionOf } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { SecurityhubAccount } from '@cdktf/provider-aws/lib/securityhub-account';
 import { SecurityhubStandardsSubscription } from '@cdktf/provider-aws/lib/securityhub-standards-subscription';
 
@@ -16,18 +16,18 @@ export function securityHubStandards(region: string, partition: string): Record<
  * only in "create" mode; an organization's delegated administrator (central configuration) owns the
  * hub and its standards otherwise, and local changes would fail or drift.
  */
-export class SecurityHubBaseline extends Construct {
+export class SecurityHubBaseline extends PlatformPart {
   readonly standardsArns: string[];
 
-  constructor(scope: Construct, id: string, region: string) {
-    super(scope, id);
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { keepIdInAddresses: true });
     const account = new SecurityhubAccount(this, 'account', {
       // Only the standards below, not whatever AWS enables by default.
       enableDefaultStandards: false,
       controlFindingGenerator: 'SECURITY_CONTROL',
       autoEnableControls: true,
     });
-    this.standardsArns = Object.entries(securityHubStandards(region, partitionOf(this))).map(([key, arn]) => {
+    this.standardsArns = Object.entries(securityHubStandards(this.platform.region, this.platform.partition)).map(([key, arn]) => {
       new SecurityhubStandardsSubscription(this, key, { standardsArn: arn, dependsOn: [account] });
       return arn;
     });
