@@ -140,6 +140,41 @@ describe('AcceptedIndex (the processor side of fingerprints.tsv)', () => {
   });
 });
 
+describe('AcceptedIndex order', () => {
+  it('orders by fingerprint then line like a plain sort, with crowded and empty buckets at every level', () => {
+    const index = new AcceptedIndex(16);
+    const keys: [number, number, number][] = [];
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    // Top 16 bits from a few values (buckets of thousands, first and last of each level) or random.
+    const tops = [0x0000, 0xffff, 0x00ff, 0xff00, 0xabcd, 0xab00, 0xabff];
+    for (let i = 0; i < 60_000; i++) {
+      const top = i % 3 === 0 ? next() >>> 16 : tops[next() % tops.length];
+      const hi = ((top << 16) | (next() % 4 === 0 ? 0 : next() & 0xffff)) >>> 0;
+      const lo = next() % 5 === 0 ? 42 : next();
+      index.add(hi, lo, 0, 0, 1, 0);
+      keys.push([hi, lo, i]);
+    }
+    keys.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+    expect(Array.from(index.sortedOrder())).toEqual(keys.map((k) => k[2]));
+    // Small indexes: top buckets of 0, 1 and 2 records.
+    for (const size of [0, 1, 2, 3, 5, 17, 300]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const small = new AcceptedIndex(4);
+        const want: [number, number, number][] = [];
+        for (let i = 0; i < size; i++) {
+          const hi = (next() % 4 === 0 ? 0x42 << 24 : next()) >>> 0;
+          const lo = next();
+          small.add(hi, lo, 0, 0, 1, 0);
+          want.push([hi, lo, i]);
+        }
+        want.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+        expect(Array.from(small.sortedOrder())).toEqual(want.map((k) => k[2]));
+      }
+    }
+  });
+});
+
 describe('processor shards + merge', () => {
   it('fingerprints.tsv of each shard lets the merge correct the run totals to the unsharded ones exactly', async () => {
     const fs = await import('fs');

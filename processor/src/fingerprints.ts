@@ -43,21 +43,23 @@ export class AcceptedIndex {
 
   /**
    * The records in (fingerprint, line) order, moved into a new array of S-word records (W fields + the
-   * line index) so the writer reads memory in order: one bucket pass on the top 16 bits (fingerprints
-   * are uniform, so buckets hold a handful of records), then a stable insertion sort inside each
-   * bucket, so equal fingerprints stay in line order.
+   * line index) so the writer reads memory in order. Two stable bucket passes (on the top 8 bits,
+   * then within each of those buckets on the next 8: each pass writes to 256 places at a time, which
+   * stay in cache, where one pass on 16 bits would write 65,536 places, each a cache miss), then a
+   * stable insertion sort inside each bucket (fingerprints are uniform: a handful of records each), so
+   * equal fingerprints stay in line order.
    */
   sorted(): Uint32Array {
     const n = this.size;
     const r = this.rec;
-    const starts = new Uint32Array((1 << 16) + 1);
-    for (let i = 0; i < n; i++) starts[(r[i * W] >>> 16) + 1]++;
-    for (let b = 1; b < starts.length; b++) starts[b] += starts[b - 1];
-    const fill = starts.slice(0, 1 << 16);
     const out = new Uint32Array(n * S);
+    const starts = new Uint32Array(257);
+    for (let i = 0; i < n; i++) starts[(r[i * W] >>> 24) + 1]++;
+    for (let b = 1; b < 257; b++) starts[b] += starts[b - 1];
+    const fill = starts.slice(0, 256);
     for (let i = 0; i < n; i++) {
       const o = i * W;
-      const t = fill[r[o] >>> 16]++ * S;
+      const t = fill[r[o] >>> 24]++ * S;
       out[t] = r[o];
       out[t + 1] = r[o + 1];
       out[t + 2] = r[o + 2];
@@ -66,33 +68,25 @@ export class AcceptedIndex {
       out[t + 5] = r[o + 5];
       out[t + 6] = i;
     }
-    // Insertion sort inside each bucket (a handful of records), moving words by hand: typed-array
-    // set/copyWithin calls cost more than the few words they move.
-    for (let b = 0; b < 1 << 16; b++) {
+    // Each top bucket in turn: copied out, then put back by the next 8 bits and insertion-sorted.
+    let temp = new Uint32Array(1024 * S);
+    const sub = new Uint32Array(257);
+    for (let b = 0; b < 256; b++) {
       const first = starts[b];
-      const end = starts[b + 1];
-      for (let k = first + 1; k < end; k++) {
-        const h = out[k * S];
-        const l = out[k * S + 1];
-        let j = k - 1;
-        while (j >= first && (out[j * S] > h || (out[j * S] === h && out[j * S + 1] > l))) j--;
-        if (j === k - 1) continue;
-        const t = k * S;
-        const a2 = out[t + 2];
-        const a3 = out[t + 3];
-        const a4 = out[t + 4];
-        const a5 = out[t + 5];
-        const a6 = out[t + 6];
-        for (let w = t - 1, stop = (j + 1) * S; w >= stop; w--) out[w + S] = out[w];
-        const d = (j + 1) * S;
-        out[d] = h;
-        out[d + 1] = l;
-        out[d + 2] = a2;
-        out[d + 3] = a3;
-        out[d + 4] = a4;
-        out[d + 5] = a5;
-        out[d + 6] = a6;
+      const count = starts[b + 1] - first;
+      if (count < 2) continue;
+      if (temp.length < count * S) temp = new Uint32Array(count * S * 2);
+      for (let w = 0, from = first * S; w < count * S; w++) temp[w] = out[from + w];
+      sub.fill(0);
+      for (let k = 0; k < count; k++) sub[((temp[k * S] >>> 16) & 255) + 1]++;
+      for (let x = 1; x < 257; x++) sub[x] += sub[x - 1];
+      for (let k = 0; k < count; k++) {
+        const f = k * S;
+        const t = (first + sub[(temp[f] >>> 16) & 255]++) * S;
+        for (let w = 0; w < S; w++) out[t + w] = temp[f + w];
       }
+      // `sub` now holds each sub-bucket's end (relative to `first`); its start is the previous end.
+      for (let x = 0; x < 256; x++) insertionSort(out, first + (x === 0 ? 0 : sub[x - 1]), first + sub[x]);
     }
     return out;
   }
@@ -224,4 +218,33 @@ function lead(dv: DataView, p: number, x: number): number {
 function put(b: Buffer, p: number, src: Buffer): number {
   for (let j = 0; j < src.length; j++) b[p++] = src[j];
   return p;
+}
+
+/**
+ * Stable insertion sort of the S-word records [first, end) of `out` by (word 0, word 1), moving words
+ * by hand: typed-array set/copyWithin calls cost more than the few words they move.
+ */
+function insertionSort(out: Uint32Array, first: number, end: number): void {
+  for (let k = first + 1; k < end; k++) {
+    const h = out[k * S];
+    const l = out[k * S + 1];
+    let j = k - 1;
+    while (j >= first && (out[j * S] > h || (out[j * S] === h && out[j * S + 1] > l))) j--;
+    if (j === k - 1) continue;
+    const t = k * S;
+    const a2 = out[t + 2];
+    const a3 = out[t + 3];
+    const a4 = out[t + 4];
+    const a5 = out[t + 5];
+    const a6 = out[t + 6];
+    for (let w = t - 1, stop = (j + 1) * S; w >= stop; w--) out[w + S] = out[w];
+    const d = (j + 1) * S;
+    out[d] = h;
+    out[d + 1] = l;
+    out[d + 2] = a2;
+    out[d + 3] = a3;
+    out[d + 4] = a4;
+    out[d + 5] = a5;
+    out[d + 6] = a6;
+  }
 }
