@@ -74,8 +74,6 @@ export class ReportingStack extends PlatformStack {
     this.email = new ReportingEmail(this, 'email', {
       identity: cfg.reporting.sesIdentity,
       configurationSetName: this.name('reports'),
-      region: this.region,
-      accountId: this.accountId,
     });
 
     this.functions = new ReportingFunctions(this, 'functions', {

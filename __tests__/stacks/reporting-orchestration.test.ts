@@ -2,7 +2,7 @@
  * Reporting stack, orchestration side: the state machine and its role, who may start it (report-loader,
  * no schedule), SES and its delivery events, alarms and outputs, the loader's trigger wiring.
  */
-import { Testing, TerraformStack } from 'cdktf';
+import { Testing } from 'cdktf';
 import { ReportingEmail } from '../../stacks/reporting/ses';
 import { LOG_DELIVERY_ACTIONS } from '../../stacks/reporting/workflow';
 import { KEY_ADMIN_ACTIONS } from '../../stacks/constructs/kms-key';
@@ -10,6 +10,7 @@ import {
   allows, arr, cfg, expectUpstream, findResource, fnByName, fnStatements, name, platform, R, rep, resolveIn, resources, roleStatements, tf, upstream,
 } from './reporting-fixture';
 import { PARTITION } from '../../test-support/terraform-json';
+import { platformScope } from '../../test-support/platform-scope';
 
 describe('reporting stack: state machine', () => {
   const sm = findResource(rep, 'aws_sfn_state_machine');
@@ -172,12 +173,11 @@ describe('reporting stack: SES', () => {
   });
 
   it('uses an email identity when sesIdentity is an address, and rejects a malformed domain', () => {
-    const app = Testing.app();
-    const stack = new TerraformStack(app, 'ses-test');
-    const email = new ReportingEmail(stack, 'email', { identity: 'reports@example.com', configurationSetName: 'x-reports', region: 'us-east-1', accountId: '111111111111' });
+    const stack = platformScope();
+    const email = new ReportingEmail(stack, 'email', { identity: 'reports@example.com', configurationSetName: 'x-reports' });
     expect(email.isDomain).toBe(false);
     expect(Testing.synth(stack)).toHaveResourceWithProperties({ tfResourceType: 'aws_sesv2_email_identity' }, { email_identity: 'reports@example.com' });
-    expect(() => new ReportingEmail(stack, 'bad', { identity: 'not a domain', configurationSetName: 'y', region: 'us-east-1', accountId: '111111111111' }))
+    expect(() => new ReportingEmail(stack, 'bad', { identity: 'not a domain', configurationSetName: 'y' }))
       .toThrow('reporting.sesIdentity: "not a domain" must be a domain');
   });
 });

@@ -2,8 +2,8 @@
  * Reporting alarms -> the reporting alerts topic. Thresholds are ">= 1" (team decision (a)12): a failed
  * regulatory report is always worth a look.
  */
-import { Construct } from 'constructs';
-import { PlatformStack } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { REPORTING_NAMESPACE as METRICS_NAMESPACE } from '../../contracts/metric-names';
 import { MAP_RUN_LABEL } from './workflow-definition';
@@ -32,12 +32,12 @@ export interface ReportingAlarmsProps {
   readonly validateFunctionName: string;
 }
 
-export class ReportingAlarms extends Construct {
+export class ReportingAlarms extends PlatformPart {
   readonly alarms: CloudwatchMetricAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: ReportingAlarmsProps) {
-    super(scope, id);
-    const platform = PlatformStack.of(this);
+    super(scope, id, { keepIdInAddresses: true });
+    const { platform } = this;
     const common = {
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       threshold: 1,

@@ -4,8 +4,8 @@
  * capture SQL with report content), deletion protection, final snapshot, 30-day backups outside the
  * nightly batch window, a reader when configured.
  */
-import { Construct } from 'constructs';
-import { partitionOf, PlatformStack } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { partitionOf, PlatformPart } from '../platform-stack';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
@@ -72,7 +72,7 @@ export interface ReportingDatabaseProps {
   readonly logsKeyArn: string;
 }
 
-export class ReportingDatabase extends Construct {
+export class ReportingDatabase extends PlatformPart {
   readonly key: KmsKey;
   readonly cluster: RdsCluster;
   readonly writer: RdsClusterInstance;
@@ -85,8 +85,8 @@ export class ReportingDatabase extends Construct {
   private readonly region: string;
 
   constructor(scope: Construct, id: string, props: ReportingDatabaseProps) {
-    super(scope, id);
-    const platform = PlatformStack.of(this);
+    super(scope, id, { keepIdInAddresses: true });
+    const { platform } = this;
     const { cfg, accountId } = platform;
     this.region = platform.region;
     const clusterId = props.clusterIdentifier;

@@ -2,8 +2,8 @@
  * The reporting Lambdas, each with its own role holding only what its handler does (the source
  * document's single shared role with DDL rights is a defect). Env vars follow docs/contracts.md.
  */
-import { Construct } from 'constructs';
-import { PlatformStack } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { NodejsFunction } from '../constructs/nodejs-function';
 import type { PolicyStatement } from '../constructs/policy';
 import type { DataStack } from '../data-stack';
@@ -78,7 +78,7 @@ function dbEnvOf(database: ReportingDatabase): DatabaseEnvironmentInput {
   return { DB_SECRET_ARN: database.secretArn, DB_HOST: database.endpoint, DB_PORT: String(DATABASE_PORT), DB_NAME: DATABASE_NAME };
 }
 
-export class ReportingFunctions extends Construct {
+export class ReportingFunctions extends PlatformPart {
   readonly generate: NodejsFunction;
   readonly validate: NodejsFunction;
   readonly deliver: NodejsFunction;
@@ -88,12 +88,9 @@ export class ReportingFunctions extends Construct {
   private loaderFn?: NodejsFunction;
   private readonly build: BuildFunction;
   private readonly props: ReportingFunctionsProps;
-  /** Config, account, region and naming of the stack (PlatformStack.of). */
-  private readonly platform: PlatformStack;
 
   constructor(scope: Construct, id: string, props: ReportingFunctionsProps) {
-    super(scope, id);
-    this.platform = PlatformStack.of(this);
+    super(scope, id, { keepIdInAddresses: true });
     const { cfg } = this.platform;
     const { database } = props;
     const concurrency = cfg.reporting.mapMaxConcurrency;

@@ -6,7 +6,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { ITerraformDependable } from 'cdktf';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { PROJECT_ROOT } from '../lib/bundle';
@@ -54,11 +55,11 @@ export interface MigrationsOnDeployProps {
   readonly dependsOn: ITerraformDependable[];
 }
 
-export class MigrationsOnDeploy extends Construct {
+export class MigrationsOnDeploy extends PlatformPart {
   readonly invocation: LambdaInvocation;
 
   constructor(scope: Construct, id: string, props: MigrationsOnDeployProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     this.invocation = new LambdaInvocation(this, 'invoke', {
       functionName: props.fn.functionName,
       input: JSON.stringify({ action: 'migrate', migrationSetHash: props.set.hash }),

@@ -4,9 +4,9 @@
  * delivery/bounce/complaint/reject events routed through the default EventBridge bus to report-confirm,
  * so "confirmed" means SES saw the recipient's server accept (or refuse) the message.
  */
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
-import { partitionOf } from '../platform-stack';
+import { PlatformPart } from '../platform-stack';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
 import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
 import { Sesv2ConfigurationSetEventDestination } from '@cdktf/provider-aws/lib/sesv2-configuration-set-event-destination';
@@ -24,11 +24,9 @@ export const SES_DETAIL_TYPES = ['Email Delivered', 'Email Bounced', 'Email Comp
 export interface ReportingEmailProps {
   readonly identity: string;
   readonly configurationSetName: string;
-  readonly region: string;
-  readonly accountId: string;
 }
 
-export class ReportingEmail extends Construct {
+export class ReportingEmail extends PlatformPart {
   readonly identity: Sesv2EmailIdentity;
   readonly configurationSet: Sesv2ConfigurationSet;
   readonly identityArn: string;
@@ -38,7 +36,7 @@ export class ReportingEmail extends Construct {
   private readonly props: ReportingEmailProps;
 
   constructor(scope: Construct, id: string, props: ReportingEmailProps) {
-    super(scope, id);
+    super(scope, id, { keepIdInAddresses: true });
     this.props = props;
     this.isDomain = !props.identity.includes('@');
     if (this.isDomain && !/^([a-z0-9-]+\.)+[a-z]{2,}$/i.test(props.identity)) {
@@ -65,7 +63,7 @@ export class ReportingEmail extends Construct {
       eventDestination: {
         enabled: true,
         matchingEventTypes: [...SES_EVENT_TYPES],
-        eventBridgeDestination: { eventBusArn: `arn:${partitionOf(this)}:events:${props.region}:${props.accountId}:event-bus/default` },
+        eventBridgeDestination: { eventBusArn: `arn:${this.platform.partition}:events:${this.platform.region}:${this.platform.accountId}:event-bus/default` },
       },
     });
   }

@@ -10,8 +10,8 @@
  * encryption context, and its root statement only administers (no IAM policy alone can grant use of
  * it). The function key must stay usable by EventBridge and by every reporting Lambda role through IAM.
  */
-import { Construct } from 'constructs';
-import { PlatformStack } from '../platform-stack';
+import type { Construct } from 'constructs';
+import { PlatformPart } from '../platform-stack';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { EncryptedLogGroup } from '../constructs/encrypted-log-group';
@@ -121,7 +121,7 @@ export interface ReportingWorkflowProps {
   readonly data: DataStack;
 }
 
-export class ReportingWorkflow extends Construct {
+export class ReportingWorkflow extends PlatformPart {
   readonly stateMachine: SfnStateMachine;
   readonly role: IamRole;
   readonly logGroup: EncryptedLogGroup;
@@ -130,11 +130,9 @@ export class ReportingWorkflow extends Construct {
   readonly arn: string;
   /** ARN built from the name so the role can name its own state machine without a cycle. */
   readonly stateMachineArn: string;
-  private readonly platform: PlatformStack;
 
   constructor(scope: Construct, id: string, private readonly props: ReportingWorkflowProps) {
-    super(scope, id);
-    this.platform = PlatformStack.of(this);
+    super(scope, id, { keepIdInAddresses: true });
     const { accountId, partition, region } = this.platform;
     const smName = props.stateMachineName;
     this.stateMachineArn = this.statesArn('stateMachine', smName);
