@@ -169,3 +169,48 @@ export function viewOf(b: Uint8Array): DataView {
 export function lit(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
+
+/** Four decimal digits (zero-padded) per value 0-9999, as one 32-bit little-endian word. */
+export const DEC4 = new Uint32Array(10000);
+for (let v = 0; v < 10000; v++) {
+  DEC4[v] = (48 + ((v / 1000) | 0)) | ((48 + (((v / 100) | 0) % 10)) << 8) | ((48 + (((v / 10) | 0) % 10)) << 16) | ((48 + (v % 10)) << 24);
+}
+
+/**
+ * Writes v (a non-negative safe integer) in decimal at `p`; returns the end. Four digits per store
+ * (one integer division per four digits); a store may write up to 3 bytes past the end, which the
+ * caller's headroom absorbs and the next field overwrites.
+ */
+export function decimal(dv: DataView, p: number, v: number): number {
+  if (v > 0x7fffffff) {
+    // Amounts above 2^31 minor units: double arithmetic (exact below 2^53).
+    const high = Math.floor(v / 1e8);
+    p = decimal(dv, p, high);
+    const low = v - high * 1e8;
+    const mid = Math.floor(low / 1e4);
+    dv.setUint32(p, DEC4[mid], true);
+    dv.setUint32(p + 4, DEC4[low - mid * 1e4], true);
+    return p + 8;
+  }
+  const x = v | 0;
+  if (x < 10000) return lead(dv, p, x);
+  const hi = (x / 10000) | 0;
+  const lo = x - hi * 10000;
+  if (hi < 10000) {
+    p = lead(dv, p, hi);
+  } else {
+    const top = (hi / 10000) | 0;
+    p = lead(dv, p, top);
+    dv.setUint32(p, DEC4[hi - top * 10000], true);
+    p += 4;
+  }
+  dv.setUint32(p, DEC4[lo], true);
+  return p + 4;
+}
+
+/** The 1-4 digits of x < 10000 without leading zeros. */
+function lead(dv: DataView, p: number, x: number): number {
+  const len = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+  dv.setUint32(p, DEC4[x] >>> ((4 - len) * 8), true);
+  return p + len;
+}
