@@ -22,7 +22,7 @@ export function addressFile(env: string): string {
   return path.join(ROOT, 'addresses', `${env}.txt`);
 }
 
-interface StackJson {
+export interface StackJson {
   resource?: Record<string, Record<string, unknown>>;
   moved?: { from: string; to: string }[];
 }
@@ -43,19 +43,24 @@ export function synthAddresses(env: string): SynthAddresses {
     const app = new App({ outdir });
     buildPlatform(app, cfg);
     app.synth();
-    const addresses: string[] = [];
-    const moved = new Map<string, string>();
-    for (const stack of STACK_IDS) {
-      const tf = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as StackJson;
-      for (const [type, byName] of Object.entries(tf.resource ?? {})) {
-        for (const name of Object.keys(byName)) addresses.push(`${stack} ${type}.${name}`);
-      }
-      for (const m of tf.moved ?? []) moved.set(`${stack} ${m.from}`, m.to);
-    }
-    return { addresses: addresses.sort(), moved };
+    return addressesOf(Object.fromEntries(STACK_IDS.map((stack) =>
+      [stack, JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as StackJson])));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The managed resources and `moved` blocks of synthesized stacks (stack id -> its cdk.tf.json). */
+export function addressesOf(stacks: Record<string, StackJson>): SynthAddresses {
+  const addresses: string[] = [];
+  const moved = new Map<string, string>();
+  for (const [stack, tf] of Object.entries(stacks)) {
+    for (const [type, byName] of Object.entries(tf.resource ?? {})) {
+      for (const name of Object.keys(byName)) addresses.push(`${stack} ${type}.${name}`);
+    }
+    for (const m of tf.moved ?? []) moved.set(`${stack} ${m.from}`, m.to);
+  }
+  return { addresses: addresses.sort(), moved };
 }
 
 export function readCommitted(env: string): string[] {
