@@ -3,11 +3,11 @@
  * behaves like the CLI; without, it reads the Batch job environment (contracts.md) and exits with the
  * code the job definition's retry strategy acts on.
  */
+import { jobModule } from './aws-sdk';
 import { runCli } from './cli';
 import { jobClients } from './clients';
 import { loadContainerConfig } from './config';
 import { classifyError } from './errors';
-import { runJob } from './job';
 import { jsonLogger } from './log';
 import { installSigterm } from './signals';
 import { isCheckWorker, runCheckWorker } from './validate-worker';
@@ -25,7 +25,7 @@ async function container(): Promise<number> {
   const log = jsonLogger({ component: 'processor', jobId: cfg.jobId, runId: cfg.runId, shard: cfg.shard.index, shardCount: cfg.shard.count, attempt: cfg.attempt });
   const controller = installSigterm(() => log.warn('SIGTERM received: aborting uploads and recording the interruption'));
   let lastLog = 0;
-  const result = await runJob(cfg, jobClients(cfg.endpoint), {
+  const result = await jobModule().runJob(cfg, jobClients(cfg.endpoint), {
     log,
     signal: controller.signal,
     onProgress: (p) => {

@@ -5,9 +5,8 @@
  * are aborted otherwise. summary.json is written last and is the commit marker consumers wait for; it
  * records each file's byte count and SHA-256, hashed from the bytes as they were written.
  */
-import { S3Client } from '@aws-sdk/client-s3';
-import { AbortMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Sdk, storageSdk } from './aws-sdk';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PassThrough, Writable } from 'stream';
@@ -262,7 +261,7 @@ export class S3Target implements OutputTarget {
 
   open(name: string, contentType: string, hash: StreamHash = inlineHash()): Sink {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
-    const upload = new Upload({
+    const upload = new (storageSdk().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key(name), Body: body, ContentType: contentType, ...this.encryption() },
       partSize: PART_SIZE,
@@ -321,7 +320,7 @@ export class S3Target implements OutputTarget {
         while (!upload.uploadId && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         if (!upload.uploadId) return; // bucket lifecycle (AbortIncompleteMultipartUpload) is the backstop
         try {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(name), UploadId: upload.uploadId }));
+          await this.client.send(new (s3Sdk().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key: this.key(name), UploadId: upload.uploadId }));
         } catch (err) {
           if ((err as { name?: string }).name !== 'NoSuchUpload') throw classifyError(err, `abort upload ${where}`);
         }
@@ -341,7 +340,7 @@ export class S3Target implements OutputTarget {
 
   async put(name: string, bodyText: string, contentType: string): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: bodyText, ContentType: contentType, ...this.encryption() }));
+      await this.client.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucket, Key: this.key(name), Body: bodyText, ContentType: contentType, ...this.encryption() }));
     } catch (err) {
       throw classifyError(err, `PutObject ${this.describe(name)}`);
     }

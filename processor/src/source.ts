@@ -4,7 +4,8 @@
  * overwritten mid-run (a changed object surfaces as 412 -> retryable); a window that fails mid-body is
  * resumed from the last byte received instead of restarting the shard.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Sdk } from './aws-sdk';
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import { BadInputError, classifyError, RetryableError } from './errors';
@@ -71,7 +72,7 @@ export async function openS3(client: S3Client, bucket: string, key: string, vers
   const location = `s3://${bucket}/${key}`;
   let head;
   try {
-    head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }), { abortSignal: options.signal });
+    head = await client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: bucket, Key: key, VersionId: versionId }), { abortSignal: options.signal });
   } catch (err) {
     throw classifyError(err, `HeadObject ${location}`);
   }
@@ -84,7 +85,7 @@ export async function openS3(client: S3Client, bucket: string, key: string, vers
   const get = async (first: number, last: number): Promise<Readable> => {
     try {
       const res = await client.send(
-        new GetObjectCommand({
+        new (s3Sdk().GetObjectCommand)({
           Bucket: bucket,
           Key: key,
           VersionId: pinnedVersion,
