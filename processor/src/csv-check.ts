@@ -1,10 +1,9 @@
 /**
  * The per-line split-and-validate stage for CSV records on the worker threads (validate-worker.ts,
- * opt-in with PROCESSOR_WORKERS). The single-thread path does the same work inline in
- * RecordProcessor.processText; workers.test.ts holds the two byte-identical on every kind of bad
- * record. Folding the single-thread path onto this stage is the next step if workers are turned on
- * by default; until then this is the second copy of that logic. Order-dependent work (line numbers,
- * dedupe, totals, output) stays with RecordProcessor.
+ * opt-in with PROCESSOR_WORKERS), over the block's latin1 text (splitLine + validateFieldView). The
+ * single-thread path checks the same lines as bytes (RecordProcessor.csvBytes, validateFieldBytes);
+ * workers.test.ts and byte-path.test.ts hold the two byte-identical on every kind of bad record.
+ * Order-dependent work (line numbers, dedupe, totals, output) stays with RecordProcessor.
  */
 import { isUtf8 } from 'buffer';
 import { isIdentifier } from '../../domain/fields';
