@@ -1,6 +1,6 @@
 /**
- * Values that live in contracts/ while some stack or processor file still spells its own copy: each copy
- * must equal the contract until it imports it (then this file keeps holding them equal for free).
+ * The names stacks and the processor export for contract values (re-exports of contracts/ today): they
+ * must stay equal to the contract, so a copy spelled again somewhere fails here.
  */
 import { EVALUATE_ON_EXIT, jobOverrides, PROCESSOR_DEFINITION_VARIABLES, PROCESSOR_EXIT_CODES, PROCESSOR_JOB_VARIABLES, RETRYABLE_EXIT_CODES } from '../../contracts/batch-job';
 import { INPUT_PREFIX, PROCESSED_PREFIX, REPORTS_PREFIX, RUN_SUMMARY_OBJECTS, SHARD_OUTPUT_NAMES, shardFolderName, WORKFLOW_RESULTS_PREFIX, jobOutputPrefix } from '../../contracts/buckets';

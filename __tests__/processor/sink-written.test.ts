@@ -24,6 +24,10 @@ describe('local sink written callback', () => {
         const part = Buffer.alloc(512 * 1024 + i, 65 + (i % 26));
         const at = offset;
         offset += part.length;
+        // One write at a time, as the pipeline writes (each awaits the stream's backpressure); the
+        // callbacks are checked as they arrive, after later writes may already have been accepted.
+        let written!: () => void;
+        const accepted = new Promise<void>((resolveWrite) => { written = resolveWrite; });
         checks.push(
           new Promise<void>((resolve, reject) => {
             void sink.write(part, () => {
@@ -39,9 +43,10 @@ describe('local sink written callback', () => {
               } catch (err) {
                 reject(err);
               }
-            });
+            }).then(written, reject);
           }),
         );
+        await accepted;
       }
       await Promise.all(checks);
       await sink.finish();

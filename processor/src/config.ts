@@ -4,6 +4,7 @@
  */
 import { amountLimits, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import { BadInputError } from './errors';
+import { jobOutputPrefix } from '../../contracts/buckets';
 
 export interface ContainerConfig {
   inputBucket: string;
@@ -77,5 +78,5 @@ export function loadContainerConfig(env: NodeJS.ProcessEnv = process.env): Conta
 
 /** Output prefix of a job: processed/<RUN_ID>/<JOB_ID>; shards add shard-<i>-of-<n>/. */
 export function outputPrefix(cfg: Pick<ContainerConfig, 'runId' | 'jobId'>): string {
-  return `processed/${cfg.runId}/${cfg.jobId}`;
+  return jobOutputPrefix(cfg.runId, cfg.jobId);
 }

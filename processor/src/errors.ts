@@ -3,13 +3,15 @@
  * so every error must land in the right class: retrying bad input wastes the 4-hour window, and not
  * retrying a throttle fails a night for nothing.
  */
-export const EXIT_OK = 0;
+import { PROCESSOR_EXIT_CODES } from '../../contracts/batch-job';
+
+export const EXIT_OK = PROCESSOR_EXIT_CODES.ok;
 /** Unexpected internal error (a bug): not retried, investigate. */
-export const EXIT_INTERNAL = 1;
-export const EXIT_BAD_INPUT = 2;
-export const EXIT_RECONCILIATION = 3;
-export const EXIT_RETRYABLE = 75;
-export const EXIT_INTERRUPTED = 143;
+export const EXIT_INTERNAL = PROCESSOR_EXIT_CODES.internal;
+export const EXIT_BAD_INPUT = PROCESSOR_EXIT_CODES.badInput;
+export const EXIT_RECONCILIATION = PROCESSOR_EXIT_CODES.reconciliation;
+export const EXIT_RETRYABLE = PROCESSOR_EXIT_CODES.retryable;
+export const EXIT_INTERRUPTED = PROCESSOR_EXIT_CODES.interrupted;
 
 /**
  * Every message goes to logs, the audit table and the alert topic, so it is capped: messages name

@@ -3,6 +3,8 @@
  * Embedded Metric Format lines: no PutMetricData calls, hence no monitoring endpoint or IAM grant.
  * Nothing here ever receives record content.
  */
+import { NIGHTLY_NAMESPACE } from '../../contracts/metric-names';
+
 export type Fields = Record<string, unknown>;
 
 export interface Logger {
@@ -21,7 +23,7 @@ export function jsonLogger(base: Fields = {}, write: (line: string) => void = (l
   };
 }
 
-export const METRICS_NAMESPACE = 'FinancialBatch';
+export const METRICS_NAMESPACE = NIGHTLY_NAMESPACE;
 
 export interface MetricValue {
   value: number;

@@ -18,6 +18,7 @@ import { CheckedBlock } from './csv-check';
 import { CheckPool, workerCount } from './validate-worker';
 import { HashThread, inlineHash, StreamHash } from './hash-thread';
 import { DEFAULT_MAX_AMOUNT } from '../../domain/money';
+import { SHARD_OUTPUT_NAMES, shardFolderName } from '../../contracts/buckets';
 
 export interface ShardSpec {
   index: number;
@@ -92,13 +93,8 @@ export interface ShardSummary {
   };
 }
 
-export const OUTPUT_NAMES = {
-  accepted: 'accepted.jsonl',
-  rejects: 'rejects.jsonl',
-  totalsByAccount: 'totals-by-account.jsonl',
-  fingerprints: 'fingerprints.tsv',
-  summary: 'summary.json',
-} as const;
+/** File names in a shard's output folder (summary.json, the commit marker, last): a contract with the loader. */
+export const OUTPUT_NAMES = SHARD_OUTPUT_NAMES;
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -107,7 +103,7 @@ const HEAD_BYTES = MAX_LINE_BYTES + 8;
 const FLUSH_AT = 1 << 20;
 
 export function shardDir(shard: ShardSpec): string {
-  return `shard-${shard.index}-of-${shard.count}`;
+  return shardFolderName(shard.index, shard.count);
 }
 
 export function byteRange(size: number, shard: ShardSpec): { start: number; end: number } {

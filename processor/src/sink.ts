@@ -57,17 +57,20 @@ async function writeWithBackpressure(stream: Writable, buf: Buffer, failed: () =
   // The callback runs once the chunk has been written to the file (not merely buffered).
   if (stream.write(buf, written && ((err) => err || written()))) return;
   await new Promise<void>((resolve, reject) => {
+    const drained = () => {
+      clearInterval(check);
+      resolve();
+    };
     const check = setInterval(() => {
       const err = failed();
       if (err) {
         clearInterval(check);
+        // A failed stream never drains: leave no listener behind.
+        stream.off('drain', drained);
         reject(err);
       }
     }, 50);
-    stream.once('drain', () => {
-      clearInterval(check);
-      resolve();
-    });
+    stream.once('drain', drained);
   });
 }
 
