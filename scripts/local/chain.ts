@@ -37,16 +37,10 @@ import type { LambdaRuntime } from './handlers';
 import { ChildRun, runJobs, SubmittedJob } from './processor-pool';
 import type { Provisioned } from './resources';
 import type { Progress } from './progress';
-import type { Night } from './args';
+import type { LocalRunArgs } from './args';
 
-export interface ChainOptions {
-  night: Night;
-  count: number;
-  shards: number;
-  badShare: number;
-  seed: number;
-  /** Valid records written at the start of the file and again at its end (cross-shard duplicates with 2+ shards). */
-  crossShardDuplicates?: number;
+/** What one night runs with: the command line's data shape plus the resolved run id, folder and config. */
+export interface ChainOptions extends Pick<LocalRunArgs, 'night' | 'count' | 'shards' | 'badShare' | 'seed' | 'crossShardDuplicates'> {
   runId: string;
   workDir: string;
   cfg: PlatformConfig;
