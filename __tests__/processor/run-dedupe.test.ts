@@ -140,6 +140,31 @@ describe('AcceptedIndex (the processor side of fingerprints.tsv)', () => {
   });
 });
 
+describe('AcceptedIndex, large indexes (one top bucket at a time)', () => {
+  it('writes the same bytes in the same chunks as the one-copy sort, for crowded, empty and single-record buckets', () => {
+    const keys = ['ACC-1', 'B-22', 'ACCOUNT-WITH-A-LONG-ID-0123456789AB'];
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const build = () => {
+      const index = new AcceptedIndex(8);
+      seed = 11;
+      for (let i = 0; i < 30_000; i++) {
+        // Top bytes: one crowded (0xab), a few singles (0x01, 0xfe), the rest spread; repeated fingerprints.
+        const top = i % 4 === 0 ? 0xab : i === 5 ? 0x01 : i === 9 ? 0xfe : 0x10 + (next() % 0x60);
+        const hi = ((top << 24) | (next() & 0xffffff)) >>> 0;
+        const lo = i % 13 === 0 ? 7 : next();
+        index.add(i % 17 === 0 ? 0xab000000 : hi, lo, i % CURRENCY_CODES.length, i % JURISDICTIONS.length, (i * 7919) % 1_000_003, i % keys.length);
+      }
+      return index;
+    };
+    const oneCopy = [...build().chunks((a) => keys[a], keys.length, 4096)];
+    const bucketed = [...build().chunks((a) => keys[a], keys.length, 4096, 0)];
+    expect(oneCopy.length).toBeGreaterThan(1);
+    expect(bucketed.map((c) => c.length)).toEqual(oneCopy.map((c) => c.length));
+    expect(Buffer.concat(bucketed).equals(Buffer.concat(oneCopy))).toBe(true);
+  });
+});
+
 describe('AcceptedIndex order', () => {
   it('orders by fingerprint then line like a plain sort, with crowded and empty buckets at every level', () => {
     const index = new AcceptedIndex(16);

@@ -16,6 +16,13 @@ const W = 6;
 /** Words per sorted record: the W fields and the record's index (its accepted line - 1). */
 const S = 7;
 const TWO32 = 2 ** 32;
+/**
+ * Above this many records, chunks() sorts one top bucket at a time from an index of the records
+ * (4 bytes each) instead of one sorted copy of all of them (28 bytes each): 10M records then need
+ * about 40 MB instead of 280 MB next to the unsorted records, for random reads of those records while
+ * copying (about 30-60 ms per million; a typical shard stays below the threshold and pays nothing).
+ */
+export const BUCKETED_SORT_ABOVE = 4_000_000;
 
 export class AcceptedIndex {
   /** Records packed side by side, so writing one sorted line costs one cache miss, not six. */
@@ -70,25 +77,8 @@ export class AcceptedIndex {
       out[t + 6] = i;
     }
     // Each top bucket in turn: copied out, then put back by the next 8 bits and insertion-sorted.
-    let temp = new Uint32Array(1024 * S);
-    const sub = new Uint32Array(257);
-    for (let b = 0; b < 256; b++) {
-      const first = starts[b];
-      const count = starts[b + 1] - first;
-      if (count < 2) continue;
-      if (temp.length < count * S) temp = new Uint32Array(count * S * 2);
-      for (let w = 0, from = first * S; w < count * S; w++) temp[w] = out[from + w];
-      sub.fill(0);
-      for (let k = 0; k < count; k++) sub[((temp[k * S] >>> 16) & 255) + 1]++;
-      for (let x = 1; x < 257; x++) sub[x] += sub[x - 1];
-      for (let k = 0; k < count; k++) {
-        const f = k * S;
-        const t = (first + sub[(temp[f] >>> 16) & 255]++) * S;
-        for (let w = 0; w < S; w++) out[t + w] = temp[f + w];
-      }
-      // `sub` now holds each sub-bucket's end (relative to `first`); its start is the previous end.
-      for (let x = 0; x < 256; x++) insertionSort(out, first + (x === 0 ? 0 : sub[x - 1]), first + sub[x]);
-    }
+    const scratch = { temp: new Uint32Array(1024 * S), sub: new Uint32Array(257) };
+    for (let b = 0; b < 256; b++) subSort(out, starts[b], starts[b + 1] - starts[b], scratch);
     return out;
   }
 
@@ -105,10 +95,7 @@ export class AcceptedIndex {
    * `accountKey(a)` is called once per account index, in index order (ids are ASCII identifiers).
    * Consumes the index: call it once, after the last `add`.
    */
-  *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20): Generator<Buffer> {
-    const sorted = this.sorted();
-    // The records now live in `sorted`; dropping the unsorted copy lets its memory go while writing.
-    this.rec = new Uint32Array(0);
+  *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20, bucketedAbove = BUCKETED_SORT_ABOVE): Generator<Buffer> {
     // Account ids packed into one arena (`\t<jurisdiction>\t` precedes them), read in line order below.
     const keyStart = new Int32Array(accounts + 1);
     const parts: string[] = [];
@@ -117,13 +104,94 @@ export class AcceptedIndex {
       keyStart[a + 1] = keyStart[a] + parts[a].length;
     }
     const keys = Buffer.from(parts.join(''), 'latin1');
-    for (let k = 0; k < this.size; ) {
-      const buf = Buffer.allocUnsafe(chunkBytes + 256);
-      const filled = fillLines(buf, new DataView(buf.buffer, buf.byteOffset, buf.length), chunkBytes, sorted, this.size, k, keys, keyStart);
-      k = filled.next;
-      yield buf.subarray(0, filled.bytes);
+    let buf = Buffer.allocUnsafe(chunkBytes + 256);
+    let dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    let p = 0;
+    // Lines of one run of sorted records (S words each), carried on in the current chunk.
+    const emit = function* (sorted: Uint32Array, n: number): Generator<Buffer> {
+      for (let k = 0; k < n; ) {
+        const filled = fillLines(buf, dv, chunkBytes, sorted, n, k, keys, keyStart, p);
+        k = filled.next;
+        p = filled.bytes;
+        if (p >= chunkBytes) {
+          yield buf.subarray(0, p);
+          buf = Buffer.allocUnsafe(chunkBytes + 256);
+          dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+          p = 0;
+        }
+      }
+    };
+    if (this.size <= bucketedAbove) {
+      const sorted = this.sorted();
+      // The records now live in `sorted`; dropping the unsorted copy lets its memory go while writing.
+      this.rec = new Uint32Array(0);
+      yield* emit(sorted, this.size);
+    } else {
+      for (const [bucket, count] of this.bucketsInOrder()) yield* emit(bucket, count);
+      this.rec = new Uint32Array(0);
+    }
+    if (p > 0) yield buf.subarray(0, p);
+  }
+
+  /**
+   * The sorted records one top bucket at a time (each S-word records, valid until the next one):
+   * one stable pass writes every record's index into its top bucket's place (4 bytes a record), then
+   * each bucket is copied out by those indices and sorted like sorted() does it.
+   */
+  private *bucketsInOrder(): Generator<[Uint32Array, number]> {
+    const n = this.size;
+    const r = this.rec;
+    const starts = new Uint32Array(257);
+    for (let i = 0; i < n; i++) starts[(r[i * W] >>> 24) + 1]++;
+    for (let b = 1; b < 257; b++) starts[b] += starts[b - 1];
+    const fill = starts.slice(0, 256);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[fill[r[i * W] >>> 24]++] = i;
+    const scratch = { temp: new Uint32Array(1024 * S), sub: new Uint32Array(257) };
+    let bucket = new Uint32Array(1024 * S);
+    for (let b = 0; b < 256; b++) {
+      const first = starts[b];
+      const count = starts[b + 1] - first;
+      if (count === 0) continue;
+      if (bucket.length < count * S) bucket = new Uint32Array(count * S * 2);
+      for (let k = 0; k < count; k++) {
+        const i = order[first + k];
+        const o = i * W;
+        const t = k * S;
+        bucket[t] = r[o];
+        bucket[t + 1] = r[o + 1];
+        bucket[t + 2] = r[o + 2];
+        bucket[t + 3] = r[o + 3];
+        bucket[t + 4] = r[o + 4];
+        bucket[t + 5] = r[o + 5];
+        bucket[t + 6] = i;
+      }
+      subSort(bucket, 0, count, scratch);
+      yield [bucket, count];
     }
   }
+}
+
+/**
+ * Sorts the `count` S-word records of `out` from record `first` (one top bucket: equal top 8 bits,
+ * in line order) by the next 8 bits (a stable bucket pass through `scratch.temp`), then by the whole
+ * fingerprint with a stable insertion sort per sub-bucket: (fingerprint, line) order.
+ */
+function subSort(out: Uint32Array, first: number, count: number, scratch: { temp: Uint32Array; sub: Uint32Array }): void {
+  if (count < 2) return;
+  if (scratch.temp.length < count * S) scratch.temp = new Uint32Array(count * S * 2);
+  const { temp, sub } = scratch;
+  for (let w = 0, from = first * S; w < count * S; w++) temp[w] = out[from + w];
+  sub.fill(0);
+  for (let k = 0; k < count; k++) sub[((temp[k * S] >>> 16) & 255) + 1]++;
+  for (let x = 1; x < 257; x++) sub[x] += sub[x - 1];
+  for (let k = 0; k < count; k++) {
+    const f = k * S;
+    const t = (first + sub[(temp[f] >>> 16) & 255]++) * S;
+    for (let w = 0; w < S; w++) out[t + w] = temp[f + w];
+  }
+  // `sub` now holds each sub-bucket's end (relative to `first`); its start is the previous end.
+  for (let x = 0; x < 256; x++) insertionSort(out, first + (x === 0 ? 0 : sub[x - 1]), first + sub[x]);
 }
 
 const TAIL_CURRENCY = CURRENCY_CODES.map((c) => Buffer.from(`\t${c}\t`, 'latin1'));
@@ -135,8 +203,8 @@ const TAIL_JURISDICTION = JURISDICTIONS.map((j) => Buffer.from(`\t${j}\t`, 'lati
  * validated to 34 characters), so the caller's 256 bytes of headroom past `limit` always hold it.
  * Hex and decimal digits go out two at a time as 16-bit stores (`dv` views exactly `buf`).
  */
-function fillLines(buf: Buffer, dv: DataView, limit: number, s: Uint32Array, n: number, k: number, keys: Buffer, keyStart: Int32Array): { next: number; bytes: number } {
-  let p = 0;
+function fillLines(buf: Buffer, dv: DataView, limit: number, s: Uint32Array, n: number, k: number, keys: Buffer, keyStart: Int32Array, start: number): { next: number; bytes: number } {
+  let p = start;
   while (k < n && p < limit) {
     const o = k * S;
     const hi = s[o];
