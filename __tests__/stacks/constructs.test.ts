@@ -380,8 +380,6 @@ describe('NodejsFunction', () => {
     kmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/env',
     logRetentionDays: 365,
     logKmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/logs',
-    accountId: ACCOUNT,
-    region: 'us-east-1',
   };
   const build = (over: Partial<NodejsFunctionProps> = {}) => synthConstruct((s) => new NodejsFunction(s, 'orchestrator', { ...props, ...over }));
   const policyOf = (tf: Json) => statementsOf(only(tf, 'aws_iam_role_policy').policy);

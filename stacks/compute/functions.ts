@@ -130,7 +130,7 @@ export class ComputeFunctions extends PlatformPart {
   /** A function in the private subnets with its dead-letter queue, both encrypted with the data stack's keys. */
   private build(entry: ComputeFunction, spec: FunctionSpec): [NodejsFunction, DeadLetterQueue] {
     const { data } = this.p;
-    const { cfg, accountId, region } = this.platform;
+    const { cfg, accountId } = this.platform;
     const dlq = new DeadLetterQueue(this, `${entry}-dlq`, {
       queueName: this.platform.name(`${entry}-dlq`),
       kmsKeyArn: data.messagingKey.arn,
@@ -145,8 +145,6 @@ export class ComputeFunctions extends PlatformPart {
       kmsKeyArn: data.workloadKey.arn,
       logRetentionDays: cfg.retention.logDays,
       logKmsKeyArn: data.logsKey.arn,
-      accountId,
-      region,
     });
     return [fn, dlq];
   }

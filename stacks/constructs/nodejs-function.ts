@@ -39,8 +39,6 @@ export interface NodejsFunctionProps {
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
   readonly logKmsKeyArn: string;
-  readonly accountId: string;
-  readonly region: string;
 }
 
 /**

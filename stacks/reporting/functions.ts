@@ -112,8 +112,6 @@ export class ReportingFunctions extends PlatformPart {
       kmsKeyArn: props.functionKeyArn,
       logRetentionDays: cfg.retention.logDays,
       logKmsKeyArn: props.data.logsKey.arn,
-      accountId: this.platform.accountId,
-      region: this.platform.region,
     });
 
     this.generate = fn('report-generate', {
