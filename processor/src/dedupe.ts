@@ -16,6 +16,8 @@ export class FingerprintSet {
   lastHi = 0;
   lastLo = 0;
   private readonly scratch = new Uint32Array(2);
+  /** scratch[1] as an array of its own (fingerprintBytes writes hi and lo to two arrays). */
+  private readonly scratchLo = this.scratch.subarray(1);
 
   /** Pre-sized for `expected` ids at the 0.7 maximum load, so a correctly sized run never rehashes. */
   constructor(expected = 1 << 16) {
@@ -72,25 +74,12 @@ export class FingerprintSet {
   /**
    * `add` over bytes: the id in `b[start, end)` (the processor's byte strings hold one char per byte,
    * so this is the same fingerprint as `fingerprintOf` of the same range of the block's text; a test
-   * holds the two equal). Reading a Uint8Array is cheaper than charCodeAt on the block's (external)
-   * string, which is why this loop is not shared with `fingerprintOf`.
+   * holds the two equal).
    */
   addBytes(b: Uint8Array, start: number, end: number): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = start; i < end; i++) {
-      const c = b[i];
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 13;
-    }
-    h1 ^= h1 >>> 16;
-    h1 = Math.imul(h1, 0x85ebca6b);
-    h1 ^= h1 >>> 13;
-    h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
-    h2 ^= h2 >>> 16;
-    this.lastHi = h1 >>> 0;
-    this.lastLo = h2 >>> 0;
+    fingerprintBytes(b, start, end, this.scratch, this.scratchLo, 0);
+    this.lastHi = this.scratch[0];
+    this.lastLo = this.scratchLo[0];
     return this.insert(this.lastHi, this.lastLo);
   }
 

@@ -61,21 +61,9 @@ export class AcceptedIndex {
     const n = this.size;
     const r = this.rec;
     const out = new Uint32Array(n * S);
-    const starts = new Uint32Array(257);
-    for (let i = 0; i < n; i++) starts[(r[i * W] >>> 24) + 1]++;
-    for (let b = 1; b < 257; b++) starts[b] += starts[b - 1];
+    const starts = topBucketStarts(r, n);
     const fill = starts.slice(0, 256);
-    for (let i = 0; i < n; i++) {
-      const o = i * W;
-      const t = fill[r[o] >>> 24]++ * S;
-      out[t] = r[o];
-      out[t + 1] = r[o + 1];
-      out[t + 2] = r[o + 2];
-      out[t + 3] = r[o + 3];
-      out[t + 4] = r[o + 4];
-      out[t + 5] = r[o + 5];
-      out[t + 6] = i;
-    }
+    for (let i = 0; i < n; i++) copyRecord(r, i, out, fill[r[i * W] >>> 24]++);
     // Each top bucket in turn: copied out, then put back by the next 8 bits and insertion-sorted.
     const scratch = { temp: new Uint32Array(1024 * S), sub: new Uint32Array(257) };
     for (let b = 0; b < 256; b++) subSort(out, starts[b], starts[b + 1] - starts[b], scratch);
@@ -141,9 +129,7 @@ export class AcceptedIndex {
   private *bucketsInOrder(): Generator<[Uint32Array, number]> {
     const n = this.size;
     const r = this.rec;
-    const starts = new Uint32Array(257);
-    for (let i = 0; i < n; i++) starts[(r[i * W] >>> 24) + 1]++;
-    for (let b = 1; b < 257; b++) starts[b] += starts[b - 1];
+    const starts = topBucketStarts(r, n);
     const fill = starts.slice(0, 256);
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[fill[r[i * W] >>> 24]++] = i;
@@ -154,22 +140,32 @@ export class AcceptedIndex {
       const count = starts[b + 1] - first;
       if (count === 0) continue;
       if (bucket.length < count * S) bucket = new Uint32Array(count * S * 2);
-      for (let k = 0; k < count; k++) {
-        const i = order[first + k];
-        const o = i * W;
-        const t = k * S;
-        bucket[t] = r[o];
-        bucket[t + 1] = r[o + 1];
-        bucket[t + 2] = r[o + 2];
-        bucket[t + 3] = r[o + 3];
-        bucket[t + 4] = r[o + 4];
-        bucket[t + 5] = r[o + 5];
-        bucket[t + 6] = i;
-      }
+      for (let k = 0; k < count; k++) copyRecord(r, order[first + k], bucket, k);
       subSort(bucket, 0, count, scratch);
       yield [bucket, count];
     }
   }
+}
+
+/** Where each top-8-bit bucket starts among the `n` records of `r` (257 entries; the last is n). */
+function topBucketStarts(r: Uint32Array, n: number): Uint32Array {
+  const starts = new Uint32Array(257);
+  for (let i = 0; i < n; i++) starts[(r[i * W] >>> 24) + 1]++;
+  for (let b = 1; b < 257; b++) starts[b] += starts[b - 1];
+  return starts;
+}
+
+/** Record `i` of the W-word records `r` as S-word record `k` of `out` (its fields, then `i`). */
+function copyRecord(r: Uint32Array, i: number, out: Uint32Array, k: number): void {
+  const o = i * W;
+  const t = k * S;
+  out[t] = r[o];
+  out[t + 1] = r[o + 1];
+  out[t + 2] = r[o + 2];
+  out[t + 3] = r[o + 3];
+  out[t + 4] = r[o + 4];
+  out[t + 5] = r[o + 5];
+  out[t + 6] = i;
 }
 
 /**

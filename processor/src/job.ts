@@ -9,7 +9,7 @@ import { ContainerConfig, outputPrefix } from './config';
 import { classifyError, EXIT_OK, InterruptedError, ProcessorError, RetryableError } from './errors';
 import { JobRecords, JobRef } from './job-records';
 import { emfLine, Logger } from './log';
-import { Progress, runShard, ShardOptions, ShardSummary } from './pipeline';
+import { Progress, runShard, shardDir, ShardOptions, ShardSummary } from './pipeline';
 import { S3Target } from './sink';
 import { openS3 } from './source';
 import { SHARD_OUTPUT_NAMES } from '../../contracts/buckets';
@@ -61,7 +61,7 @@ export async function runJob(cfg: ContainerConfig, clients: JobClients, options:
       counts: { read: counts.read, accepted: counts.accepted, rejected: counts.rejected, duplicates: counts.duplicates },
       sha256: summary.input.sha256,
       etag: summary.input.etag ?? null,
-      summary: `${summary.outputs.accepted.slice(0, -SHARD_OUTPUT_NAMES.accepted.length)}${SHARD_OUTPUT_NAMES.summary}`,
+      summary: target.describe(`${shardDir(cfg.shard)}/${SHARD_OUTPUT_NAMES.summary}`),
     });
     if (jobSucceeded) {
       await records.audit(job, 'JOB_SUCCEEDED', { shardCount: cfg.shard.count }, undefined);
