@@ -122,6 +122,14 @@ export function limitTable(maxAmount: string = DEFAULT_MAX_AMOUNT): Float64Array
 
 const MINOR_DIGITS = CURRENCY_CODES.map((c) => CURRENCIES[c].minorDigits);
 
+/** The first required field that is empty (counterparty and cardLast4 are optional), or -1. */
+function firstMissingField(starts: Int32Array, ends: Int32Array): number {
+  for (let f = 0; f < FIELDS.length; f++) {
+    if (f !== F_COUNTERPARTY && f !== F_CARD_LAST4 && ends[f] === starts[f]) return f;
+  }
+  return -1;
+}
+
 /**
  * Validates one record. Returns null when valid (scalars in `out`), else the reason; `failedField`
  * receives the offending field index. The PAN check runs first over every field so that no other
@@ -142,11 +150,10 @@ export function validateFieldView(
       return 'PAN_DETECTED';
     }
   }
-  for (let f = 0; f < FIELDS.length; f++) {
-    if (f !== F_COUNTERPARTY && f !== F_CARD_LAST4 && ends[f] === starts[f]) {
-      failedField.index = f;
-      return 'MISSING_FIELD';
-    }
+  const missing = firstMissingField(starts, ends);
+  if (missing >= 0) {
+    failedField.index = missing;
+    return 'MISSING_FIELD';
   }
   failedField.index = F_TRANSACTION_ID;
   if (!isIdentifier(strs[0], starts[0], ends[0], 1, 64, true, false)) return 'TRANSACTION_ID_INVALID';
@@ -212,11 +219,10 @@ export function validateFieldBytes(
       }
     }
   }
-  for (let f = 0; f < FIELDS.length; f++) {
-    if (f !== F_COUNTERPARTY && f !== F_CARD_LAST4 && ends[f] === starts[f]) {
-      failedField.index = f;
-      return 'MISSING_FIELD';
-    }
+  const missing = firstMissingField(starts, ends);
+  if (missing >= 0) {
+    failedField.index = missing;
+    return 'MISSING_FIELD';
   }
   failedField.index = F_TRANSACTION_ID;
   if (!isIdentifierBytes(b, starts[0], ends[0], 1, 64, true, false)) return 'TRANSACTION_ID_INVALID';
