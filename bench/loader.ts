@@ -28,6 +28,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Upload } from '@aws-sdk/lib-storage';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { runRecordId, TABLES, toCreateTableInput } from '../contracts/tables';
 import { startMariaDb } from '../test-support/mariadb';
 import { startMoto } from '../test-support/moto-server';
 
@@ -40,17 +42,15 @@ const STATE_MACHINE = 'bench-reporting-workflow';
 const TOPIC = 'bench-reporting-alerts';
 
 /** What the handler gates on and triggers: a completed run record, the state machine it starts, the alerts topic. */
-async function provisionTrigger(moto: { endpoint: string; clientConfig: object }): Promise<{ stateMachineArn: string; topicArn: string }> {
+/** The loader's job-status table with a completed run record, its state machine and alerts topic, and the database secret. */
+async function provisionTrigger(moto: { endpoint: string; clientConfig: object }, db: { user: string; password: string }): Promise<{ stateMachineArn: string; topicArn: string; secretArn: string }> {
   const ddb = new DynamoDBClient(moto.clientConfig);
-  await ddb.send(new CreateTableCommand({
-    TableName: STATUS_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-  }));
+  await ddb.send(new CreateTableCommand(toCreateTableInput(TABLES.jobStatus, STATUS_TABLE)));
   const now = Date.now();
   await DynamoDBDocumentClient.from(ddb).send(new PutCommand({
     TableName: STATUS_TABLE,
     Item: {
-      jobId: `run#${RUN}`, runId: RUN, recordType: 'RUN', startedAt: now - 3600e3, submittedJobs: new Set(['job-bench']), terminalJobs: new Set(['job-bench']),
+      jobId: runRecordId(RUN), runId: RUN, recordType: 'RUN', startedAt: now - 3600e3, submittedJobs: new Set(['job-bench']), terminalJobs: new Set(['job-bench']),
       succeededJobs: 1, failedJobs: 0, completedAt: now,
     },
   }));
@@ -64,7 +64,10 @@ async function provisionTrigger(moto: { endpoint: string; clientConfig: object }
     definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
   }));
   const topic = await new SNSClient(moto.clientConfig).send(new CreateTopicCommand({ Name: TOPIC }));
-  return { stateMachineArn: sm.stateMachineArn!, topicArn: topic.TopicArn! };
+  const secret = await new SecretsManagerClient(moto.clientConfig).send(new CreateSecretCommand({
+    Name: 'bench-reporting-db', SecretString: JSON.stringify({ username: db.user, password: db.password }),
+  }));
+  return { stateMachineArn: sm.stateMachineArn!, topicArn: topic.TopicArn!, secretArn: secret.ARN! };
 }
 
 function arg(name: string, fallback: string): string {
@@ -102,34 +105,26 @@ async function writeFingerprints(file: string, records: number[]): Promise<{ byt
   }
   const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => hi[a] - hi[b] || lo[a] - lo[b] || a - b);
   const hex = (n: number) => n.toString(16).padStart(8, '0');
-  const out = fs.createWriteStream(file);
-  const hash = crypto.createHash('sha256');
-  let bytes = 0;
-  let buf = '';
-  for (let k = 0; k < count; k++) {
+  const written = await writeLines(file, count, (k) => {
     const i = order[k];
     const r = records[i];
-    buf += `${hex(hi[i])}${hex(lo[i])}\t${i + 1}\tEUR\t${100 + ((r * 7919) % 9_999_900)}\t${['EU', 'US', 'UK', 'APAC'][r % 4]}\tACC-${String(r % 5000).padStart(6, '0')}\n`;
-    if (buf.length > 1 << 20 || k === count - 1) {
-      const b = Buffer.from(buf, 'utf8');
-      hash.update(b);
-      bytes += b.length;
-      if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return { bytes, sha256: hash.digest('hex'), totalMinor };
+    return `${hex(hi[i])}${hex(lo[i])}\t${i + 1}\tEUR\t${100 + ((r * 7919) % 9_999_900)}\t${['EU', 'US', 'UK', 'APAC'][r % 4]}\tACC-${String(r % 5000).padStart(6, '0')}`;
+  });
+  return { ...written, totalMinor };
 }
 
 async function writeShard(file: string, records: number[]): Promise<{ bytes: number; sha256: string }> {
+  return writeLines(file, records.length, (i) => line(records[i]));
+}
+
+/** Writes `count` lines (`lineAt(i)` + "\n") to `file` in ~1 MiB writes; returns their byte count and SHA-256. */
+async function writeLines(file: string, count: number, lineAt: (i: number) => string): Promise<{ bytes: number; sha256: string }> {
   const out = fs.createWriteStream(file);
   const hash = crypto.createHash('sha256');
   let bytes = 0;
   let buf = '';
-  const count = records.length;
   for (let i = 0; i < count; i++) {
-    buf += `${line(records[i])}\n`;
+    buf += `${lineAt(i)}\n`;
     if (buf.length > 1 << 20 || i === count - 1) {
       const b = Buffer.from(buf, 'utf8');
       hash.update(b);
@@ -265,10 +260,11 @@ async function main(): Promise<void> {
     }
     fs.rmSync(work, { recursive: true, force: true });
     console.log(`${shardCount} shard(s): ${count.toLocaleString('en-US')} records${repeats ? ` + ${repeats.toLocaleString('en-US')} cross-shard repeats` : ''}, ${(bytes / 1e6).toFixed(1)} MB (written and uploaded in ${((Date.now() - t0) / 1000).toFixed(1)} s); MariaDB buffer pool ${bufferPoolMb} MB; batch ${arg('--batch', '500')} rows`);
-    const trigger = await provisionTrigger(moto);
+    const trigger = await provisionTrigger(moto, db);
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-      DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: db.database, DB_USER: db.user, DB_PASSWORD: db.password,
+      // The RDS-managed secret's shape (username, password); host, port and name come from the environment.
+      DB_SECRET_ARN: trigger.secretArn, DB_HOST: db.host, DB_PORT: String(db.port), DB_NAME: db.database,
       PROCESSED_BUCKET: BUCKET, PROCESSED_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/bench', LOADER_BATCH_SIZE: arg('--batch', '500'), POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_TRACE_ENABLED: 'false',
       // The handler's gate and trigger (stacks/reporting/functions.ts gives it the same names).
       JOB_STATUS_TABLE: STATUS_TABLE, STATE_MACHINE_ARN: trigger.stateMachineArn, ALERTS_TOPIC_ARN: trigger.topicArn, ENVIRONMENT: 'bench',
