@@ -1,4 +1,4 @@
-import { App, Testing, TerraformStack } from 'cdktf';
+import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { KmsKey } from '../../stacks/constructs/kms-key';
@@ -7,8 +7,7 @@ import { SecureBucket } from '../../stacks/constructs/secure-bucket';
 import { AlertTopic } from '../../stacks/constructs/alert-topic';
 import { TableGrants } from '../../stacks/data/table-grants';
 import { PlatformPart, PlatformStack } from '../../stacks/platform-stack';
-import type { PlatformConfig } from '../../stacks/config';
-import { testConfig } from '../../test-support/config-fixture';
+import { platformScope } from '../../test-support/platform-scope';
 
 const key = (scope: Construct, id: string, grantSid: string) => new KmsKey(scope, id, { alias: id, description: id, accountId: '111111111111', grantSid });
 const sids = (policy: RolePolicy) => policy.document().map((s) => s.Sid);
@@ -80,33 +79,28 @@ describe('RolePolicy', () => {
   });
 });
 
-class TestStack extends PlatformStack {
-  constructor(scope: Construct, cfg: PlatformConfig) {
-    super(scope, 'test', cfg);
-  }
-}
 class Group extends PlatformPart {}
 
 describe('PlatformPart', () => {
   const addressOf = (stack: TerraformStack, queue: SqsQueue) => stack.getLogicalId(queue);
 
   it('is left out of resource addresses: a resource keeps its address when it moves into a part', () => {
-    const flat = new TestStack(new App(), testConfig());
+    const flat = platformScope();
     const direct = new SqsQueue(new Construct(flat, 'holder'), 'queue', { name: 'q' });
-    const grouped = new TestStack(new App(), testConfig());
+    const grouped = platformScope();
     const inPart = new SqsQueue(new Construct(new Group(grouped, 'part'), 'holder'), 'queue', { name: 'q' });
     expect(addressOf(grouped, inPart)).toBe(addressOf(flat, direct));
     expect(inPart.node.path).toBe('test/part/holder/queue');
   });
 
   it('reads config, account and naming from the stack, and refuses to live outside a platform stack', () => {
-    const stack = new TestStack(new App(), testConfig());
+    const stack = platformScope();
     expect(PlatformStack.of(new Group(stack, 'g')).name('x')).toBe(stack.name('x'));
     expect(() => new Group(new TerraformStack(Testing.app(), 'plain'), 'g')).toThrow(/not inside a platform stack/);
   });
 
   it('two resources that would share an address are an error, not a silent overwrite', () => {
-    const stack = new TestStack(new App(), testConfig());
+    const stack = platformScope();
     new SqsQueue(new Group(stack, 'a'), 'queue', { name: 'q1' });
     new SqsQueue(new Group(stack, 'b'), 'queue', { name: 'q2' });
     expect(() => Testing.synth(stack)).toThrow(/test\/b\/queue and test\/a\/queue would both have the Terraform address "queue"/);

@@ -1,8 +1,21 @@
 import type { PolicyStatement } from './policy';
 
-/** Who may still reach a pinned bucket from outside its VPC endpoint (SecureBucketProps). */
+/** Who may still reach a pinned bucket from outside its VPC endpoint (part of SecureBucketProps). */
 export interface EndpointPinExceptions {
+  /**
+   * IAM role ARNs that may still PutObject from outside the endpoint when `sourceVpceId` is set:
+   * upstream producers, and roles Step Functions uses to write (a Distributed Map's ResultWriter calls
+   * S3 with the execution role, not as a service and not through the VPC). Reads and deletes stay pinned.
+   */
   readonly outsideVpceWriters?: string[];
+  /**
+   * Principals that may still read (GetObject, GetObjectVersion) objects under `prefix` from outside the
+   * endpoint when `sourceVpceId` is set: functions that run outside the VPC and external readers in
+   * other accounts. Role ARNs are matched on aws:PrincipalArn, account ids on aws:PrincipalAccount
+   * (every principal of that account). Only the endpoint check is lifted: each reader still needs an
+   * Allow (its IAM policy, or this bucket's policy for another account). Everything outside `prefix`,
+   * and every delete, stays pinned.
+   */
   readonly outsideVpceReaders?: { prefix: string; principalArns: string[]; accountIds: string[] };
 }
 

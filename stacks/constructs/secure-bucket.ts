@@ -15,7 +15,7 @@ import { S3BucketObjectLockConfigurationA } from '@cdktf/provider-aws/lib/s3-buc
 import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { PolicyStatement, renderPolicy } from './policy';
 import type { GrantableKey, IGrantable } from './grants';
-import { endpointPinStatements } from './bucket-endpoint-pin';
+import { EndpointPinExceptions, endpointPinStatements } from './bucket-endpoint-pin';
 
 export type StorageClass = 'STANDARD_IA' | 'ONEZONE_IA' | 'INTELLIGENT_TIERING' | 'GLACIER' | 'GLACIER_IR' | 'DEEP_ARCHIVE';
 
@@ -32,7 +32,7 @@ export interface LifecycleRule {
 /** SSE-KMS by key ARN, or by a grantable key (then `grantRead`/`grantWrite` also grant the key), or SSE-S3. */
 export type BucketEncryption = { kmsKeyArn: string } | { key: GrantableKey } | 'SSE-S3';
 
-export interface SecureBucketProps {
+export interface SecureBucketProps extends EndpointPinExceptions {
   readonly bucketName: string;
   /**
    * SSE-KMS with a customer-managed key (default for every data bucket). 'SSE-S3' exists only for the
@@ -52,21 +52,6 @@ export interface SecureBucketProps {
   readonly objectLock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; days: number };
   /** Deny object reads/writes that don't arrive through this S3 gateway endpoint (AWS services exempt). */
   readonly sourceVpceId?: string;
-  /**
-   * IAM role ARNs that may still PutObject from outside the endpoint when `sourceVpceId` is set:
-   * upstream producers, and roles Step Functions uses to write (a Distributed Map's ResultWriter calls
-   * S3 with the execution role, not as a service and not through the VPC). Reads and deletes stay pinned.
-   */
-  readonly outsideVpceWriters?: string[];
-  /**
-   * Principals that may still read (GetObject, GetObjectVersion) objects under `prefix` from outside the
-   * endpoint when `sourceVpceId` is set: functions that run outside the VPC and external readers in
-   * other accounts. Role ARNs are matched on aws:PrincipalArn, account ids on aws:PrincipalAccount
-   * (every principal of that account). Only the endpoint check is lifted: each reader still needs an
-   * Allow (its IAM policy, or this bucket's policy for another account). Everything outside `prefix`,
-   * and every delete, stays pinned.
-   */
-  readonly outsideVpceReaders?: { prefix: string; principalArns: string[]; accountIds: string[] };
   /** Send object events to EventBridge (native, no custom resource). */
   readonly eventBridge?: boolean;
   /** Extra bucket-policy statements, e.g. CloudTrail's ACL check and write. */
