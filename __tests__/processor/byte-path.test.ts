@@ -1,16 +1,19 @@
 /**
- * CSV records are split and validated as bytes (RecordProcessor.csvBytes / csvQuoted, with the
- * domain's validateFieldBytes). The text path they replaced is still in the tree as the worker
- * threads' stage (csv-check.ts: splitLine + validateFieldView, quoted lines through csvRecord), so
- * the two are run on the same damaged corpus and must produce the same accepted bytes, rejects,
- * counts, totals and fingerprints.
+ * CSV records are split, validated and encoded as bytes (csv-rows.ts), on the main thread or on a
+ * worker thread, and applied in input order by RecordProcessor. On the same damaged corpus the three
+ * ways a block can go must give the same accepted bytes, rejects, counts, totals and fingerprints:
+ * checked and applied here (processBytes), checked and encoded elsewhere (applyChecked with the
+ * encoded lines), and checked elsewhere but encoded while applied (applyChecked without them). All
+ * three are also held to a plain line-by-line reading of the same text (test-support/csv-reference.ts).
  */
-import { CsvChecker, checkBlock } from '../../processor/src/csv-check';
 import { isUtf8 } from 'buffer';
+import { CsvRowChecker } from '../../processor/src/csv-rows';
 import { MAX_LINE_BYTES, splitInvalidUtf8 } from '../../processor/src/lines';
 import { RecordProcessor } from '../../processor/src/record-processor';
+import { checkBlock } from '../../processor/src/validate-worker';
 import { limitTable } from '../../domain/transaction';
 import { cleanRecord, fakePan, rng } from '../../scripts/generate-transactions';
+import { referenceCsv } from '../../test-support/csv-reference';
 
 const HEADER = ['transactionId', 'accountId', 'entityId', 'amount', 'currency', 'timestamp', 'counterparty', 'jurisdiction', 'type', 'cardLast4'];
 
@@ -65,33 +68,62 @@ function outputs(p: RecordProcessor) {
   };
 }
 
+/** The block cut at line ends into pieces of about `size` bytes (as the framing hands them on). */
+function pieces(block: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let p = 0; p < block.length; ) {
+    let e = Math.min(block.length, p + size);
+    if (e < block.length) {
+      const nl = block.indexOf(10, e);
+      e = nl < 0 ? block.length : nl + 1;
+    }
+    out.push(block.subarray(p, e));
+    p = e;
+  }
+  return out;
+}
+
 describe('CSV byte path', () => {
   it.each([
     ['header order, LF', HEADER, '\n'],
     ['shuffled header without cardLast4, CRLF', ['counterparty', 'type', 'amount', 'timestamp', 'accountId', 'jurisdiction', 'currency', 'transactionId', 'entityId'], '\r\n'],
-  ])('gives what the text path gives on a damaged corpus: %s', (_name, columns, eol) => {
+  ])('gives the same outputs on every path, and what a line-by-line reading gives, on a damaged corpus: %s', (_name, columns, eol) => {
     const lines = corpus(30_000, columns.length, columns);
     const block = Buffer.from(lines.join(eol) + eol, 'utf8');
     const header = Buffer.from(columns.join(',') + eol, 'utf8');
+    const blocks = pieces(block, 200_000);
+    expect(blocks.length).toBeGreaterThan(3);
 
-    const bytes = new RecordProcessor();
-    bytes.processBytes(header);
-    bytes.processBytes(block);
+    const here = new RecordProcessor();
+    here.processBytes(header);
+    for (const b of blocks) here.processBytes(b);
 
-    const text = new RecordProcessor();
-    text.processText(header.toString('latin1'), header);
-    const checker = new CsvChecker(text.header!, limitTable());
-    const latin1 = block.toString('latin1');
-    text.processChecked(latin1, block, checkBlock(checker, latin1, MAX_LINE_BYTES, block, true));
+    // As a worker would: each block checked by its own checker, then applied in order, with the
+    // worker's encoded lines or encoded while applied.
+    const elsewhere = [true, false].map((encode) => {
+      const p = new RecordProcessor();
+      p.processBytes(header);
+      const checker = new CsvRowChecker(p.header!, limitTable(), 64, 1 << 17);
+      for (const b of blocks) p.applyChecked(b, checkBlock(checker, b, encode));
+      return p;
+    });
 
-    const [a, b] = [outputs(bytes), outputs(text)];
-    expect(a.counts).toEqual(b.counts);
-    expect(a.byReason).toEqual(b.byReason);
-    expect(a.rejects === b.rejects).toBe(true);
-    expect(a.accepted === b.accepted).toBe(true);
-    expect(a.totals === b.totals).toBe(true);
-    expect(a.groups).toEqual(b.groups);
-    expect(a.fingerprints === b.fingerprints).toBe(true);
+    const [a, b, c] = [outputs(here), ...elsewhere.map(outputs)];
+    for (const other of [b, c]) {
+      expect(other.counts).toEqual(a.counts);
+      expect(other.byReason).toEqual(a.byReason);
+      expect(other.rejects === a.rejects).toBe(true);
+      expect(other.accepted === a.accepted).toBe(true);
+      expect(other.totals === a.totals).toBe(true);
+      expect(other.groups).toEqual(a.groups);
+      expect(other.fingerprints === a.fingerprints).toBe(true);
+    }
+
+    const ref = referenceCsv(header.toString('utf8').trimEnd(), block.toString('latin1'));
+    expect(a.counts).toEqual(ref.counts);
+    expect(a.byReason).toEqual(ref.byReason);
+    expect(a.rejects === ref.rejects).toBe(true);
+    expect(a.accepted === ref.accepted).toBe(true);
     // The corpus reaches the structural reasons, quoted records and both outcomes of the card-number check.
     for (const r of ['COLUMN_COUNT', 'BROKEN_QUOTE', 'BLANK_LINE', 'LINE_TOO_LONG', 'PAN_DETECTED', 'DUPLICATE', 'COUNTERPARTY_INVALID']) expect([r, (a.byReason[r] ?? 0) > 5]).toEqual([r, true]);
     expect(a.counts[2]).toBeGreaterThan(10_000);

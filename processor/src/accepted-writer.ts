@@ -5,7 +5,7 @@
  */
 import { CURRENCIES, CURRENCY_CODES } from '../../domain/money';
 import { F_ACCOUNT_ID, F_CARD_LAST4, F_COUNTERPARTY, F_ENTITY_ID, F_TIMESTAMP, F_TRANSACTION_ID, JURISDICTIONS, ParsedScalars, TRANSACTION_TYPES } from '../../domain/transaction';
-import { ByteOut, DEC4, decimal } from './byte-out';
+import { DEC4, decimal, OutCursor } from './byte-out';
 
 /** A pre-encoded ASCII literal with a DataView over it for the word-at-a-time copy. */
 interface Lit {
@@ -49,7 +49,7 @@ function copy(ov: DataView, o: Uint8Array, p: number, sv: DataView, src: Uint8Ar
  * a batch); the caller has reserved 320 + 2 × line length bytes. `src`/`sv` are the input
  * block and a DataView over exactly it; `o.view` is the DataView over `o.buf`.
  */
-export function writeAcceptedFast(o: ByteOut, src: Uint8Array, sv: DataView, starts: Int32Array, ends: Int32Array, s: ParsedScalars, at = 0): void {
+export function writeAcceptedFast(o: OutCursor, src: Uint8Array, sv: DataView, starts: Int32Array, ends: Int32Array, s: ParsedScalars, at = 0): void {
   const b = o.buf;
   const ov = o.view;
   let p = o.pos;

@@ -7,6 +7,14 @@
  * into a range that was handed out). A new block is allocated only when the current one is full.
  */
 const BLOCK = 1 << 20;
+
+/** What the record writer needs of an output buffer: the buffer, a DataView over it, the position and room-making. */
+export interface OutCursor {
+  buf: Buffer;
+  view: DataView;
+  pos: number;
+  reserve(n: number): void;
+}
 /** Released blocks kept for reuse (the sink holds a few MiB in flight). */
 const MAX_SPARE = 8;
 
@@ -22,6 +30,8 @@ export class ByteOut {
   private fullBytes = 0;
   /** Per block (by its memory): how many of its parts are made and not yet released. */
   private readonly outstanding = new Map<ArrayBufferLike, number>();
+  /** Blocks written elsewhere (`external`): parts not yet released, and what to call once none is left. */
+  private readonly foreign = new Map<ArrayBufferLike, { parts: number; free?: () => void }>();
   /** Released blocks, reused before allocating. */
   private readonly spare: Buffer[] = [];
   /** Whether parts are counted and released blocks reused (see `release`); set before the first write. */
@@ -45,8 +55,28 @@ export class ByteOut {
       this.fullBytes += this.pos - this.from;
       this.from = this.pos;
     }
+    if (this.recycling) {
+      const f = this.foreign.get(part.buffer);
+      if (f) f.parts++;
+      else this.foreign.set(part.buffer, { parts: 1 });
+    }
     this.full.push(part);
     this.fullBytes += part.length;
+  }
+
+  /**
+   * No more parts will be taken from `block` (given to `external`): `free` is called once every part
+   * made of it is released, or now if none was made. Without `recycling` parts are never released,
+   * so `free` is never called and the memory is left to the garbage collector.
+   */
+  externalDone(block: Buffer, free?: () => void): void {
+    if (!this.recycling || !free) {
+      this.foreign.delete(block.buffer);
+      return;
+    }
+    const f = this.foreign.get(block.buffer);
+    if (f) f.free = free;
+    else free();
   }
 
   /** Makes room for `n` more bytes. */
@@ -70,6 +100,14 @@ export class ByteOut {
    * and, as external memory, full garbage collections.
    */
   release(part: Buffer): void {
+    const f = this.foreign.get(part.buffer);
+    if (f) {
+      if (--f.parts === 0) {
+        this.foreign.delete(part.buffer);
+        f.free?.();
+      }
+      return;
+    }
     const n = this.outstanding.get(part.buffer);
     if (n === undefined) return; // not a part of this writer's blocks (e.g. a worker's buffer)
     if (n > 1) {
@@ -213,4 +251,29 @@ function lead(dv: DataView, p: number, x: number): number {
   const len = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
   dv.setUint32(p, DEC4[x] >>> ((4 - len) * 8), true);
   return p + len;
+}
+
+/**
+ * One contiguous, growing output buffer (a worker's encoded block: rows record offsets into it, so it
+ * must not be split into blocks like ByteOut's). Same cursor fields as ByteOut for the record writer.
+ */
+export class GrowOut implements OutCursor {
+  buf: Buffer;
+  view: DataView;
+  pos = 0;
+
+  /** Writes into `reuse` when it holds `bytes`, else into new memory. */
+  constructor(bytes: number, reuse?: ArrayBuffer) {
+    this.buf = reuse && reuse.byteLength >= bytes ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(bytes);
+    this.view = viewOf(this.buf);
+  }
+
+  /** Makes room for `n` more bytes (copying what was written into a larger buffer). */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+    this.view = viewOf(grown);
+  }
 }

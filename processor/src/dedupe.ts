@@ -45,16 +45,16 @@ export class FingerprintSet {
   }
 
   /**
-   * Reads the first slot each of the fingerprints `his[k], los[k]` (k < n) would probe, and nothing
+   * Reads the first slot each of the fingerprints `his[k], los[k]` (from <= k < to) would probe, and nothing
    * else: in a loop this short the reads of many rows are in flight at once, so the table lines (a
    * table larger than the cache) are loaded together before `addFingerprint` needs them one by one.
    * Returns a value made from the reads so they cannot be optimised away.
    */
-  touch(his: Uint32Array, los: Uint32Array, n: number): number {
+  touch(his: Uint32Array, los: Uint32Array, from: number, to: number): number {
     const slots = this.slots;
     const mask = this.mask;
     let t = 0;
-    for (let k = 0; k < n; k++) t += slots[((his[k] ^ Math.imul(los[k], 0x9e3779b1)) & mask) * 2];
+    for (let k = from; k < to; k++) t += slots[((his[k] ^ Math.imul(los[k], 0x9e3779b1)) & mask) * 2];
     return t;
   }
 

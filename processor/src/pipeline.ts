@@ -14,10 +14,8 @@ import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { TotalsJson } from './totals';
-import { CheckedBlock } from './csv-check';
-import { CheckPool, workerCount } from './validate-worker';
+import { BlockChecks, CheckedBlock, workerCount } from './validate-worker';
 import { HashThread, inlineHash, StreamHash } from './hash-thread';
-import { DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import { SHARD_OUTPUT_NAMES, shardFolderName } from '../../contracts/buckets';
 
 export interface ShardSpec {
@@ -174,7 +172,6 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
   }
   const sinks: Sink[] = [];
   const started = Date.now();
-  let pool: CheckPool | undefined;
   try {
     const accepted = target.open(names.accepted, 'application/x-ndjson', newHash());
     sinks.push(accepted);
@@ -206,17 +203,15 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         blocks = framed.blocks;
         ownedBytes = framed.bytes;
       }
-      // CSV lines are split and validated on worker threads when the bundle runs (validate-worker.ts);
-      // results are applied here in input order. Everything else (JSON Lines, invalid UTF-8 blocks,
-      // overlong lines, the first line) is done on this thread, in the same order.
+      // CSV blocks are checked (and mostly encoded) on worker threads when they are on
+      // (validate-worker.ts); results are applied here in input order.
+      // Everything else (JSON Lines, invalid UTF-8 blocks, overlong lines, the first line) is done on
+      // this thread, in the same order.
       const workers = workerCount(options.workerEntry ?? __filename);
-      const depth = 2 * workers;
-      type Item = { block: Buffer | LongLine; result?: Promise<CheckedBlock> };
-      const queue: Item[] = [];
-      const apply = async (item: Item): Promise<void> => {
-        const { block } = item;
-        if (item.result) {
-          processor.processChecked((block as Buffer).toString('latin1'), block as Buffer, await item.result);
+      let checks: BlockChecks | undefined;
+      const apply = async (block: Buffer | LongLine, checked?: CheckedBlock): Promise<void> => {
+        if (checked) {
+          processor.applyChecked(block as Buffer, checked);
         } else if (block instanceof LongLine) {
           processor.rejectLongLine(block.head);
         } else if (isUtf8(block)) {
@@ -238,49 +233,46 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         for await (const block of blocks) {
           if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
           if (processor.format === undefined) {
-            // The first line decides the format: apply it before anything is handed to a worker.
-            while (queue.length > 0) await apply(queue.shift()!);
-            await apply({ block });
+            // The first line decides the format: it is applied before anything is handed to a worker.
+            await apply(block);
             continue;
           }
-          if (workers > 0 && !pool && processor.format === 'csv' && processor.header) {
-            pool = new CheckPool(options.workerEntry ?? __filename, processor.header.columns.join(','), options.maxAmount ?? DEFAULT_MAX_AMOUNT, workers);
-          }
-          const item: Item = { block };
-          if (pool && !(block instanceof LongLine)) {
-            item.result = pool.check(block);
-            item.result.catch(() => undefined); // observed when applied; a failure must not go unhandled meanwhile
-          }
-          queue.push(item);
-          while (queue.length > depth) await apply(queue.shift()!);
+          checks ??= new BlockChecks(processor, workers > 0 && processor.checksElsewhere ? { entry: options.workerEntry ?? __filename, workers } : undefined, apply);
+          await checks.push(block);
         }
-        while (queue.length > 0) await apply(queue.shift()!);
+        await checks?.finish();
       } finally {
-        await pool?.close();
+        await checks?.close();
       }
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
     }
+    if (process.env.DBG) console.error('A-loop-done', performance.now().toFixed(0));
     processor.endOfInput();
     await writeParts(processor, accepted);
     await drainRejects(processor, rejects);
     if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+    if (process.env.DBG) console.error('B-flushed', performance.now().toFixed(0));
     options.beforeReconcile?.(processor);
     const reconciliation = reconcile(processor);
     if (!reconciliation.ok) throw new ReconciliationError('RECONCILIATION_FAILED', `reconciliation failed: ${reconciliation.failures.join('; ')}`);
 
+    if (process.env.DBG) console.error('C-reconciled', performance.now().toFixed(0));
     await accepted.finish();
     await rejects.finish();
+    if (process.env.DBG) console.error('D-finished', performance.now().toFixed(0));
     // The per-account breakdown is its own file (below): summary.json takes the small groups only.
     const totals = processor.totals.groupJson();
     const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
     sinks.push(accounts);
     await writeAccountTotals(processor.totals.accountLines(), accounts);
     await accounts.finish();
+    if (process.env.DBG) console.error('E-accounts', performance.now().toFixed(0));
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values', newHash());
     sinks.push(fingerprints);
     for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a), processor.totals.accountCount)) await fingerprints.write(chunk);
     await fingerprints.finish();
+    if (process.env.DBG) console.error('F-fingerprints', performance.now().toFixed(0));
     const inputSha256 = await hash.digest();
     const summary: ShardSummary = {
       schemaVersion: 1,
@@ -321,8 +313,10 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         fingerprintsSha256: fingerprints.sha256,
       },
     };
+    if (process.env.DBG) console.error('G-summary', performance.now().toFixed(0));
     await target.commit(sinks, names.summary, renderSummary(summary));
     sinks.length = 0;
+    if (process.env.DBG) console.error('H-committed', performance.now().toFixed(0));
     return summary;
   } catch (err) {
     await Promise.all(sinks.map((s) => s.abort()));

@@ -1,22 +1,31 @@
 /**
- * Worker threads for the CSV record stage: a worker splits, validates, fingerprints and encodes whole
- * blocks of lines (csv-check.ts) while the main thread reads the next block and does, in input order,
- * everything that depends on order: line numbers, dedupe, totals, and which encoded lines go to the
- * output (the worker's bytes are handed on as views, without a copy). Blocks are copied to the worker
- * (the main thread keeps its own), results come back as transferred typed arrays and are applied in
- * submission order, so outputs are byte-identical to the single-thread path.
+ * Worker threads for the CSV record stage. A worker checks whole blocks of lines (CsvRowChecker,
+ * csv-rows.ts: split, validate, fingerprint) and, for most blocks, also encodes their output lines,
+ * while the main thread reads and hashes the next blocks and applies, in input order, everything that
+ * depends on order: line numbers, dedupe, totals, and which encoded lines go to the output
+ * (RecordProcessor.applyEncoded, handing the worker's bytes on as views, without a copy). A block the
+ * worker only checked is encoded by the main thread while it applies it: that is how the work is
+ * balanced (`BlockChecks`). Blocks are copied to the worker; rows and output come back as transferred
+ * buffers, which are then passed back and forth for reuse. Outputs are byte-identical to the
+ * single-thread path: the same checker and writer run on the same lines, applied in the same order.
  *
  * Workers need a JavaScript entry file: they run from the bundle the image ships (main.js starts the
  * worker role itself). Under tsx or jest (TypeScript sources) the pipeline stays single-threaded.
  */
+import { isUtf8 } from 'buffer';
 import * as os from 'os';
 import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
 import { limitTable } from '../../domain/transaction';
-import { CheckedBlock, checkBlock, CsvChecker } from './csv-check';
+import { CheckedRows, CsvRowChecker } from './csv-rows';
 import { parseHeader } from './csv';
-import { MAX_LINE_BYTES } from './lines';
+import { GrowOut } from './byte-out';
+import { LongLine } from './lines';
+import type { RecordProcessor } from './record-processor';
 
 export const WORKER_ROLE = 'csv-check';
+
+/** Lines checked, then encoded, at a time (their bytes are still in the cache when encoded). */
+const CHECK_BATCH = 256;
 
 interface WorkerInit {
   role: typeof WORKER_ROLE;
@@ -26,7 +35,77 @@ interface WorkerInit {
 
 interface Job {
   id: number;
-  buf: ArrayBuffer;
+  block: ArrayBuffer;
+  length: number;
+  /** Whether the worker encodes the output lines too (else the main thread does, when applying). */
+  encode: boolean;
+  /** Memory to reuse for the rows and the output, when the main thread has some spare. */
+  rows?: ArrayBuffer;
+  out?: ArrayBuffer;
+}
+
+interface Done {
+  id: number;
+  /** The job's block, given back for reuse. */
+  block: ArrayBuffer;
+  rows: ArrayBuffer;
+  n: number;
+  capacity: number;
+  arena: ArrayBuffer | null;
+  out: ArrayBuffer | null;
+  outBytes: number;
+}
+
+/**
+ * A block checked elsewhere: its rows, the checker's arena (fields of rows with quotes) and, when
+ * encoded there, the output lines (`out`).
+ */
+export interface CheckedBlock {
+  rows: CheckedRows;
+  arena: Buffer;
+  out?: Buffer;
+  /** Gives `out`'s memory back for reuse once no part of it is needed (see ByteOut.externalDone). */
+  free?: () => void;
+}
+
+/** Rows a block is first given room for: a row per ~64 bytes (it grows for blocks of shorter lines), rounded up to a power of two so spare memory fits the next block. */
+function rowCapacity(blockBytes: number): number {
+  return powerOfTwo(Math.max(64, Math.ceil(blockBytes / 64)));
+}
+
+/** Output room for a block: its lines encode to ~2.6x their bytes (it grows if a block needs more), rounded up as above. */
+function outBytes(blockBytes: number): number {
+  return powerOfTwo(3 * blockBytes + (64 << 10));
+}
+
+function powerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Checks every line of `block` (whole CSV lines) and, with `encode`, writes the valid rows' output
+ * lines; in `rows`/`out` memory when given and large enough.
+ */
+export function checkBlock(checker: CsvRowChecker, block: Buffer, encode: boolean, rows?: ArrayBuffer, out?: ArrayBuffer): CheckedBlock {
+  checker.rows = new CheckedRows(rowCapacity(block.length), rows);
+  checker.arenaUsed = 0;
+  let o: GrowOut | undefined;
+  if (encode) {
+    o = new GrowOut(outBytes(block.length), out);
+    for (let pos = 0; pos < block.length; ) {
+      const from = checker.rows.n;
+      pos = checker.check(block, pos, from + CHECK_BATCH, Infinity);
+      checker.encode(block, o, from);
+    }
+  } else {
+    checker.check(block, 0, Infinity, Infinity);
+  }
+  // A copy with a memory of its own (it is transferred; a small Buffer could share the pool's).
+  const arena = new Uint8Array(checker.arenaUsed);
+  arena.set(checker.arena.subarray(0, checker.arenaUsed));
+  return { rows: checker.rows, arena: Buffer.from(arena.buffer), out: o?.buf.subarray(0, o.pos) };
 }
 
 /** The worker side: started by main.ts when `workerData.role` is WORKER_ROLE. */
@@ -36,35 +115,58 @@ export function isCheckWorker(): boolean {
 
 export function runCheckWorker(): void {
   const init = workerData as WorkerInit;
-  const checker = new CsvChecker(parseHeader(init.header), limitTable(init.maxAmount));
+  const checker = new CsvRowChecker(parseHeader(init.header), limitTable(init.maxAmount), 64, 1 << 17);
   parentPort!.on('message', (job: Job) => {
-    const bytes = Buffer.from(job.buf);
-    const r = checkBlock(checker, bytes.toString('latin1'), MAX_LINE_BYTES, bytes, true);
-    const out = r.out!;
-    parentPort!.postMessage({ id: job.id, ints: r.ints, minors: r.minors, lines: r.lines, out: out.buffer, outBytes: out.length }, [
-      r.ints.buffer as ArrayBuffer,
-      r.minors.buffer as ArrayBuffer,
-      out.buffer as ArrayBuffer,
-    ]);
+    const r = checkBlock(checker, Buffer.from(job.block, 0, job.length), job.encode, job.rows, job.out);
+    const arena = r.arena.length > 0 ? (r.arena.buffer as ArrayBuffer) : null;
+    const out = r.out ? (r.out.buffer as ArrayBuffer) : null;
+    const done: Done = { id: job.id, block: job.block, rows: r.rows.buffer, n: r.rows.n, capacity: r.rows.capacity, arena, out, outBytes: r.out?.length ?? 0 };
+    const transfer = [job.block, r.rows.buffer, ...(arena ? [arena] : []), ...(out ? [out] : [])];
+    // Spare output memory the job brought and did not use goes back too.
+    if (!out && job.out) {
+      done.out = job.out;
+      done.outBytes = -1;
+      transfer.push(job.out);
+    }
+    parentPort!.postMessage(done, transfer);
   });
 }
 
+type SpareKind = 'block' | 'rows' | 'out';
+
+/** Spare memory for block copies, rows and outputs, passed back and forth instead of allocated per block. */
+class Spares {
+  private readonly lists: Record<SpareKind, ArrayBuffer[]> = { block: [], rows: [], out: [] };
+
+  give(kind: SpareKind, buf: ArrayBuffer): void {
+    const list = this.lists[kind];
+    if (list.length < 4) list.push(buf);
+  }
+
+  take(kind: SpareKind, bytes = 0): ArrayBuffer | undefined {
+    const buf = this.lists[kind].pop();
+    return buf && buf.byteLength >= bytes ? buf : undefined;
+  }
+}
+
 /** Round-robin pool; `check` resolves with the block's results (callers apply them in order). */
-export class CheckPool {
+class CheckPool {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, { resolve: (r: CheckedBlock) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
   private failure: unknown;
 
-  constructor(entry: string, header: string, maxAmount: string, size: number) {
+  constructor(
+    entry: string,
+    header: string,
+    maxAmount: string,
+    size: number,
+    private readonly spares: Spares,
+  ) {
     const init: WorkerInit = { role: WORKER_ROLE, header, maxAmount };
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(entry, { workerData: init, argv: [] });
-      w.on('message', (m: { id: number; ints: Int32Array; minors: Float64Array; lines: number; out: ArrayBuffer; outBytes: number }) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        p?.resolve({ ints: m.ints, minors: m.minors, lines: m.lines, out: Buffer.from(m.out, 0, m.outBytes) });
-      });
+      w.on('message', (m: Done) => this.done(m));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`validation worker exited with code ${code}`));
@@ -73,20 +175,38 @@ export class CheckPool {
     });
   }
 
+  private done(m: Done): void {
+    const p = this.pending.get(m.id);
+    this.pending.delete(m.id);
+    this.spares.give('block', m.block);
+    const rows = new CheckedRows(m.capacity, m.rows);
+    rows.n = m.n;
+    let out: Buffer | undefined;
+    if (m.out && m.outBytes >= 0) out = Buffer.from(m.out, 0, m.outBytes);
+    else if (m.out) this.spares.give('out', m.out);
+    p?.resolve({ rows, arena: m.arena ? Buffer.from(m.arena) : Buffer.alloc(0), out });
+  }
+
+  /** Blocks sent and not yet returned. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   private fail(err: unknown): void {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
 
-  check(block: Buffer): Promise<CheckedBlock> {
+  check(block: Buffer, encode: boolean): Promise<CheckedBlock> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const copy = new Uint8Array(block.length);
-    copy.set(block);
+    const copy = this.spares.take('block', block.length) ?? new ArrayBuffer(powerOfTwo(block.length));
+    new Uint8Array(copy).set(block);
+    const job: Job = { id, block: copy, length: block.length, encode, rows: this.spares.take('rows'), out: encode ? this.spares.take('out') : undefined };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.workers[id % this.workers.length].postMessage({ id, buf: copy.buffer } satisfies Job, [copy.buffer]);
+      this.workers[id % this.workers.length].postMessage(job, [copy, ...(job.rows ? [job.rows] : []), ...(job.out ? [job.out] : [])]);
     });
   }
 
@@ -95,11 +215,92 @@ export class CheckPool {
   }
 }
 
+interface Item {
+  block: Buffer | LongLine;
+  /** The worker's results, for a block sent to one. */
+  result?: Promise<CheckedBlock>;
+  /** Whether `result` has settled. */
+  settled?: boolean;
+}
+
 /**
- * Worker count for a shard: PROCESSOR_WORKERS (default 0 = single thread; "auto" = one per extra core,
- * at most 2), and 0 whenever the entry file is not JavaScript (tsx, jest). Off by default: on the
- * shared 2-core machine one worker took a 1M-record run from ~4.5-5.0 s to ~4.0-4.3 s wall but raised
- * peak RSS from ~228 MB to ~325 MB, over the 256 MB budget (processor/README.md).
+ * The blocks of one shard, in input order, between the source and RecordProcessor. CSV blocks that
+ * are valid UTF-8 go to the workers (at most IN_FLIGHT per worker at a time, so the workers always
+ * have the next block at hand); everything else is applied on this thread as it is. Results are
+ * applied strictly in input order, and at most DEPTH blocks are held (bounded memory).
+ *
+ * Balance: the worker checks every block it gets, and also encodes it unless this thread had to wait
+ * for the previous result, which means this thread has time to spare: it then encodes that block's
+ * lines itself while applying it. So neither side idles for long, whichever is the faster.
+ */
+export class BlockChecks {
+  private static readonly IN_FLIGHT = 4;
+  private static readonly DEPTH = 8;
+  private readonly queue: Item[] = [];
+  private readonly spares = new Spares();
+  private readonly pool: CheckPool | undefined;
+  private readonly maxInFlight: number = 0;
+  /** Whether this thread waited for the last result it needed (it has time to encode). */
+  private waited = false;
+
+  constructor(
+    processor: RecordProcessor,
+    workers: { entry: string; workers: number } | undefined,
+    private readonly apply: (block: Buffer | LongLine, checked?: CheckedBlock) => Promise<void>,
+  ) {
+    if (workers && processor.header) {
+      this.pool = new CheckPool(workers.entry, processor.header.columns.join(','), processor.maxAmount, workers.workers, this.spares);
+      this.maxInFlight = BlockChecks.IN_FLIGHT * workers.workers;
+    }
+  }
+
+  /** Takes the next block: sends it to a worker (or holds it), then applies what it must to stay within DEPTH. */
+  async push(block: Buffer | LongLine): Promise<void> {
+    const item: Item = { block };
+    if (this.pool && !(block instanceof LongLine) && isUtf8(block)) {
+      // Keeps the pipeline within bounds before sending more.
+      while (this.pool.inFlight >= this.maxInFlight) await this.applyHead();
+      const result = this.pool.check(block, !this.waited);
+      item.result = result;
+      // Observed when applied; a failure must not go unhandled meanwhile.
+      result.then(
+        () => (item.settled = true),
+        () => (item.settled = true),
+      );
+    }
+    this.queue.push(item);
+    while (this.queue.length > BlockChecks.DEPTH) await this.applyHead();
+  }
+
+  /** Applies every block held. */
+  async finish(): Promise<void> {
+    while (this.queue.length > 0) await this.applyHead();
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  private async applyHead(): Promise<void> {
+    const item = this.queue.shift()!;
+    let checked: CheckedBlock | undefined;
+    if (item.result) {
+      this.waited = !item.settled;
+      checked = await item.result;
+      const out = checked.out;
+      if (out) {
+        const spares = this.spares;
+        checked.free = () => spares.give('out', out.buffer as ArrayBuffer);
+      }
+    }
+    await this.apply(item.block, checked);
+    if (checked) this.spares.give('rows', checked.rows.buffer);
+  }
+}
+
+/**
+ * Worker count for a shard: PROCESSOR_WORKERS (default 0 = a single thread; "auto" = one per extra
+ * core, at most 2), and 0 whenever the entry file is not JavaScript (tsx, jest).
  */
 export function workerCount(entry: string | undefined, env: NodeJS.ProcessEnv = process.env, cores = availableCores()): number {
   if (!entry || !/\.(c?js|mjs)$/.test(entry)) return 0;
