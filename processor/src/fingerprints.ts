@@ -2,7 +2,7 @@
  * The shard's fingerprints.tsv (format in domain/run-dedupe.ts): one line per accepted record, sorted
  * by the 64-bit fingerprint of its transactionId, carrying what run-level de-duplication across shards
  * needs to subtract a later occurrence exactly (accepted line, currency, amount, jurisdiction,
- * account). Records are kept packed in one typed array (24 bytes each) and sorted by a bucket pass
+ * account). Records are kept packed in one typed array (16 bytes each) and sorted by a bucket pass
  * plus per-bucket insertion sort (stable: equal fingerprints stay in line order).
  */
 import { CURRENCY_CODES } from '../../domain/money';
@@ -11,23 +11,33 @@ import { decimal } from './byte-out';
 
 const NJ = JURISDICTIONS.length;
 
-/** Words per record: fingerprint hi, lo, account index, currency*NJ+jurisdiction, amount low 32, amount high bits. */
-const W = 6;
+/**
+ * Words per record: fingerprint hi, lo; the groups word (account index in bits 0-26, currency*NJ +
+ * jurisdiction in bits 27-30, bit 31 set when the amount needs more than 32 bits); the amount's low
+ * 32 bits. The high bits of the rare amounts of 2^32 minor units or more are kept aside (`high`).
+ */
+const W = 4;
 /** Words per sorted record: the W fields and the record's index (its accepted line - 1). */
-const S = 7;
+const S = 5;
 const TWO32 = 2 ** 32;
+const ACCOUNT_BITS = 27;
+const ACCOUNT_MASK = (1 << ACCOUNT_BITS) - 1;
+const BIG = 0x80000000;
+if (CURRENCY_CODES.length * NJ > 16) throw new Error('currency and jurisdiction no longer fit the 4 bits fingerprints.ts gives them');
 /**
  * Above this many records, chunks() sorts one top bucket at a time from an index of the records
- * (4 bytes each) instead of one sorted copy of all of them (28 bytes each): 10M records then need
- * about 40 MB instead of 280 MB next to the unsorted records, for random reads of those records while
+ * (4 bytes each) instead of one sorted copy of all of them (20 bytes each): 10M records then need
+ * about 40 MB instead of 200 MB next to the unsorted records, for random reads of those records while
  * copying (about 30-60 ms per million; a typical shard stays below the threshold and pays nothing).
  */
 export const BUCKETED_SORT_ABOVE = 4_000_000;
 
 export class AcceptedIndex {
-  /** Records packed side by side, so writing one sorted line costs one cache miss, not six. */
+  /** Records packed side by side, so writing one sorted line costs one cache miss, not four. */
   private rec: Uint32Array;
   size = 0;
+  /** Amount bits above the low 32, by record index, for the records whose groups word has BIG set. */
+  private high = new Map<number, number>();
 
   constructor(expected = 1 << 16) {
     this.rec = new Uint32Array(Math.max(1024, expected) * W);
@@ -39,14 +49,72 @@ export class AcceptedIndex {
       grown.set(this.rec);
       this.rec = grown;
     }
-    const o = this.size++ * W;
+    if (account > ACCOUNT_MASK) throw new Error(`more than ${ACCOUNT_MASK + 1} accounts in one shard`);
+    const i = this.size++;
+    const o = i * W;
     const r = this.rec;
     r[o] = hi;
     r[o + 1] = lo;
-    r[o + 2] = account;
-    r[o + 3] = currency * NJ + jurisdiction;
-    r[o + 4] = minor % TWO32;
-    r[o + 5] = Math.floor(minor / TWO32);
+    r[o + 2] = (account | ((currency * NJ + jurisdiction) << ACCOUNT_BITS)) >>> 0;
+    r[o + 3] = minor % TWO32;
+    if (minor >= TWO32) {
+      r[o + 2] = (r[o + 2] | BIG) >>> 0;
+      this.high.set(i, Math.floor(minor / TWO32));
+    }
+  }
+
+  /** Record indices (0-based lines) in (fingerprint, line) order (does not consume the index). */
+  sortedOrder(): Uint32Array {
+    return new SortableRecords(this.rec, this.size, this.high).sortedOrder();
+  }
+
+  /**
+   * The file's bytes, in chunks of about `chunkBytes` (written digit by digit: no per-line strings).
+   * `accountKey(a)` is called once per account index, in index order (ids are ASCII identifiers).
+   * Consumes the index: call it once, after the last `add`.
+   */
+  *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20, bucketedAbove = BUCKETED_SORT_ABOVE): Generator<Buffer> {
+    yield* this.take().chunks(packAccountKeys(accountKey, accounts), chunkBytes, bucketedAbove);
+  }
+
+  /** Hands the records over (e.g. to another thread, see SortableRecords) and empties the index. */
+  take(): SortableRecords {
+    const taken = new SortableRecords(this.rec, this.size, this.high);
+    this.rec = new Uint32Array(0);
+    this.size = 0;
+    this.high = new Map();
+    return taken;
+  }
+}
+
+/** Account ids packed back to back (latin1) with where each starts: what fingerprints.tsv lines need of them. */
+export interface PackedKeys {
+  keys: Buffer;
+  keyStart: Int32Array;
+}
+
+export function packAccountKeys(accountKey: (index: number) => string, accounts: number): PackedKeys {
+  const keyStart = new Int32Array(accounts + 1);
+  const parts: string[] = [];
+  for (let a = 0; a < accounts; a++) {
+    parts.push(accountKey(a));
+    keyStart[a + 1] = keyStart[a] + parts[a].length;
+  }
+  return { keys: Buffer.from(parts.join(''), 'latin1'), keyStart };
+}
+
+/** An index's records, taken out of it to be sorted and written (on this thread or a worker's). */
+export class SortableRecords {
+  constructor(
+    private rec: Uint32Array,
+    readonly size: number,
+    /** Amount bits above the low 32 of the records flagged BIG, by record index. */
+    readonly high: ReadonlyMap<number, number>,
+  ) {}
+
+  /** The records' memory (to transfer to another thread). */
+  get buffer(): ArrayBuffer {
+    return this.rec.buffer as ArrayBuffer;
   }
 
   /**
@@ -74,36 +142,28 @@ export class AcceptedIndex {
   sortedOrder(): Uint32Array {
     const s = this.sorted();
     const order = new Uint32Array(this.size);
-    for (let k = 0; k < order.length; k++) order[k] = s[k * S + 6];
+    for (let k = 0; k < order.length; k++) order[k] = s[k * S + W];
     return order;
   }
 
   /**
-   * The file's bytes, in chunks of about `chunkBytes` (written digit by digit: no per-line strings).
-   * `accountKey(a)` is called once per account index, in index order (ids are ASCII identifiers).
-   * Consumes the index: call it once, after the last `add`.
+   * fingerprints.tsv, in chunks of about `chunkBytes`; `keys`: the account ids by index. Consumes the
+   * records: call it once.
    */
-  *chunks(accountKey: (index: number) => string, accounts: number, chunkBytes = 1 << 20, bucketedAbove = BUCKETED_SORT_ABOVE): Generator<Buffer> {
-    // Account ids packed into one arena (`\t<jurisdiction>\t` precedes them), read in line order below.
-    const keyStart = new Int32Array(accounts + 1);
-    const parts: string[] = [];
-    for (let a = 0; a < accounts; a++) {
-      parts.push(accountKey(a));
-      keyStart[a + 1] = keyStart[a] + parts[a].length;
-    }
-    const keys = Buffer.from(parts.join(''), 'latin1');
-    let buf = Buffer.allocUnsafe(chunkBytes + 256);
+  *chunks({ keys, keyStart }: PackedKeys, chunkBytes = 1 << 20, bucketedAbove = BUCKETED_SORT_ABOVE): Generator<Buffer> {
+    const high = this.high;
+    let buf = Buffer.allocUnsafeSlow(chunkBytes + 256);
     let dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let p = 0;
     // Lines of one run of sorted records (S words each), carried on in the current chunk.
     const emit = function* (sorted: Uint32Array, n: number): Generator<Buffer> {
       for (let k = 0; k < n; ) {
-        const filled = fillLines(buf, dv, chunkBytes, sorted, n, k, keys, keyStart, p);
+        const filled = fillLines(buf, dv, chunkBytes, sorted, n, k, keys, keyStart, high, p);
         k = filled.next;
         p = filled.bytes;
         if (p >= chunkBytes) {
           yield buf.subarray(0, p);
-          buf = Buffer.allocUnsafe(chunkBytes + 256);
+          buf = Buffer.allocUnsafeSlow(chunkBytes + 256);
           dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
           p = 0;
         }
@@ -163,9 +223,7 @@ function copyRecord(r: Uint32Array, i: number, out: Uint32Array, k: number): voi
   out[t + 1] = r[o + 1];
   out[t + 2] = r[o + 2];
   out[t + 3] = r[o + 3];
-  out[t + 4] = r[o + 4];
-  out[t + 5] = r[o + 5];
-  out[t + 6] = i;
+  out[t + 4] = i;
 }
 
 /**
@@ -199,7 +257,18 @@ const TAIL_JURISDICTION = JURISDICTIONS.map((j) => Buffer.from(`\t${j}\t`, 'lati
  * validated to 34 characters), so the caller's 256 bytes of headroom past `limit` always hold it.
  * Hex and decimal digits go out two at a time as 16-bit stores (`dv` views exactly `buf`).
  */
-function fillLines(buf: Buffer, dv: DataView, limit: number, s: Uint32Array, n: number, k: number, keys: Buffer, keyStart: Int32Array, start: number): { next: number; bytes: number } {
+function fillLines(
+  buf: Buffer,
+  dv: DataView,
+  limit: number,
+  s: Uint32Array,
+  n: number,
+  k: number,
+  keys: Buffer,
+  keyStart: Int32Array,
+  high: ReadonlyMap<number, number>,
+  start: number,
+): { next: number; bytes: number } {
   let p = start;
   while (k < n && p < limit) {
     const o = k * S;
@@ -214,12 +283,14 @@ function fillLines(buf: Buffer, dv: DataView, limit: number, s: Uint32Array, n: 
     dv.setUint16(p + 12, HEX_PAIRS[(lo >>> 8) & 255], true);
     dv.setUint16(p + 14, HEX_PAIRS[lo & 255], true);
     buf[p + 16] = 9;
-    p = decimal(dv, p + 17, s[o + 6] + 1);
-    const cj = s[o + 3];
+    const line = s[o + 4];
+    p = decimal(dv, p + 17, line + 1);
+    const groups = s[o + 2];
+    const cj = (groups >>> ACCOUNT_BITS) & 15;
     p = put(buf, p, TAIL_CURRENCY[(cj / NJ) | 0]);
-    p = decimal(dv, p, s[o + 5] * TWO32 + s[o + 4]);
+    p = decimal(dv, p, groups & BIG ? high.get(line)! * TWO32 + s[o + 3] : s[o + 3]);
     p = put(buf, p, TAIL_JURISDICTION[cj % NJ]);
-    const a = s[o + 2];
+    const a = groups & ACCOUNT_MASK;
     for (let j = keyStart[a], e = keyStart[a + 1]; j < e; j++) buf[p++] = keys[j];
     buf[p++] = 10;
     k++;
@@ -255,8 +326,6 @@ function insertionSort(out: Uint32Array, first: number, end: number): void {
     const a2 = out[t + 2];
     const a3 = out[t + 3];
     const a4 = out[t + 4];
-    const a5 = out[t + 5];
-    const a6 = out[t + 6];
     for (let w = t - 1, stop = (j + 1) * S; w >= stop; w--) out[w + S] = out[w];
     const d = (j + 1) * S;
     out[d] = h;
@@ -264,7 +333,5 @@ function insertionSort(out: Uint32Array, first: number, end: number): void {
     out[d + 2] = a2;
     out[d + 3] = a3;
     out[d + 4] = a4;
-    out[d + 5] = a5;
-    out[d + 6] = a6;
   }
 }

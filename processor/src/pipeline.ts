@@ -15,6 +15,7 @@ import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { TotalsJson } from './totals';
 import { BlockChecks, CheckedBlock, workerCount } from './validate-worker';
+import { packAccountKeys } from './fingerprints';
 import { HashThread, inlineHash, StreamHash } from './hash-thread';
 import { SHARD_OUTPUT_NAMES, shardFolderName } from '../../contracts/buckets';
 
@@ -171,6 +172,8 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     throw err;
   }
   const sinks: Sink[] = [];
+  // Worker threads, when on: they stay up until the shard ends (they also sort fingerprints.tsv).
+  let checks: BlockChecks | undefined;
   const started = Date.now();
   try {
     const accepted = target.open(names.accepted, 'application/x-ndjson', newHash());
@@ -208,7 +211,6 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       // Everything else (JSON Lines, invalid UTF-8 blocks, overlong lines, the first line) is done on
       // this thread, in the same order.
       const workers = workerCount(options.workerEntry ?? __filename);
-      let checks: BlockChecks | undefined;
       const apply = async (block: Buffer | LongLine, checked?: CheckedBlock): Promise<void> => {
         if (checked) {
           processor.applyChecked(block as Buffer, checked);
@@ -229,50 +231,44 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         if (processor.rejectsOut.length >= FLUSH_AT) await drainRejects(processor, rejects);
         options.onProgress?.({ records: processor.read, bytes: ownedBytes(), totalBytes: range.end - range.start, elapsedMs: Date.now() - started });
       };
-      try {
-        for await (const block of blocks) {
-          if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
-          if (processor.format === undefined) {
-            // The first line decides the format: it is applied before anything is handed to a worker.
-            await apply(block);
-            continue;
-          }
-          checks ??= new BlockChecks(processor, workers > 0 && processor.checksElsewhere ? { entry: options.workerEntry ?? __filename, workers } : undefined, apply);
-          await checks.push(block);
+      for await (const block of blocks) {
+        if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
+        if (processor.format === undefined) {
+          // The first line decides the format: it is applied before anything is handed to a worker.
+          await apply(block);
+          continue;
         }
-        await checks?.finish();
-      } finally {
-        await checks?.close();
+        checks ??= new BlockChecks(processor, workers > 0 && processor.checksElsewhere ? { entry: options.workerEntry ?? __filename, workers } : undefined, apply);
+        await checks.push(block);
       }
+      await checks?.finish();
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
     }
-    if (process.env.DBG) console.error('A-loop-done', performance.now().toFixed(0));
     processor.endOfInput();
     await writeParts(processor, accepted);
     await drainRejects(processor, rejects);
     if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
-    if (process.env.DBG) console.error('B-flushed', performance.now().toFixed(0));
     options.beforeReconcile?.(processor);
     const reconciliation = reconcile(processor);
     if (!reconciliation.ok) throw new ReconciliationError('RECONCILIATION_FAILED', `reconciliation failed: ${reconciliation.failures.join('; ')}`);
 
-    if (process.env.DBG) console.error('C-reconciled', performance.now().toFixed(0));
+    // fingerprints.tsv is sorted on a worker, when there is one, while this thread writes the others.
+    const records = processor.index.take();
+    const keys = packAccountKeys((a) => processor.totals.accountKey(a), processor.totals.accountCount);
+    const fingerprintChunks = checks?.sortElsewhere(records, keys) ?? records.chunks(keys);
     await accepted.finish();
     await rejects.finish();
-    if (process.env.DBG) console.error('D-finished', performance.now().toFixed(0));
     // The per-account breakdown is its own file (below): summary.json takes the small groups only.
     const totals = processor.totals.groupJson();
     const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
     sinks.push(accounts);
     await writeAccountTotals(processor.totals.accountLines(), accounts);
     await accounts.finish();
-    if (process.env.DBG) console.error('E-accounts', performance.now().toFixed(0));
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values', newHash());
     sinks.push(fingerprints);
-    for (const chunk of processor.index.chunks((a) => processor.totals.accountKey(a), processor.totals.accountCount)) await fingerprints.write(chunk);
+    for await (const chunk of fingerprintChunks) await fingerprints.write(chunk);
     await fingerprints.finish();
-    if (process.env.DBG) console.error('F-fingerprints', performance.now().toFixed(0));
     const inputSha256 = await hash.digest();
     const summary: ShardSummary = {
       schemaVersion: 1,
@@ -313,15 +309,14 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
         fingerprintsSha256: fingerprints.sha256,
       },
     };
-    if (process.env.DBG) console.error('G-summary', performance.now().toFixed(0));
     await target.commit(sinks, names.summary, renderSummary(summary));
     sinks.length = 0;
-    if (process.env.DBG) console.error('H-committed', performance.now().toFixed(0));
     return summary;
   } catch (err) {
     await Promise.all(sinks.map((s) => s.abort()));
     throw err;
   } finally {
+    await checks?.close();
     await hashes?.close();
     await unlock();
   }

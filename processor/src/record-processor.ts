@@ -202,12 +202,12 @@ export class RecordProcessor {
     const accounts = this.rowAccount;
     const seen = this.seen;
     // Each pass first touches the table lines its rows will need (see FingerprintSet.touch).
-    if (!process.env.NOTOUCH) this.touched += seen.touch(his, los, from, to);
+    this.touched += seen.touch(his, los, from, to);
     for (let k = from; k < to; k++) fresh[k - from] = codes[k] === 0 && seen.addFingerprint(his[k], los[k]) ? 1 : 0;
     const totals = this.totals;
     let m = 0;
     for (let k = from; k < to; k++) if (fresh[k - from] !== 0) this.freshAccountHash[m++] = hashes[k];
-    if (!process.env.NOTOUCH) this.touched += totals.touchAccounts(this.freshAccountHash, m);
+    this.touched += totals.touchAccounts(this.freshAccountHash, m);
     for (let k = from; k < to; k++) {
       if (fresh[k - from] === 0) continue;
       const b = inArena[k] ? arena : src;

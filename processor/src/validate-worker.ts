@@ -19,6 +19,7 @@ import { limitTable } from '../../domain/transaction';
 import { CheckedRows, CsvRowChecker } from './csv-rows';
 import { parseHeader } from './csv';
 import { GrowOut } from './byte-out';
+import { PackedKeys, SortableRecords } from './fingerprints';
 import { LongLine } from './lines';
 import type { RecordProcessor } from './record-processor';
 
@@ -34,6 +35,7 @@ interface WorkerInit {
 }
 
 interface Job {
+  type: 'check';
   id: number;
   block: ArrayBuffer;
   length: number;
@@ -45,6 +47,7 @@ interface Job {
 }
 
 interface Done {
+  type: 'checked';
   id: number;
   /** The job's block, given back for reuse. */
   block: ArrayBuffer;
@@ -55,6 +58,31 @@ interface Done {
   out: ArrayBuffer | null;
   outBytes: number;
 }
+
+/** fingerprints.tsv of a shard's records, made on the worker (SortableRecords.chunks). */
+interface SortJob {
+  type: 'sort';
+  rec: ArrayBuffer;
+  size: number;
+  high: ReadonlyMap<number, number>;
+  keys: ArrayBuffer;
+  keyStart: ArrayBuffer;
+  /** [chunks the worker may still send, cancelled (1)]: the main thread adds one per chunk written. */
+  credits: SharedArrayBuffer;
+}
+
+interface SortChunk {
+  type: 'chunk';
+  buf: ArrayBuffer;
+  bytes: number;
+}
+
+interface SortEnd {
+  type: 'sorted';
+}
+
+/** Chunks of fingerprints.tsv the worker may send ahead of the ones written (bounded memory). */
+const SORT_CREDITS = 4;
 
 /**
  * A block checked elsewhere: its rows, the checker's arena (fields of rows with quotes) and, when
@@ -68,20 +96,19 @@ export interface CheckedBlock {
   free?: () => void;
 }
 
-/** Rows a block is first given room for: a row per ~64 bytes (it grows for blocks of shorter lines), rounded up to a power of two so spare memory fits the next block. */
+/** Rows a block is first given room for: a row per ~64 bytes (it grows for blocks of shorter lines). */
 function rowCapacity(blockBytes: number): number {
-  return powerOfTwo(Math.max(64, Math.ceil(blockBytes / 64)));
+  return sizeClass(Math.max(64, Math.ceil(blockBytes / 64)), 1024);
 }
 
-/** Output room for a block: its lines encode to ~2.6x their bytes (it grows if a block needs more), rounded up as above. */
+/** Output room for a block: its lines encode to ~2.6x their bytes (it grows if a block needs more). */
 function outBytes(blockBytes: number): number {
-  return powerOfTwo(3 * blockBytes + (64 << 10));
+  return sizeClass(3 * blockBytes, 64 << 10);
 }
 
-function powerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
+/** `n` with 1/8 to spare, rounded up to a multiple of `unit`: spare memory then fits the next block of about the same size. */
+function sizeClass(n: number, unit: number): number {
+  return Math.ceil((n * 9) / 8 / unit) * unit;
 }
 
 /**
@@ -116,11 +143,15 @@ export function isCheckWorker(): boolean {
 export function runCheckWorker(): void {
   const init = workerData as WorkerInit;
   const checker = new CsvRowChecker(parseHeader(init.header), limitTable(init.maxAmount), 64, 1 << 17);
-  parentPort!.on('message', (job: Job) => {
+  parentPort!.on('message', (job: Job | SortJob) => {
+    if (job.type === 'sort') {
+      sortOnWorker(job);
+      return;
+    }
     const r = checkBlock(checker, Buffer.from(job.block, 0, job.length), job.encode, job.rows, job.out);
     const arena = r.arena.length > 0 ? (r.arena.buffer as ArrayBuffer) : null;
     const out = r.out ? (r.out.buffer as ArrayBuffer) : null;
-    const done: Done = { id: job.id, block: job.block, rows: r.rows.buffer, n: r.rows.n, capacity: r.rows.capacity, arena, out, outBytes: r.out?.length ?? 0 };
+    const done: Done = { type: 'checked', id: job.id, block: job.block, rows: r.rows.buffer, n: r.rows.n, capacity: r.rows.capacity, arena, out, outBytes: r.out?.length ?? 0 };
     const transfer = [job.block, r.rows.buffer, ...(arena ? [arena] : []), ...(out ? [out] : [])];
     // Spare output memory the job brought and did not use goes back too.
     if (!out && job.out) {
@@ -132,6 +163,23 @@ export function runCheckWorker(): void {
   });
 }
 
+/** Writes fingerprints.tsv chunk by chunk to the main thread, never more than its credits ahead. */
+function sortOnWorker(job: SortJob): void {
+  const credits = new Int32Array(job.credits);
+  const records = new SortableRecords(new Uint32Array(job.rec), job.size, job.high);
+  // One top bucket at a time (a 4-byte index per record, not a sorted copy): this runs next to the
+  // main thread's end-of-shard work, so it saves memory at no cost in wall time.
+  for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, 1 << 20, 0)) {
+    for (let c = Atomics.load(credits, 0); c <= 0 && Atomics.load(credits, 1) === 0; c = Atomics.load(credits, 0)) Atomics.wait(credits, 0, c);
+    if (Atomics.load(credits, 1) !== 0) return;
+    Atomics.sub(credits, 0, 1);
+    // Each chunk is the start of a buffer of its own (SortableRecords.chunks), so it can be moved.
+    const buf = chunk.buffer as ArrayBuffer;
+    parentPort!.postMessage({ type: 'chunk', buf, bytes: chunk.length } satisfies SortChunk, [buf]);
+  }
+  parentPort!.postMessage({ type: 'sorted' } satisfies SortEnd);
+}
+
 type SpareKind = 'block' | 'rows' | 'out';
 
 /** Spare memory for block copies, rows and outputs, passed back and forth instead of allocated per block. */
@@ -141,6 +189,10 @@ class Spares {
   give(kind: SpareKind, buf: ArrayBuffer): void {
     const list = this.lists[kind];
     if (list.length < 4) list.push(buf);
+  }
+
+  clear(): void {
+    for (const list of Object.values(this.lists)) list.length = 0;
   }
 
   take(kind: SpareKind, bytes = 0): ArrayBuffer | undefined {
@@ -166,7 +218,7 @@ class CheckPool {
     const init: WorkerInit = { role: WORKER_ROLE, header, maxAmount };
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(entry, { workerData: init, argv: [] });
-      w.on('message', (m: Done) => this.done(m));
+      w.on('message', (m: Done | SortChunk | SortEnd) => (m.type === 'checked' ? this.done(m) : this.sorting?.(m)));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`validation worker exited with code ${code}`));
@@ -187,6 +239,53 @@ class CheckPool {
     p?.resolve({ rows, arena: m.arena ? Buffer.from(m.arena) : Buffer.alloc(0), out });
   }
 
+  /** Receives the sort job's messages while one runs. */
+  private sorting: ((m: SortChunk | SortEnd) => void) | undefined;
+
+  /**
+   * fingerprints.tsv of `records` made on the first worker (after the blocks it was given), in
+   * chunks; the worker stays at most SORT_CREDITS chunks ahead of the ones taken.
+   */
+  async *sort(records: SortableRecords, keys: PackedKeys): AsyncGenerator<Buffer> {
+    const credits = new Int32Array(new SharedArrayBuffer(8));
+    credits[0] = SORT_CREDITS;
+    const ready: Buffer[] = [];
+    let ended = false;
+    this.sorting = (m) => {
+      if (m.type === 'chunk') ready.push(Buffer.from(m.buf, 0, m.bytes));
+      else ended = true;
+      this.wake?.();
+    };
+    const keyBytes = new Uint8Array(keys.keys).buffer as ArrayBuffer;
+    const keyStart = keys.keyStart.buffer as ArrayBuffer;
+    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, credits: credits.buffer as SharedArrayBuffer };
+    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart]);
+    try {
+      for (;;) {
+        if (this.failure) throw this.failure;
+        const chunk = ready.shift();
+        if (chunk) {
+          yield chunk;
+          Atomics.add(credits, 0, 1);
+          Atomics.notify(credits, 0);
+        } else if (ended) {
+          return;
+        } else {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = undefined;
+        }
+      }
+    } finally {
+      // Taken to the end, or abandoned (an error): either way the worker must not wait any longer.
+      Atomics.store(credits, 1, 1);
+      Atomics.notify(credits, 0);
+      this.sorting = undefined;
+    }
+  }
+
+  /** Wakes the sort waiting for its next chunk (a chunk came, the last one did, or a worker failed). */
+  private wake: (() => void) | undefined;
+
   /** Blocks sent and not yet returned. */
   get inFlight(): number {
     return this.pending.size;
@@ -194,6 +293,7 @@ class CheckPool {
 
   private fail(err: unknown): void {
     this.failure ??= err;
+    this.wake?.();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
@@ -201,9 +301,9 @@ class CheckPool {
   check(block: Buffer, encode: boolean): Promise<CheckedBlock> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const copy = this.spares.take('block', block.length) ?? new ArrayBuffer(powerOfTwo(block.length));
+    const copy = this.spares.take('block', block.length) ?? new ArrayBuffer(sizeClass(block.length, 64 << 10));
     new Uint8Array(copy).set(block);
-    const job: Job = { id, block: copy, length: block.length, encode, rows: this.spares.take('rows'), out: encode ? this.spares.take('out') : undefined };
+    const job: Job = { type: 'check', id, block: copy, length: block.length, encode, rows: this.spares.take('rows'), out: encode ? this.spares.take('out') : undefined };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.workers[id % this.workers.length].postMessage(job, [copy, ...(job.rows ? [job.rows] : []), ...(job.out ? [job.out] : [])]);
@@ -234,8 +334,8 @@ interface Item {
  * lines itself while applying it. So neither side idles for long, whichever is the faster.
  */
 export class BlockChecks {
-  private static readonly IN_FLIGHT = 4;
-  private static readonly DEPTH = 8;
+  private static readonly IN_FLIGHT = 3;
+  private static readonly DEPTH = 6;
   private readonly queue: Item[] = [];
   private readonly spares = new Spares();
   private readonly pool: CheckPool | undefined;
@@ -272,13 +372,22 @@ export class BlockChecks {
     while (this.queue.length > BlockChecks.DEPTH) await this.applyHead();
   }
 
-  /** Applies every block held. */
+  /** Applies every block held; the spare memory goes (nothing more will be checked). */
   async finish(): Promise<void> {
     while (this.queue.length > 0) await this.applyHead();
+    this.spares.clear();
   }
 
   async close(): Promise<void> {
     await this.pool?.close();
+  }
+
+  /**
+   * fingerprints.tsv of `records`, made on a worker while this thread writes the shard's other files;
+   * undefined without workers (the caller makes it here).
+   */
+  sortElsewhere(records: SortableRecords, keys: PackedKeys): AsyncGenerator<Buffer> | undefined {
+    return this.pool?.sort(records, keys);
   }
 
   private async applyHead(): Promise<void> {
