@@ -1,6 +1,7 @@
 /**
  * The worker-thread record stage (PROCESSOR_WORKERS, validate-worker.ts) runs only from the bundle, so
- * this test bundles the processor and runs it single-threaded and with workers on the same inputs:
+ * this test bundles the processor and runs it single-threaded, with the default (one worker per extra
+ * core) and with two workers on the same inputs:
  * every committed file must be byte-identical (summary.json up to its own output paths), for whole
  * files and shards, with every kind of bad record, quoted fields, CRLF, invalid UTF-8 and overlong lines.
  */
@@ -9,9 +10,22 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
 import { workerCount } from '../../processor/src/validate-worker';
+import { loadContainerConfig } from '../../processor/src/config';
 import { HEADER, row, tempDir } from './local-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** A complete container environment (values only need to be well-formed). */
+const CONTAINER_ENV = {
+  INPUT_BUCKET: 'in',
+  INPUT_KEY: 'k.csv',
+  RUN_ID: 'run-1',
+  JOB_ID: 'job-1',
+  DEST_BUCKET: 'out',
+  DEST_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111111111111:key/x',
+  JOB_STATUS_TABLE: 't',
+  AUDIT_LOG_TABLE: 'a',
+  SNS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:t',
+};
 const FILES = ['accepted.jsonl', 'rejects.jsonl', 'totals-by-account.jsonl', 'fingerprints.tsv', 'summary.json'];
 
 describe('worker threads', () => {
@@ -42,14 +56,18 @@ describe('worker threads', () => {
     fs.appendFileSync(input, [row('LONG-1', { counterparty: 'x'.repeat(70_000) }), row('OK-1'), row('LONG-2', { counterparty: 'y'.repeat(3_000_000) }), row('OK-2')].join('\n') + '\n');
     const single = path.join(dir, `single-${shard.replace('/', '-')}`);
     const multi = path.join(dir, `multi-${shard.replace('/', '-')}`);
+    const auto = path.join(dir, `auto-${shard.replace('/', '-')}`);
     run(input, single, '0', shard);
     run(input, multi, '2', shard);
+    run(input, auto, '', shard);
     const sub = `shard-${shard.replace('/', '-of-')}`;
-    for (const f of FILES) {
-      const a = fs.readFileSync(path.join(single, sub, f), 'utf8');
-      const b = fs.readFileSync(path.join(multi, sub, f), 'utf8');
-      if (f === 'summary.json') expect(b.split(multi).join('<out>')).toBe(a.split(single).join('<out>'));
-      else expect(Buffer.compare(Buffer.from(b), Buffer.from(a))).toBe(0);
+    for (const other of [multi, auto]) {
+      for (const f of FILES) {
+        const a = fs.readFileSync(path.join(single, sub, f), 'utf8');
+        const b = fs.readFileSync(path.join(other, sub, f), 'utf8');
+        if (f === 'summary.json') expect(b.split(other).join('<out>')).toBe(a.split(single).join('<out>'));
+        else expect(Buffer.compare(Buffer.from(b), Buffer.from(a))).toBe(0);
+      }
     }
     const summary = JSON.parse(fs.readFileSync(path.join(multi, sub, 'summary.json'), 'utf8'));
     expect(summary.counts.read).toBeGreaterThan(10_000);
@@ -57,11 +75,19 @@ describe('worker threads', () => {
     if (shard === '0/1') expect(summary.counts.byReason.LINE_TOO_LONG).toBe(2);
   }, 120_000);
 
-  it('is off unless asked for, and never from TypeScript sources', () => {
-    expect(workerCount('/x/main.js', {})).toBe(0);
-    expect(workerCount('/x/main.js', { PROCESSOR_WORKERS: '2' })).toBe(2);
+  it('uses one worker per extra core by default, as many as asked for, and never from TypeScript sources', () => {
+    expect(workerCount('/x/main.js', {}, 2)).toBe(1);
+    expect(workerCount('/x/main.js', {}, 1)).toBe(0);
+    expect(workerCount('/x/main.js', {}, 16)).toBe(2);
     expect(workerCount('/x/main.js', { PROCESSOR_WORKERS: 'auto' }, 2)).toBe(1);
+    expect(workerCount('/x/main.js', { PROCESSOR_WORKERS: '0' }, 2)).toBe(0);
+    expect(workerCount('/x/main.js', { PROCESSOR_WORKERS: '2' }, 2)).toBe(2);
     expect(workerCount('/x/pipeline.ts', { PROCESSOR_WORKERS: '2' })).toBe(0);
+  });
+
+  it.each(['two', '-1', '1.5', '9'])('refuses PROCESSOR_WORKERS=%s, naming the variable', (value) => {
+    expect(() => workerCount('/x/main.js', { PROCESSOR_WORKERS: value })).toThrow(/PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8/);
+    expect(() => loadContainerConfig({ ...CONTAINER_ENV, PROCESSOR_WORKERS: value })).toThrow(/invalid configuration: PROCESSOR_WORKERS must be/);
   });
 
   it('handles a header-only file with workers asked for', () => {

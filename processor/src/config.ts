@@ -2,6 +2,7 @@
  * Container configuration from the environment (contracts.md "Batch job"). Every problem is reported
  * at once, naming the variable and the rule; a bad configuration is permanent (exit 2).
  */
+import { workerCount } from './validate-worker';
 import { amountLimits, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import { BadInputError } from './errors';
 import { jobOutputPrefix } from '../../contracts/buckets';
@@ -67,10 +68,12 @@ export function loadContainerConfig(env: NodeJS.ProcessEnv = process.env): Conta
   if (cfg.shard.index >= cfg.shard.count) {
     problems.push(`AWS_BATCH_JOB_ARRAY_INDEX (${cfg.shard.index}) must be < SHARD_COUNT (${cfg.shard.count})`);
   }
-  try {
-    amountLimits(cfg.maxAmount);
-  } catch (err) {
-    problems.push((err as Error).message);
+  for (const check of [() => amountLimits(cfg.maxAmount), () => workerCount(undefined, env)]) {
+    try {
+      check();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   if (problems.length > 0) throw new BadInputError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   return cfg;

@@ -22,6 +22,7 @@ import { GrowOut } from './byte-out';
 import { PackedKeys, SortableRecords } from './fingerprints';
 import { LongLine } from './lines';
 import type { RecordProcessor } from './record-processor';
+import { BadInputError } from './errors';
 
 export const WORKER_ROLE = 'csv-check';
 
@@ -408,15 +409,16 @@ export class BlockChecks {
 }
 
 /**
- * Worker count for a shard: PROCESSOR_WORKERS (default 0 = a single thread; "auto" = one per extra
- * core, at most 2), and 0 whenever the entry file is not JavaScript (tsx, jest).
+ * Worker count for a shard: PROCESSOR_WORKERS, a number (0: a single thread) or "auto" (the default:
+ * one per extra core, at most 2, so none on one core), and 0 whenever the entry file is not
+ * JavaScript (tsx, jest). Anything else is refused: a typo must not silently change the threading.
  */
 export function workerCount(entry: string | undefined, env: NodeJS.ProcessEnv = process.env, cores = availableCores()): number {
+  const configured = (env.PROCESSOR_WORKERS ?? '').trim() || 'auto';
+  const n = configured === 'auto' ? Math.max(0, Math.min(2, cores - 1)) : Number(configured);
+  if (!Number.isInteger(n) || n < 0 || n > 8) throw new BadInputError('CONFIG_INVALID', `PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8, got ${JSON.stringify(configured)}`);
   if (!entry || !/\.(c?js|mjs)$/.test(entry)) return 0;
-  const configured = env.PROCESSOR_WORKERS ?? '';
-  if (configured === 'auto') return Math.max(0, Math.min(2, cores - 1));
-  const n = Number(configured || '0');
-  return Number.isInteger(n) && n >= 0 ? Math.min(n, 8) : 0;
+  return n;
 }
 
 function availableCores(): number {
