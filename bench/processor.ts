@@ -1,14 +1,15 @@
 /**
  * Processor throughput benchmark (prints figures, asserts nothing):
  *   npx tsx bench/processor.ts [--count 1000000] [--s3-count 200000] [--skip-s3] [--skip-local] [--stage]
- *        [--skip-peer] [--peer-count 1000000] [--workers N]
+ *        [--skip-peer] [--peer-count 1000000] [--peer-runs 3] [--workers N]
  *   npx tsx bench/processor.ts --baseline <dir> [--count 1000000] [--pairs 3]
  * `--baseline <dir>`: another checkout of this project (e.g. a `git worktree` of an earlier commit, with
  * node_modules) is bundled with its own scripts/bundle-processor.mjs and run alternately with this
  * tree's bundle on the same generated files (3 % bad records, then clean): wall, user and system CPU,
  * peak RSS per run, medians, the ratios current / baseline and the load average (only this leg runs).
  * The peer leg runs the same job in DuckDB (bench/lib/duckdb-job.py) when .venv has duckdb (nothing is
- * installed here), alternating three runs of each on a clean file.
+ * installed here), alternating `--peer-runs` runs of each on a clean file and on one with 3 % bad
+ * records, and prints both walls, both peak RSS and the ratios.
  * Runs the esbuild bundle (what the container runs) in child processes and reports wall time, peak RSS
  * (from /usr/bin/time -v) and, in the same run, the time plain Node needs to read the same file and
  * split it into lines, plus the ratio between the two. The S3 leg goes through a local moto server.
@@ -104,9 +105,9 @@ const mb = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`);
 
 async function main(): Promise<void> {
   const count = arg('--count', 1_000_000);
-  // --workers N: the processor's optional worker threads (PROCESSOR_WORKERS) in every leg.
+  // --workers N: the processor's worker threads (PROCESSOR_WORKERS; default auto) in every leg.
   if (process.argv.includes('--workers')) process.env.PROCESSOR_WORKERS = String(arg('--workers', 0));
-  console.log(`processor worker threads: ${process.env.PROCESSOR_WORKERS || '0'} (PROCESSOR_WORKERS)`);
+  console.log(`processor worker threads: ${process.env.PROCESSOR_WORKERS || 'auto'} (PROCESSOR_WORKERS), ${os.cpus().length} cores`);
   const bundle = path.join(OUT, 'processor-main.js');
   execFileSync('node', [path.join(ROOT, 'scripts', 'bundle-processor.mjs'), bundle], { stdio: 'inherit' });
   const baselineAt = process.argv.indexOf('--baseline');
@@ -118,40 +119,50 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--skip-local')) await localLeg(bundle, count);
   if (process.argv.includes('--stage')) await stageLeg(count);
   if (!process.argv.includes('--skip-s3')) await s3Leg(bundle, arg('--s3-count', 200_000));
-  if (!process.argv.includes('--skip-peer')) await peerLeg(bundle, arg('--peer-count', 1_000_000));
+  if (!process.argv.includes('--skip-peer')) await peerLeg(bundle, arg('--peer-count', 1_000_000), arg('--peer-runs', 3));
 }
 
-async function peerLeg(bundle: string, count: number): Promise<void> {
+async function peerLeg(bundle: string, count: number, runs: number): Promise<void> {
   const python = path.join(ROOT, '.venv', 'bin', 'python');
   const probe = fs.existsSync(python) ? spawnSync(python, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }) : undefined;
   if (!probe || probe.status !== 0) {
     console.log('\n== DuckDB peer: skipped (no duckdb in .venv; npm run setup:python installs the pinned version) ==');
     return;
   }
-  const file = await ensureCleanInput(count);
   const script = path.join(__dirname, 'lib', 'duckdb-job.py');
-  const size = fs.statSync(file).size;
-  console.log(`\n== DuckDB ${probe.stdout.trim()} peer: ${count.toLocaleString('en-US')} clean records, ${(size / 1e6).toFixed(1)} MB, alternating runs ==`);
-  console.log('what differs: DuckDB does no card-number (Luhn) scan, skips broken lines instead of counting them, and writes no rejects, per-account totals, fingerprints or output hashes; the processor uses one core for record work, DuckDB both.');
-  const ours: Measured[] = [];
-  const peer: Measured[] = [];
-  for (let run = 1; run <= 3; run++) {
-    const outDir = path.join(OUT, 'processor-peer');
-    fs.rmSync(outDir, { recursive: true, force: true });
-    const a = await measure('node', [bundle, file, '--out', outDir]);
-    if (a.code !== 0) throw new Error(`processor failed (${a.code}): ${a.stdout.slice(-2000)}`);
-    const b = await measure(python, [script, file, path.join(OUT, 'duckdb-accepted.jsonl')]);
-    if (b.code !== 0) throw new Error(`duckdb job failed (${b.code}): ${b.stderr.slice(-2000)}`);
-    ours.push(a);
-    peer.push(b);
-    console.log(`run ${run}: processor ${fmt(a.wallMs)} peak RSS ${mb(a.maxRssMb)} | duckdb ${fmt(b.wallMs)} peak RSS ${mb(b.maxRssMb)} | processor/duckdb wall ${(a.wallMs / b.wallMs).toFixed(2)}`);
+  console.log(`\n== DuckDB ${probe.stdout.trim()} peer: ${count.toLocaleString('en-US')} records, ${runs} alternated runs each, clean and with 3 % bad records ==`);
+  console.log('what differs: DuckDB does no card-number (Luhn) scan, skips broken lines instead of counting them, and writes no rejects, per-account totals, fingerprints or output hashes.');
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const ratios: Record<string, number> = {};
+  for (const [label, file] of [['clean', await ensureCleanInput(count)], ['3 % bad', await ensureInput(count)]] as const) {
+    console.log(`-- ${label}: ${(fs.statSync(file).size / 1e6).toFixed(1)} MB`);
+    const ours: Measured[] = [];
+    const peer: Measured[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const outDir = path.join(OUT, 'processor-peer');
+      fs.rmSync(outDir, { recursive: true, force: true });
+      const a = await measure('node', [bundle, file, '--out', outDir]);
+      if (a.code !== 0) throw new Error(`processor failed (${a.code}): ${a.stdout.slice(-2000)}`);
+      const b = await measure(python, [script, file, path.join(OUT, 'duckdb-accepted.jsonl')]);
+      if (b.code !== 0) throw new Error(`duckdb job failed (${b.code}): ${b.stderr.slice(-2000)}`);
+      ours.push(a);
+      peer.push(b);
+      console.log(`run ${run}: processor ${fmt(a.wallMs)} peak RSS ${mb(a.maxRssMb)} | duckdb ${fmt(b.wallMs)} peak RSS ${mb(b.maxRssMb)} | processor/duckdb wall ${(a.wallMs / b.wallMs).toFixed(2)}`);
+    }
+    const [mo, mp] = [median(ours.map((m) => m.wallMs)), median(peer.map((m) => m.wallMs))];
+    ratios[label] = mo / mp;
+    console.log(`median wall: processor ${fmt(mo)}, duckdb ${fmt(mp)}, ratio ${(mo / mp).toFixed(2)} (goal <= 0.67); peak RSS max: processor ${mb(Math.max(...ours.map((m) => m.maxRssMb ?? 0)))} (goal <= 256 MB), duckdb ${mb(Math.max(...peer.map((m) => m.maxRssMb ?? 0)))}`);
+    if (label === 'clean') {
+      const done = ours[ours.length - 1].stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
+      console.log(`processor: accepted ${done.counts.accepted}, totals ${JSON.stringify(Object.fromEntries(Object.entries(done.byCurrency as Record<string, { amountMinor: string }>).map(([c, t]) => [c, t.amountMinor])))}`);
+      console.log(`duckdb:    ${peer[peer.length - 1].stdout.trim()}`);
+    }
   }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
-  const [mo, mp] = [median(ours.map((m) => m.wallMs)), median(peer.map((m) => m.wallMs))];
-  console.log(`median wall: processor ${fmt(mo)}, duckdb ${fmt(mp)}, ratio ${(mo / mp).toFixed(2)} (goal <= 0.67); peak RSS max: processor ${mb(Math.max(...ours.map((m) => m.maxRssMb ?? 0)))} (goal <= 256 MB), duckdb ${mb(Math.max(...peer.map((m) => m.maxRssMb ?? 0)))}`);
-  const done = ours[2].stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'done');
-  console.log(`processor: accepted ${done.counts.accepted}, totals ${JSON.stringify(Object.fromEntries(Object.entries(done.byCurrency as Record<string, { amountMinor: string }>).map(([c, t]) => [c, t.amountMinor])))}`);
-  console.log(`duckdb:    ${peer[2].stdout.trim()}`);
+  console.log(`ratio with 3 % bad records / clean ratio: ${(ratios['3 % bad'] / ratios.clean).toFixed(2)} (goal: within 10 %)`);
 }
 
 /** Same-file comparison with an earlier checkout's bundle, alternated so both see the same machine load. */

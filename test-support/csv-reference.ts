@@ -1,11 +1,13 @@
 /**
- * A plain, string-based reading of a CSV block, line by line, written for clarity rather than speed:
+ * A plain, string-based reading of a CSV block, line by line, written for clarity rather than speed
+ * (a line that is not valid UTF-8 is refused first, whatever else is wrong with it):
  * the reference the processor's byte path (csv-rows.ts, RecordProcessor) is held to. Lines are split
  * with `splitLine` (RFC 4180 quoting, one record per line), validated with the domain's
  * `validateFieldView` over the latin1 "byte strings" the processor works on (free text holding
  * non-ASCII is scanned for card numbers again as decoded text), de-duplicated with a Set of ids, and
  * written with JSON.stringify in the contract's field order.
  */
+import { isUtf8 } from 'buffer';
 import { isIdentifier } from '../domain/fields';
 import { containsPanRange } from '../domain/pan';
 import { CURRENCY_CODES, formatMinor } from '../domain/money';
@@ -93,6 +95,10 @@ export function referenceCsv(headerLine: string, body: string, maxAmount?: strin
     r.counts[1]++;
     const line = { start: pos, end };
     pos = nl + 1;
+    if (!isUtf8(Buffer.from(body.slice(line.start, nl), 'latin1'))) {
+      reject('INVALID_UTF8');
+      continue;
+    }
     if (nl - line.start > MAX_LINE_BYTES) {
       reject('LINE_TOO_LONG');
       continue;

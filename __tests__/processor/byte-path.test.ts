@@ -1,10 +1,11 @@
 /**
  * CSV records are split, validated and encoded as bytes (csv-rows.ts), on the main thread or on a
- * worker thread, and applied in input order by RecordProcessor. On the same damaged corpus the three
- * ways a block can go must give the same accepted bytes, rejects, counts, totals and fingerprints:
- * checked and applied here (processBytes), checked and encoded elsewhere (applyChecked with the
- * encoded lines), and checked elsewhere but encoded while applied (applyChecked without them). All
- * three are also held to a plain line-by-line reading of the same text (test-support/csv-reference.ts).
+ * worker thread, and applied in input order by RecordProcessor. On the same damaged corpus (lines that
+ * are not UTF-8 included) every way a block can go must give the same accepted bytes, rejects,
+ * counts, totals and fingerprints: checked and applied here (processBytes, also after splitting the
+ * block around its invalid lines), checked and encoded elsewhere (applyChecked with the encoded
+ * lines), and checked elsewhere but encoded while applied (applyChecked without them). All are also
+ * held to a plain line-by-line reading of the same text (test-support/csv-reference.ts).
  */
 import { isUtf8 } from 'buffer';
 import { CsvRowChecker } from '../../processor/src/csv-rows';
@@ -89,14 +90,33 @@ describe('CSV byte path', () => {
     ['shuffled header without cardLast4, CRLF', ['counterparty', 'type', 'amount', 'timestamp', 'accountId', 'jurisdiction', 'currency', 'transactionId', 'entityId'], '\r\n'],
   ])('gives the same outputs on every path, and what a line-by-line reading gives, on a damaged corpus: %s', (_name, columns, eol) => {
     const lines = corpus(30_000, columns.length, columns);
-    const block = Buffer.from(lines.join(eol) + eol, 'utf8');
+    // A few lines that are not UTF-8 (a lone continuation byte, a truncated sequence, an overlong encoding).
+    const damage = rng(99);
+    const bad = [Buffer.from([0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0xc0, 0xaf])];
+    const block = Buffer.concat(
+      lines.map((line) => {
+        const bytes = Buffer.from(line + eol, 'utf8');
+        if (damage() >= 0.004) return bytes;
+        const at = Math.floor(damage() * (bytes.length - eol.length));
+        return Buffer.concat([bytes.subarray(0, at), bad[Math.floor(damage() * 3)], bytes.subarray(at)]);
+      }),
+    );
     const header = Buffer.from(columns.join(',') + eol, 'utf8');
     const blocks = pieces(block, 200_000);
     expect(blocks.length).toBeGreaterThan(3);
+    expect(blocks.filter((b) => !isUtf8(b)).length).toBeGreaterThan(1);
 
+    // On this thread, as the pipeline does (lines that are not UTF-8 refused one by one by the checker).
     const here = new RecordProcessor();
     here.processBytes(header);
     for (const b of blocks) here.processBytes(b);
+    // The same, with each block first split around its invalid lines (how other formats are read).
+    const split = new RecordProcessor();
+    split.processBytes(header);
+    for (const b of blocks) {
+      if (isUtf8(b)) split.processBytes(b);
+      else splitInvalidUtf8(b, 0, b.length, (run) => split.processBytes(run), () => split.rejectInvalidUtf8());
+    }
 
     // As a worker would: each block checked by its own checker, then applied in order, with the
     // worker's encoded lines or encoded while applied.
@@ -108,8 +128,8 @@ describe('CSV byte path', () => {
       return p;
     });
 
-    const [a, b, c] = [outputs(here), ...elsewhere.map(outputs)];
-    for (const other of [b, c]) {
+    const [a, ...others] = [here, split, ...elsewhere].map(outputs);
+    for (const other of others) {
       expect(other.counts).toEqual(a.counts);
       expect(other.byReason).toEqual(a.byReason);
       expect(other.rejects === a.rejects).toBe(true);
@@ -125,7 +145,7 @@ describe('CSV byte path', () => {
     expect(a.rejects === ref.rejects).toBe(true);
     expect(a.accepted === ref.accepted).toBe(true);
     // The corpus reaches the structural reasons, quoted records and both outcomes of the card-number check.
-    for (const r of ['COLUMN_COUNT', 'BROKEN_QUOTE', 'BLANK_LINE', 'LINE_TOO_LONG', 'PAN_DETECTED', 'DUPLICATE', 'COUNTERPARTY_INVALID']) expect([r, (a.byReason[r] ?? 0) > 5]).toEqual([r, true]);
+    for (const r of ['COLUMN_COUNT', 'BROKEN_QUOTE', 'BLANK_LINE', 'LINE_TOO_LONG', 'INVALID_UTF8', 'PAN_DETECTED', 'DUPLICATE', 'COUNTERPARTY_INVALID']) expect([r, (a.byReason[r] ?? 0) > 5]).toEqual([r, true]);
     expect(a.counts[2]).toBeGreaterThan(10_000);
     expect(a.accepted).toContain('\\"');
   });

@@ -12,9 +12,12 @@ import sys
 import duckdb
 
 src, out = sys.argv[1], sys.argv[2]
+COLUMNS = ['transactionId', 'accountId', 'entityId', 'amount', 'currency', 'timestamp', 'counterparty', 'jurisdiction', 'type', 'cardLast4']
 con = duckdb.connect()
 con.execute(
-    "CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS rn, * FROM read_csv(?, header=true, all_varchar=true, ignore_errors=true, quote='\"', escape='\"')",
+    # Dialect and columns given, not sniffed: a sample with damaged lines can fool the sniffer.
+    "CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS rn, * FROM read_csv(?, header=true, delim=',', quote='\"', escape='\"', "
+    "columns={" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}, auto_detect=false, strict_mode=false, ignore_errors=true, max_line_size=4194304)",
     [src],
 )
 con.execute(r"""

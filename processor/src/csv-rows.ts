@@ -8,6 +8,7 @@
  * Rows live in one ArrayBuffer (`CheckedRows`) so a worker hands a block's rows to the main thread
  * by transfer, without a copy.
  */
+import { isUtf8 } from 'buffer';
 import { isIdentifierBytes, PAN_MIN_DIGITS } from '../../domain/field-bytes';
 import { containsPanRange } from '../../domain/pan';
 import { F_ACCOUNT_ID, F_COUNTERPARTY, F_TRANSACTION_ID, FIELDS, ParsedScalars, validateFieldBytes } from '../../domain/transaction';
@@ -27,6 +28,7 @@ export const REASONS: readonly string[] = [
   'BROKEN_QUOTE',
   'BLANK_LINE',
   'LINE_TOO_LONG',
+  'INVALID_UTF8',
   'PAN_DETECTED',
   'MISSING_FIELD',
   'UNKNOWN_FIELD',
@@ -173,25 +175,27 @@ export class CsvRowChecker {
   }
 
   /**
-   * Checks the lines of `b` from `pos` on, one row each, until `maxRows` rows are held, or the arena
-   * holds more than `arenaLimit` bytes after a line with quotes, or `b` ends; returns where it stopped.
-   * One pass per line finds its end, its commas, whether it holds a quote and whether any field holds
-   * a run of PAN_MIN_DIGITS digits (the only fields the card-number detector can flag); the fields
-   * are then checked in place (`validateFieldBytes`); a line with a quote is unescaped into the arena
-   * first (`quoted`).
+   * Checks the lines of `b` from `pos` to `end`, one row each, until `maxRows` rows are held, or the
+   * arena holds more than `arenaLimit` bytes after a line with quotes; returns where it stopped.
+   * One pass per line finds its end, its commas, whether it holds a quote, a byte outside ASCII (then
+   * the line must be valid UTF-8, or it is refused as INVALID_UTF8) and whether any field holds a run
+   * of PAN_MIN_DIGITS digits (the only fields the card-number detector can flag); the fields are then
+   * checked in place (`validateFieldBytes`); a line with a quote is unescaped into the arena first
+   * (`quoted`). The bytes need not be valid UTF-8.
    */
-  check(b: Buffer, pos: number, maxRows: number, arenaLimit: number): number {
+  check(b: Buffer, pos: number, maxRows: number, arenaLimit: number, end = b.length): number {
     const map = this.header.columnToField;
     const columns = map.length;
     const cuts = this.cuts;
     const starts = this.starts;
     const ends = this.ends;
-    const n = b.length;
+    const n = end;
     while (pos < n && this.rows.n < maxRows) {
       let commas = 0;
       let quote = false;
       let run = 0;
       let longRun = false;
+      let nonAscii = false;
       let i = pos;
       for (; i < n; i++) {
         const c = b[i];
@@ -206,12 +210,17 @@ export class CsvRowChecker {
           run = 0;
         } else if (c === 34) {
           quote = true;
+        } else if (c > 127) {
+          nonAscii = true;
         }
       }
       const nl = i;
       let end = nl;
       if (end > pos && b[end - 1] === 13) end--;
-      if (nl - pos > MAX_LINE_BYTES) {
+      if (nonAscii && !isUtf8(b.subarray(pos, nl))) {
+        // Checked first: a line that is not UTF-8 is refused whatever else is wrong with it.
+        this.refuse(codeOf('INVALID_UTF8'));
+      } else if (nl - pos > MAX_LINE_BYTES) {
         this.refuse(codeOf('LINE_TOO_LONG'));
       } else if (end === pos) {
         this.refuse(codeOf('BLANK_LINE'));

@@ -103,6 +103,9 @@ export function packAccountKeys(accountKey: (index: number) => string, accounts:
   return { keys: Buffer.from(parts.join(''), 'latin1'), keyStart };
 }
 
+/** Thrown inside `chunks` when `nextBuffer` gives nothing: whoever takes the chunks stopped. */
+export class ChunksCancelled extends Error {}
+
 /** An index's records, taken out of it to be sorted and written (on this thread or a worker's). */
 export class SortableRecords {
   constructor(
@@ -150,9 +153,20 @@ export class SortableRecords {
    * fingerprints.tsv, in chunks of about `chunkBytes`; `keys`: the account ids by index. Consumes the
    * records: call it once.
    */
-  *chunks({ keys, keyStart }: PackedKeys, chunkBytes = 1 << 20, bucketedAbove = BUCKETED_SORT_ABOVE): Generator<Buffer> {
+  *chunks(
+    { keys, keyStart }: PackedKeys,
+    chunkBytes = 1 << 20,
+    bucketedAbove = BUCKETED_SORT_ABOVE,
+    /** Memory for the next chunk (chunkBytes + 256 bytes; undefined: stop); by default new memory each time. */
+    nextBuffer: () => Buffer | undefined = () => Buffer.allocUnsafeSlow(chunkBytes + 256),
+  ): Generator<Buffer> {
     const high = this.high;
-    let buf = Buffer.allocUnsafeSlow(chunkBytes + 256);
+    const take = (): Buffer => {
+      const b = nextBuffer();
+      if (!b) throw new ChunksCancelled();
+      return b;
+    };
+    let buf = take();
     let dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let p = 0;
     // Lines of one run of sorted records (S words each), carried on in the current chunk.
@@ -163,7 +177,7 @@ export class SortableRecords {
         p = filled.bytes;
         if (p >= chunkBytes) {
           yield buf.subarray(0, p);
-          buf = Buffer.allocUnsafeSlow(chunkBytes + 256);
+          buf = take();
           dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
           p = 0;
         }

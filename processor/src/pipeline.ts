@@ -14,7 +14,7 @@ import { OutputTarget, Sink } from './sink';
 import { InputSource } from './source';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { TotalsJson } from './totals';
-import { BlockChecks, CheckedBlock, workerCount } from './validate-worker';
+import { BlockChecks, CheckedBlock, SortedChunk, workerCount } from './validate-worker';
 import { packAccountKeys } from './fingerprints';
 import { HashThread, inlineHash, StreamHash } from './hash-thread';
 import { SHARD_OUTPUT_NAMES, shardFolderName } from '../../contracts/buckets';
@@ -216,10 +216,11 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
           processor.applyChecked(block as Buffer, checked);
         } else if (block instanceof LongLine) {
           processor.rejectLongLine(block.head);
-        } else if (isUtf8(block)) {
-          // Validated UTF-8 is handed on as a latin1 "byte string" (one char per byte): decoding is a
-          // memcpy, field ranges are byte ranges, and the output is re-encoded byte for byte, so
-          // non-ASCII text passes through unchanged without two UTF-8 transcodings per record.
+        } else if (processor.acceptsAnyBytes || isUtf8(block)) {
+          // CSV records are checked as bytes, a line that is not UTF-8 refused on its own; other
+          // blocks (the first line, JSON Lines) must be valid UTF-8 here. Field ranges are byte
+          // ranges and the output is written byte for byte, so non-ASCII text passes through
+          // unchanged without two UTF-8 transcodings per record.
           processor.processBytes(block);
         } else {
           // Only the lines that are not UTF-8 are refused; the runs of lines between them are
@@ -256,7 +257,9 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     // fingerprints.tsv is sorted on a worker, when there is one, while this thread writes the others.
     const records = processor.index.take();
     const keys = packAccountKeys((a) => processor.totals.accountKey(a), processor.totals.accountCount);
-    const fingerprintChunks = checks?.sortElsewhere(records, keys) ?? records.chunks(keys);
+    const fingerprintChunks: AsyncIterable<SortedChunk> | Iterable<SortedChunk> = checks?.sortElsewhere(records, keys) ?? (function* () {
+      for (const data of records.chunks(keys)) yield { data };
+    })();
     await accepted.finish();
     await rejects.finish();
     // The per-account breakdown is its own file (below): summary.json takes the small groups only.
@@ -267,7 +270,18 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     await accounts.finish();
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values', newHash());
     sinks.push(fingerprints);
-    for await (const chunk of fingerprintChunks) await fingerprints.write(chunk);
+    for await (const { data, written } of fingerprintChunks) {
+      if (!written) {
+        await fingerprints.write(data);
+      } else if (fingerprints.reportsWritten) {
+        await fingerprints.write(data, written);
+      } else {
+        // A sink that does not say when it is done with the bytes gets a copy: the chunk's memory is reused.
+        const copy = Buffer.from(data);
+        written();
+        await fingerprints.write(copy);
+      }
+    }
     await fingerprints.finish();
     const inputSha256 = await hash.digest();
     const summary: ShardSummary = {

@@ -12,14 +12,13 @@
  * Workers need a JavaScript entry file: they run from the bundle the image ships (main.js starts the
  * worker role itself). Under tsx or jest (TypeScript sources) the pipeline stays single-threaded.
  */
-import { isUtf8 } from 'buffer';
 import * as os from 'os';
 import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
 import { limitTable } from '../../domain/transaction';
 import { CheckedRows, CsvRowChecker } from './csv-rows';
 import { parseHeader } from './csv';
 import { GrowOut } from './byte-out';
-import { PackedKeys, SortableRecords } from './fingerprints';
+import { ChunksCancelled, PackedKeys, SortableRecords } from './fingerprints';
 import { LongLine } from './lines';
 import type { RecordProcessor } from './record-processor';
 import { BadInputError } from './errors';
@@ -68,13 +67,15 @@ interface SortJob {
   high: ReadonlyMap<number, number>;
   keys: ArrayBuffer;
   keyStart: ArrayBuffer;
-  /** [chunks the worker may still send, cancelled (1)]: the main thread adds one per chunk written. */
+  /** SORT_SLOTS slots of SORT_SLOT_BYTES the worker writes the chunks into, in turn. */
+  ring: SharedArrayBuffer;
+  /** [slots free, cancelled (1)]: the main thread adds one per chunk in the file. */
   credits: SharedArrayBuffer;
 }
 
 interface SortChunk {
   type: 'chunk';
-  buf: ArrayBuffer;
+  slot: number;
   bytes: number;
 }
 
@@ -82,8 +83,22 @@ interface SortEnd {
   type: 'sorted';
 }
 
-/** Chunks of fingerprints.tsv the worker may send ahead of the ones written (bounded memory). */
-const SORT_CREDITS = 4;
+/**
+ * fingerprints.tsv comes from the worker in chunks written into a ring of shared memory: at most
+ * SORT_SLOTS chunks are ahead of the file (bounded memory), and the same memory serves every chunk
+ * (new memory per chunk, made on one thread and dropped on another, is freed only by a full
+ * collection there, and meanwhile counts in RSS).
+ */
+const SORT_SLOTS = 4;
+const SORT_CHUNK_BYTES = 1 << 20;
+/** A chunk fills a little past SORT_CHUNK_BYTES (the last line started; see SortableRecords.chunks). */
+const SORT_SLOT_BYTES = SORT_CHUNK_BYTES + 256;
+
+/** A chunk of fingerprints.tsv; `written` (when given) frees its memory once the bytes are in the file. */
+export interface SortedChunk {
+  data: Buffer;
+  written?: () => void;
+}
 
 /**
  * A block checked elsewhere: its rows, the checker's arena (fields of rows with quotes) and, when
@@ -113,22 +128,19 @@ function sizeClass(n: number, unit: number): number {
 }
 
 /**
- * Checks every line of `block` (whole CSV lines) and, with `encode`, writes the valid rows' output
- * lines; in `rows`/`out` memory when given and large enough.
+ * Checks every line of `block` (whole CSV lines; one that is not valid UTF-8 becomes an INVALID_UTF8
+ * row) and, with `encode`, writes the valid rows' output lines; in `rows`/`out` memory when given and
+ * large enough.
  */
 export function checkBlock(checker: CsvRowChecker, block: Buffer, encode: boolean, rows?: ArrayBuffer, out?: ArrayBuffer): CheckedBlock {
   checker.rows = new CheckedRows(rowCapacity(block.length), rows);
   checker.arenaUsed = 0;
-  let o: GrowOut | undefined;
-  if (encode) {
-    o = new GrowOut(outBytes(block.length), out);
-    for (let pos = 0; pos < block.length; ) {
-      const from = checker.rows.n;
-      pos = checker.check(block, pos, from + CHECK_BATCH, Infinity);
-      checker.encode(block, o, from);
-    }
-  } else {
-    checker.check(block, 0, Infinity, Infinity);
+  const o = encode ? new GrowOut(outBytes(block.length), out) : undefined;
+  // Lines are checked (and encoded) a batch at a time: their bytes are still in the cache when encoded.
+  for (let pos = 0; pos < block.length; ) {
+    const from = checker.rows.n;
+    pos = checker.check(block, pos, o ? from + CHECK_BATCH : Infinity, Infinity);
+    if (o) checker.encode(block, o, from);
   }
   // A copy with a memory of its own (it is transferred; a small Buffer could share the pool's).
   const arena = new Uint8Array(checker.arenaUsed);
@@ -167,16 +179,25 @@ export function runCheckWorker(): void {
 /** Writes fingerprints.tsv chunk by chunk to the main thread, never more than its credits ahead. */
 function sortOnWorker(job: SortJob): void {
   const credits = new Int32Array(job.credits);
-  const records = new SortableRecords(new Uint32Array(job.rec), job.size, job.high);
-  // One top bucket at a time (a 4-byte index per record, not a sorted copy): this runs next to the
-  // main thread's end-of-shard work, so it saves memory at no cost in wall time.
-  for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, 1 << 20, 0)) {
+  const slots = job.ring.byteLength / SORT_SLOT_BYTES;
+  let next = 0;
+  // A slot of the shared ring once the main thread has one free (its chunk is in the file).
+  const nextBuffer = (): Buffer | undefined => {
     for (let c = Atomics.load(credits, 0); c <= 0 && Atomics.load(credits, 1) === 0; c = Atomics.load(credits, 0)) Atomics.wait(credits, 0, c);
-    if (Atomics.load(credits, 1) !== 0) return;
+    if (Atomics.load(credits, 1) !== 0) return undefined;
     Atomics.sub(credits, 0, 1);
-    // Each chunk is the start of a buffer of its own (SortableRecords.chunks), so it can be moved.
-    const buf = chunk.buffer as ArrayBuffer;
-    parentPort!.postMessage({ type: 'chunk', buf, bytes: chunk.length } satisfies SortChunk, [buf]);
+    return Buffer.from(job.ring, (next++ % slots) * SORT_SLOT_BYTES, SORT_SLOT_BYTES);
+  };
+  const records = new SortableRecords(new Uint32Array(job.rec), job.size, job.high);
+  try {
+    // One top bucket at a time (a 4-byte index per record, not a sorted copy): this runs next to the
+    // main thread's end-of-shard work, so it saves memory at no cost in wall time.
+    for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, SORT_CHUNK_BYTES, 0, nextBuffer)) {
+      parentPort!.postMessage({ type: 'chunk', slot: chunk.byteOffset / SORT_SLOT_BYTES, bytes: chunk.length } satisfies SortChunk);
+    }
+  } catch (err) {
+    if (err instanceof ChunksCancelled) return;
+    throw err;
   }
   parentPort!.postMessage({ type: 'sorted' } satisfies SortEnd);
 }
@@ -185,11 +206,16 @@ type SpareKind = 'block' | 'rows' | 'out';
 
 /** Spare memory for block copies, rows and outputs, passed back and forth instead of allocated per block. */
 class Spares {
+  /**
+   * Buffers kept per kind: more than can be in use at once (BlockChecks.DEPTH), so none is ever
+   * dropped (a dropped buffer is garbage that only a full collection frees, meanwhile counted in RSS).
+   */
+  static readonly MAX = 16;
   private readonly lists: Record<SpareKind, ArrayBuffer[]> = { block: [], rows: [], out: [] };
 
   give(kind: SpareKind, buf: ArrayBuffer): void {
     const list = this.lists[kind];
-    if (list.length < 4) list.push(buf);
+    if (list.length < Spares.MAX) list.push(buf);
   }
 
   clear(): void {
@@ -247,42 +273,53 @@ class CheckPool {
    * fingerprints.tsv of `records` made on the first worker (after the blocks it was given), in
    * chunks; the worker stays at most SORT_CREDITS chunks ahead of the ones taken.
    */
-  async *sort(records: SortableRecords, keys: PackedKeys): AsyncGenerator<Buffer> {
+  sort(records: SortableRecords, keys: PackedKeys): AsyncGenerator<SortedChunk> {
     const credits = new Int32Array(new SharedArrayBuffer(8));
-    credits[0] = SORT_CREDITS;
-    const ready: Buffer[] = [];
+    credits[0] = SORT_SLOTS;
+    const ring = new SharedArrayBuffer(SORT_SLOTS * SORT_SLOT_BYTES);
+    const ready: SortedChunk[] = [];
     let ended = false;
+    const written = () => {
+      Atomics.add(credits, 0, 1);
+      Atomics.notify(credits, 0);
+    };
     this.sorting = (m) => {
-      if (m.type === 'chunk') ready.push(Buffer.from(m.buf, 0, m.bytes));
+      if (m.type === 'chunk') ready.push({ data: Buffer.from(ring, m.slot * SORT_SLOT_BYTES, m.bytes), written });
       else ended = true;
       this.wake?.();
     };
-    const keyBytes = new Uint8Array(keys.keys).buffer as ArrayBuffer;
-    const keyStart = keys.keyStart.buffer as ArrayBuffer;
-    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, credits: credits.buffer as SharedArrayBuffer };
-    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart]);
-    try {
-      for (;;) {
-        if (this.failure) throw this.failure;
-        const chunk = ready.shift();
-        if (chunk) {
-          yield chunk;
-          Atomics.add(credits, 0, 1);
-          Atomics.notify(credits, 0);
-        } else if (ended) {
-          return;
-        } else {
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          this.wake = undefined;
-        }
-      }
-    } finally {
-      // Taken to the end, or abandoned (an error): either way the worker must not wait any longer.
+    // Whoever stops taking chunks (the end, an error, or close) must not leave the worker waiting.
+    this.cancelSort = () => {
       Atomics.store(credits, 1, 1);
       Atomics.notify(credits, 0);
       this.sorting = undefined;
-    }
+    };
+    const keyBytes = new Uint8Array(keys.keys).buffer as ArrayBuffer;
+    const keyStart = keys.keyStart.buffer as ArrayBuffer;
+    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, ring, credits: credits.buffer as SharedArrayBuffer };
+    // Sent now: the worker sorts while this thread does other work, before the first chunk is asked for.
+    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart]);
+    const chunks = async function* (pool: CheckPool): AsyncGenerator<SortedChunk> {
+      try {
+        for (;;) {
+          if (pool.failure) throw pool.failure;
+          const chunk = ready.shift();
+          if (chunk) yield chunk;
+          else if (ended) return;
+          else {
+            await new Promise<void>((resolve) => (pool.wake = resolve));
+            pool.wake = undefined;
+          }
+        }
+      } finally {
+        pool.cancelSort?.();
+      }
+    };
+    return chunks(this);
   }
+
+  /** Stops the running sort's worker from waiting for room (see `sort`). */
+  private cancelSort: (() => void) | undefined;
 
   /** Wakes the sort waiting for its next chunk (a chunk came, the last one did, or a worker failed). */
   private wake: (() => void) | undefined;
@@ -312,6 +349,7 @@ class CheckPool {
   }
 
   async close(): Promise<void> {
+    this.cancelSort?.();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -325,8 +363,8 @@ interface Item {
 }
 
 /**
- * The blocks of one shard, in input order, between the source and RecordProcessor. CSV blocks that
- * are valid UTF-8 go to the workers (at most IN_FLIGHT per worker at a time, so the workers always
+ * The blocks of one shard, in input order, between the source and RecordProcessor. CSV blocks go to
+ * the workers (at most IN_FLIGHT per worker at a time, so the workers always
  * have the next block at hand); everything else is applied on this thread as it is. Results are
  * applied strictly in input order, and at most DEPTH blocks are held (bounded memory).
  *
@@ -335,14 +373,23 @@ interface Item {
  * lines itself while applying it. So neither side idles for long, whichever is the faster.
  */
 export class BlockChecks {
-  private static readonly IN_FLIGHT = 3;
-  private static readonly DEPTH = 6;
+  /** Bytes of input per piece sent to a worker. */
+  private static readonly PIECE = 256 << 10;
+  /** Blocks shorter than this are checked here. */
+  private static readonly MIN_SEND = 32 << 10;
+  /** Pieces at each worker at a time. */
+  private static readonly IN_FLIGHT = 4;
+  /** Pieces (and short blocks) held at most, sent or not yet applied. */
+  private static readonly DEPTH = 10;
+  /** How far the share of pieces the workers encode moves per piece applied. */
+  private static readonly SHARE_STEP = 0.05;
   private readonly queue: Item[] = [];
   private readonly spares = new Spares();
   private readonly pool: CheckPool | undefined;
   private readonly maxInFlight: number = 0;
-  /** Whether this thread waited for the last result it needed (it has time to encode). */
-  private waited = false;
+  /** Share of pieces the workers encode (see `workerEncodes`), and the credit that spreads them. */
+  private encodeShare = 1;
+  private encodeCredit = 0;
 
   constructor(
     processor: RecordProcessor,
@@ -355,22 +402,50 @@ export class BlockChecks {
     }
   }
 
-  /** Takes the next block: sends it to a worker (or holds it), then applies what it must to stay within DEPTH. */
+  /**
+   * Takes the next block: cut into pieces of about PIECE bytes at line ends, each sent to a worker;
+   * then applies what it must to stay within DEPTH pieces. Short blocks (a line carried over from
+   * the previous read) and overlong lines are cheaper to handle here than a round trip.
+   */
   async push(block: Buffer | LongLine): Promise<void> {
-    const item: Item = { block };
-    if (this.pool && !(block instanceof LongLine) && isUtf8(block)) {
+    if (!this.pool || block instanceof LongLine || block.length < BlockChecks.MIN_SEND) {
+      await this.hold({ block });
+      return;
+    }
+    for (let start = 0; start < block.length; ) {
+      let end = start + BlockChecks.PIECE;
+      if (end + BlockChecks.PIECE / 2 >= block.length) end = block.length;
+      else end = block.indexOf(10, end) + 1 || block.length;
+      const piece = block.subarray(start, end);
+      start = end;
       // Keeps the pipeline within bounds before sending more.
       while (this.pool.inFlight >= this.maxInFlight) await this.applyHead();
-      const result = this.pool.check(block, !this.waited);
-      item.result = result;
+      const result = this.pool.check(piece, this.workerEncodes());
+      const item: Item = { block: piece, result };
       // Observed when applied; a failure must not go unhandled meanwhile.
       result.then(
         () => (item.settled = true),
         () => (item.settled = true),
       );
+      await this.hold(item);
     }
+  }
+
+  private async hold(item: Item): Promise<void> {
     this.queue.push(item);
     while (this.queue.length > BlockChecks.DEPTH) await this.applyHead();
+  }
+
+  /**
+   * Whether the worker encodes the next piece: `encodeShare` of the pieces, spread evenly. The share
+   * moves towards the balance point: up while this thread finds results ready (it is the slower
+   * side, so the workers take more), down while it waits for them.
+   */
+  private workerEncodes(): boolean {
+    this.encodeCredit += this.encodeShare;
+    if (this.encodeCredit < 1) return false;
+    this.encodeCredit -= 1;
+    return true;
   }
 
   /** Applies every block held; the spare memory goes (nothing more will be checked). */
@@ -387,7 +462,7 @@ export class BlockChecks {
    * fingerprints.tsv of `records`, made on a worker while this thread writes the shard's other files;
    * undefined without workers (the caller makes it here).
    */
-  sortElsewhere(records: SortableRecords, keys: PackedKeys): AsyncGenerator<Buffer> | undefined {
+  sortElsewhere(records: SortableRecords, keys: PackedKeys): AsyncGenerator<SortedChunk> | undefined {
     return this.pool?.sort(records, keys);
   }
 
@@ -395,7 +470,8 @@ export class BlockChecks {
     const item = this.queue.shift()!;
     let checked: CheckedBlock | undefined;
     if (item.result) {
-      this.waited = !item.settled;
+      const step = BlockChecks.SHARE_STEP;
+      this.encodeShare = item.settled ? Math.min(1, this.encodeShare + step) : Math.max(0, this.encodeShare - step);
       checked = await item.result;
       const out = checked.out;
       if (out) {
