@@ -37,11 +37,16 @@ export class FingerprintSet {
 
   private released = 0;
 
-  /** Drops the table (the shard's input is done) so its memory can go before the end-of-run files are built; `add` is refused after. */
-  release(): void {
+  /**
+   * Drops the table (the shard's input is done); `add` is refused after. Returns its memory, for the
+   * caller to reuse (e.g. as the fingerprints sort's scratch) rather than leave to the collector.
+   */
+  release(): ArrayBuffer {
+    const memory = this.slots.buffer as ArrayBuffer;
     this.released = this.slots.byteLength;
     this.slots = new Uint32Array(2);
     this.mask = 0;
+    return memory;
   }
 
   /**

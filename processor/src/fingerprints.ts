@@ -159,6 +159,8 @@ export class SortableRecords {
     bucketedAbove = BUCKETED_SORT_ABOVE,
     /** Memory for the next chunk (chunkBytes + 256 bytes; undefined: stop); by default new memory each time. */
     nextBuffer: () => Buffer | undefined = () => Buffer.allocUnsafeSlow(chunkBytes + 256),
+    /** Memory the one-bucket-at-a-time sort may use for its index (4 bytes per record) instead of new memory. */
+    scratch?: ArrayBuffer,
   ): Generator<Buffer> {
     const high = this.high;
     const take = (): Buffer => {
@@ -189,7 +191,7 @@ export class SortableRecords {
       this.rec = new Uint32Array(0);
       yield* emit(sorted, this.size);
     } else {
-      for (const [bucket, count] of this.bucketsInOrder()) yield* emit(bucket, count);
+      for (const [bucket, count] of this.bucketsInOrder(scratch)) yield* emit(bucket, count);
       this.rec = new Uint32Array(0);
     }
     if (p > 0) yield buf.subarray(0, p);
@@ -200,12 +202,12 @@ export class SortableRecords {
    * one stable pass writes every record's index into its top bucket's place (4 bytes a record), then
    * each bucket is copied out by those indices and sorted like sorted() does it.
    */
-  private *bucketsInOrder(): Generator<[Uint32Array, number]> {
+  private *bucketsInOrder(memory?: ArrayBuffer): Generator<[Uint32Array, number]> {
     const n = this.size;
     const r = this.rec;
     const starts = topBucketStarts(r, n);
     const fill = starts.slice(0, 256);
-    const order = new Uint32Array(n);
+    const order = memory && memory.byteLength >= 4 * n ? new Uint32Array(memory, 0, n) : new Uint32Array(n);
     for (let i = 0; i < n; i++) order[fill[r[i * W] >>> 24]++] = i;
     const scratch = { temp: new Uint32Array(1024 * S), sub: new Uint32Array(257) };
     let bucket = new Uint32Array(1024 * S);

@@ -246,7 +246,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       hashed = ownedBytes();
       if (processor.format === undefined) throw new BadInputError('INPUT_EMPTY', `${source.location} has no header line`);
     }
-    processor.endOfInput();
+    const dedupeMemory = processor.endOfInput();
     await writeParts(processor, accepted);
     await drainRejects(processor, rejects);
     if (options.signal?.aborted) throw new InterruptedError('INTERRUPTED', 'interrupted by SIGTERM');
@@ -257,8 +257,9 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     // fingerprints.tsv is sorted on a worker, when there is one, while this thread writes the others.
     const records = processor.index.take();
     const keys = packAccountKeys((a) => processor.totals.accountKey(a), processor.totals.accountCount);
-    const fingerprintChunks: AsyncIterable<SortedChunk> | Iterable<SortedChunk> = checks?.sortElsewhere(records, keys) ?? (function* () {
-      for (const data of records.chunks(keys)) yield { data };
+    // The released dedupe table is the sort's scratch memory (it is larger than the sort needs).
+    const fingerprintChunks: AsyncIterable<SortedChunk> | Iterable<SortedChunk> = checks?.sortElsewhere(records, keys, dedupeMemory) ?? (function* () {
+      for (const data of records.chunks(keys, undefined, undefined, undefined, dedupeMemory)) yield { data };
     })();
     await accepted.finish();
     await rejects.finish();

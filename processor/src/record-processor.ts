@@ -94,9 +94,12 @@ export class RecordProcessor {
     return this.seen.bytes;
   }
 
-  /** The input is done: drops the dedupe table (its memory can go before the end-of-run files are built). */
-  endOfInput(): void {
-    this.seen.release();
+  /**
+   * The input is done: drops the dedupe table and returns its memory (at least 8 bytes per accepted
+   * record), to be reused by the end-of-shard work rather than left to the collector.
+   */
+  endOfInput(): ArrayBuffer {
+    return this.seen.release();
   }
 
   /**

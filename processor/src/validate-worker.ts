@@ -67,6 +67,8 @@ interface SortJob {
   high: ReadonlyMap<number, number>;
   keys: ArrayBuffer;
   keyStart: ArrayBuffer;
+  /** Memory the sort may use as its index (the released dedupe table), if any. */
+  scratch?: ArrayBuffer;
   /** SORT_SLOTS slots of SORT_SLOT_BYTES the worker writes the chunks into, in turn. */
   ring: SharedArrayBuffer;
   /** [slots free, cancelled (1)]: the main thread adds one per chunk in the file. */
@@ -192,7 +194,7 @@ function sortOnWorker(job: SortJob): void {
   try {
     // One top bucket at a time (a 4-byte index per record, not a sorted copy): this runs next to the
     // main thread's end-of-shard work, so it saves memory at no cost in wall time.
-    for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, SORT_CHUNK_BYTES, 0, nextBuffer)) {
+    for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, SORT_CHUNK_BYTES, 0, nextBuffer, job.scratch)) {
       parentPort!.postMessage({ type: 'chunk', slot: chunk.byteOffset / SORT_SLOT_BYTES, bytes: chunk.length } satisfies SortChunk);
     }
   } catch (err) {
@@ -273,7 +275,7 @@ class CheckPool {
    * fingerprints.tsv of `records` made on the first worker (after the blocks it was given), in
    * chunks; the worker stays at most SORT_CREDITS chunks ahead of the ones taken.
    */
-  sort(records: SortableRecords, keys: PackedKeys): AsyncGenerator<SortedChunk> {
+  sort(records: SortableRecords, keys: PackedKeys, scratch?: ArrayBuffer): AsyncGenerator<SortedChunk> {
     const credits = new Int32Array(new SharedArrayBuffer(8));
     credits[0] = SORT_SLOTS;
     const ring = new SharedArrayBuffer(SORT_SLOTS * SORT_SLOT_BYTES);
@@ -296,9 +298,9 @@ class CheckPool {
     };
     const keyBytes = new Uint8Array(keys.keys).buffer as ArrayBuffer;
     const keyStart = keys.keyStart.buffer as ArrayBuffer;
-    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, ring, credits: credits.buffer as SharedArrayBuffer };
+    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, scratch, ring, credits: credits.buffer as SharedArrayBuffer };
     // Sent now: the worker sorts while this thread does other work, before the first chunk is asked for.
-    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart]);
+    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart, ...(scratch ? [scratch] : [])]);
     const chunks = async function* (pool: CheckPool): AsyncGenerator<SortedChunk> {
       try {
         for (;;) {
@@ -462,8 +464,8 @@ export class BlockChecks {
    * fingerprints.tsv of `records`, made on a worker while this thread writes the shard's other files;
    * undefined without workers (the caller makes it here).
    */
-  sortElsewhere(records: SortableRecords, keys: PackedKeys): AsyncGenerator<SortedChunk> | undefined {
-    return this.pool?.sort(records, keys);
+  sortElsewhere(records: SortableRecords, keys: PackedKeys, scratch?: ArrayBuffer): AsyncGenerator<SortedChunk> | undefined {
+    return this.pool?.sort(records, keys, scratch);
   }
 
   private async applyHead(): Promise<void> {
