@@ -5,7 +5,7 @@
  * every committed file must be byte-identical (summary.json up to its own output paths), for whole
  * files and shards, with every kind of bad record, quoted fields, CRLF, invalid UTF-8 and overlong lines.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
@@ -88,6 +88,40 @@ describe('worker threads', () => {
   it.each(['two', '-1', '1.5', '9'])('refuses PROCESSOR_WORKERS=%s, naming the variable', (value) => {
     expect(() => workerCount('/x/main.js', { PROCESSOR_WORKERS: value })).toThrow(/PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8/);
     expect(() => loadContainerConfig({ ...CONTAINER_ENV, PROCESSOR_WORKERS: value })).toThrow(/invalid configuration: PROCESSOR_WORKERS must be/);
+  });
+
+  it('exits 143 on SIGTERM with a worker at work, and leaves no partial or published output', async () => {
+    const input = path.join(dir, 'big.csv');
+    await generate({ count: 400_000, out: input, seed: 9, badShare: 0 });
+    const out = path.join(dir, 'term');
+    const shardDir = path.join(out, 'shard-0-of-1');
+    const child = spawn(process.execPath, [bundle, input, '--out', out], { env: { PATH: process.env.PATH, PROCESSOR_WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    // Signalled once the accepted output has its first bytes: the worker is checking blocks by then.
+    const timer = setInterval(() => {
+      const partial = fs.existsSync(shardDir) ? fs.readdirSync(shardDir).find((f) => f.startsWith('.accepted.jsonl.') && f.endsWith('.partial')) : undefined;
+      if (partial && fs.statSync(path.join(shardDir, partial)).size > 0) {
+        clearInterval(timer);
+        child.kill('SIGTERM');
+      }
+    }, 5);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearInterval(timer);
+    expect(code).toBe(143);
+    expect(stdout).toContain('SIGTERM received');
+    expect(fs.readdirSync(shardDir)).toEqual([]);
+  }, 60_000);
+
+  it('refuses a PROCESSOR_WORKERS value it does not know before writing anything (exit 2)', () => {
+    const input = path.join(dir, 'small.csv');
+    fs.writeFileSync(input, HEADER + '\n' + row('OK-1') + '\n');
+    const out = path.join(dir, 'refused');
+    const res = spawnSync(process.execPath, [bundle, input, '--out', out], { encoding: 'utf8', env: { PATH: process.env.PATH, PROCESSOR_WORKERS: 'many' } });
+    expect(res.status).toBe(2);
+    const failed = res.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'failed');
+    expect(failed).toMatchObject({ code: 'CONFIG_INVALID', error: 'PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8, got "many"' });
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   it('handles a header-only file with workers asked for', () => {

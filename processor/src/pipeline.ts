@@ -133,6 +133,8 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     throw new BadInputError('SHARD_INVALID', `shard ${shard.index}/${shard.count} is out of range`);
   }
   if (source.size === 0) throw new BadInputError('INPUT_EMPTY', `${source.location} is empty (0 bytes): a header line is required`);
+  // Worker threads for the CSV record stage (validate-worker.ts); a bad PROCESSOR_WORKERS fails here, before any output.
+  const workers = workerCount(options.workerEntry ?? __filename);
   // Shard 0 only needs the gzip magic; other shards also read the header line from the object's head.
   const head = await source.head(shard.index === 0 ? 2 : HEAD_BYTES);
   const gzip = head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
@@ -210,7 +212,6 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       // (validate-worker.ts); results are applied here in input order.
       // Everything else (JSON Lines, invalid UTF-8 blocks, overlong lines, the first line) is done on
       // this thread, in the same order.
-      const workers = workerCount(options.workerEntry ?? __filename);
       const apply = async (block: Buffer | LongLine, checked?: CheckedBlock): Promise<void> => {
         if (checked) {
           processor.applyChecked(block as Buffer, checked);
