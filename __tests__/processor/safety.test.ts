@@ -149,7 +149,7 @@ describe('local commit', () => {
     fs.writeFileSync(file, lines(HEADER, row('T1'), 'bad'));
     const order: string[] = [];
     await runShard(await openLocal(file), new LocalTarget(path.join(dir, 'out'), { afterRename: (n) => order.push(path.basename(n)) }), { index: 0, count: 1 });
-    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'totals-by-account.jsonl', 'fingerprints.tsv', 'summary.json']);
+    expect(order).toEqual(['accepted.jsonl', 'rejects.jsonl', 'fingerprints.tsv', 'totals-by-account.jsonl', 'summary.json']);
   });
 });
 

@@ -19,6 +19,7 @@ const NJ = JURISDICTIONS.length;
 const W = 4;
 /** Words per sorted record: the W fields and the record's index (its accepted line - 1). */
 const S = 5;
+export const SORTED_RECORD_WORDS = S;
 const TWO32 = 2 ** 32;
 const ACCOUNT_BITS = 27;
 const ACCOUNT_MASK = (1 << ACCOUNT_BITS) - 1;
@@ -154,47 +155,43 @@ export class SortableRecords {
    * records: call it once.
    */
   *chunks(
-    { keys, keyStart }: PackedKeys,
+    keys: PackedKeys,
     chunkBytes = 1 << 20,
     bucketedAbove = BUCKETED_SORT_ABOVE,
     /** Memory for the next chunk (chunkBytes + 256 bytes; undefined: stop); by default new memory each time. */
-    nextBuffer: () => Buffer | undefined = () => Buffer.allocUnsafeSlow(chunkBytes + 256),
+    nextBuffer?: () => Buffer | undefined,
     /** Memory the one-bucket-at-a-time sort may use for its index (4 bytes per record) instead of new memory. */
     scratch?: ArrayBuffer,
   ): Generator<Buffer> {
-    const high = this.high;
-    const take = (): Buffer => {
-      const b = nextBuffer();
-      if (!b) throw new ChunksCancelled();
-      return b;
-    };
-    let buf = take();
-    let dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    let p = 0;
-    // Lines of one run of sorted records (S words each), carried on in the current chunk.
-    const emit = function* (sorted: Uint32Array, n: number): Generator<Buffer> {
-      for (let k = 0; k < n; ) {
-        const filled = fillLines(buf, dv, chunkBytes, sorted, n, k, keys, keyStart, high, p);
-        k = filled.next;
-        p = filled.bytes;
-        if (p >= chunkBytes) {
-          yield buf.subarray(0, p);
-          buf = take();
-          dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
-          p = 0;
-        }
-      }
-    };
+    const lines = new FingerprintLines(keys, this.high, chunkBytes, nextBuffer);
     if (this.size <= bucketedAbove) {
       const sorted = this.sorted();
       // The records now live in `sorted`; dropping the unsorted copy lets its memory go while writing.
       this.rec = new Uint32Array(0);
-      yield* emit(sorted, this.size);
+      yield* lines.add(sorted, this.size);
     } else {
-      for (const [bucket, count] of this.bucketsInOrder(scratch)) yield* emit(bucket, count);
+      for (const [bucket, count] of this.bucketsInOrder(scratch)) yield* lines.add(bucket, count);
       this.rec = new Uint32Array(0);
     }
-    if (p > 0) yield buf.subarray(0, p);
+    yield* lines.end();
+  }
+
+  /**
+   * The sorted records one top bucket at a time, each in the memory `into(count)` gives (count S-word
+   * records; by default one array reused, valid until the next bucket). `memory`: see `chunks`.
+   * Consumes the records.
+   */
+  *sortedBuckets(memory?: ArrayBuffer, into?: (count: number) => Uint32Array): Generator<[Uint32Array, number]> {
+    yield* this.bucketsInOrder(memory, into);
+    this.rec = new Uint32Array(0);
+  }
+
+  /** The most records any top bucket holds (for sizing memory that must hold any one bucket). */
+  largestBucket(): number {
+    const starts = topBucketStarts(this.rec, this.size);
+    let most = 0;
+    for (let b = 0; b < 256; b++) most = Math.max(most, starts[b + 1] - starts[b]);
+    return most;
   }
 
   /**
@@ -202,7 +199,7 @@ export class SortableRecords {
    * one stable pass writes every record's index into its top bucket's place (4 bytes a record), then
    * each bucket is copied out by those indices and sorted like sorted() does it.
    */
-  private *bucketsInOrder(memory?: ArrayBuffer): Generator<[Uint32Array, number]> {
+  private *bucketsInOrder(memory?: ArrayBuffer, into?: (count: number) => Uint32Array): Generator<[Uint32Array, number]> {
     const n = this.size;
     const r = this.rec;
     const starts = topBucketStarts(r, n);
@@ -210,12 +207,13 @@ export class SortableRecords {
     const order = memory && memory.byteLength >= 4 * n ? new Uint32Array(memory, 0, n) : new Uint32Array(n);
     for (let i = 0; i < n; i++) order[fill[r[i * W] >>> 24]++] = i;
     const scratch = { temp: new Uint32Array(1024 * S), sub: new Uint32Array(257) };
-    let bucket = new Uint32Array(1024 * S);
+    let own = new Uint32Array(1024 * S);
     for (let b = 0; b < 256; b++) {
       const first = starts[b];
       const count = starts[b + 1] - first;
       if (count === 0) continue;
-      if (bucket.length < count * S) bucket = new Uint32Array(count * S * 2);
+      if (!into && own.length < count * S) own = new Uint32Array(count * S * 2);
+      const bucket = into ? into(count) : own;
       for (let k = 0; k < count; k++) copyRecord(r, order[first + k], bucket, k);
       subSort(bucket, 0, count, scratch);
       yield [bucket, count];
@@ -262,6 +260,55 @@ function subSort(out: Uint32Array, first: number, count: number, scratch: { temp
   }
   // `sub` now holds each sub-bucket's end (relative to `first`); its start is the previous end.
   for (let x = 0; x < 256; x++) insertionSort(out, first + (x === 0 ? 0 : sub[x - 1]), first + sub[x]);
+}
+
+/**
+ * fingerprints.tsv lines of sorted S-word records, given run by run (`add`), in chunks of about
+ * `chunkBytes` (each chunk a buffer from `nextBuffer`, chunkBytes + 256 bytes: the last line started
+ * may run past chunkBytes).
+ */
+export class FingerprintLines {
+  private buf: Buffer;
+  private dv: DataView;
+  private p = 0;
+
+  constructor(
+    private readonly keys: PackedKeys,
+    private readonly high: ReadonlyMap<number, number>,
+    private readonly chunkBytes = 1 << 20,
+    private readonly nextBuffer: () => Buffer | undefined = () => Buffer.allocUnsafeSlow(chunkBytes + 256),
+  ) {
+    this.buf = this.take();
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
+
+  private take(): Buffer {
+    const b = this.nextBuffer();
+    if (!b) throw new ChunksCancelled();
+    return b;
+  }
+
+  /** The lines of `sorted`'s first `n` records, carried on in the current chunk; yields each chunk filled. */
+  *add(sorted: Uint32Array, n: number): Generator<Buffer> {
+    const { keys, keyStart } = this.keys;
+    for (let k = 0; k < n; ) {
+      const filled = fillLines(this.buf, this.dv, this.chunkBytes, sorted, n, k, keys, keyStart, this.high, this.p);
+      k = filled.next;
+      this.p = filled.bytes;
+      if (this.p >= this.chunkBytes) {
+        yield this.buf.subarray(0, this.p);
+        this.buf = this.take();
+        this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+        this.p = 0;
+      }
+    }
+  }
+
+  /** The last chunk, if it holds anything. */
+  *end(): Generator<Buffer> {
+    if (this.p > 0) yield this.buf.subarray(0, this.p);
+    this.p = 0;
+  }
 }
 
 const TAIL_CURRENCY = CURRENCY_CODES.map((c) => Buffer.from(`\t${c}\t`, 'latin1'));

@@ -256,7 +256,8 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     const reconciliation = reconcile(processor);
     if (!reconciliation.ok) throw new ReconciliationError('RECONCILIATION_FAILED', `reconciliation failed: ${reconciliation.failures.join('; ')}`);
 
-    // fingerprints.tsv is sorted on a worker, when there is one, while this thread writes the others.
+    // With a worker, fingerprints.tsv is sorted there one top bucket at a time while this thread finishes
+    // the accepted file and turns the sorted buckets into lines.
     const records = processor.index.take();
     const keys = packAccountKeys((a) => processor.totals.accountKey(a), processor.totals.accountCount);
     // The released dedupe table is the sort's scratch memory (it is larger than the sort needs).
@@ -267,10 +268,6 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
     await rejects.finish();
     // The per-account breakdown is its own file (below): summary.json takes the small groups only.
     const totals = processor.totals.groupJson();
-    const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
-    sinks.push(accounts);
-    await writeAccountTotals(processor.totals.accountLines(), accounts);
-    await accounts.finish();
     const fingerprints = target.open(names.fingerprints, 'text/tab-separated-values', newHash());
     sinks.push(fingerprints);
     for await (const { data, written } of fingerprintChunks) {
@@ -286,6 +283,10 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
       }
     }
     await fingerprints.finish();
+    const accounts = target.open(names.totalsByAccount, 'application/x-ndjson', newHash());
+    sinks.push(accounts);
+    await writeAccountTotals(processor.totals.accountLines(), accounts);
+    await accounts.finish();
     const inputSha256 = await hash.digest();
     const summary: ShardSummary = {
       schemaVersion: 1,

@@ -16,7 +16,7 @@ import { limitTable } from '../../domain/transaction';
 import { CheckedRows, CsvRowChecker } from './csv-rows';
 import { parseHeader } from './csv';
 import { GrowOut } from './byte-out';
-import { ChunksCancelled, SortableRecords } from './fingerprints';
+import { ChunksCancelled, SORTED_RECORD_WORDS, SortableRecords } from './fingerprints';
 import { BadInputError } from './errors';
 
 export const WORKER_ROLE = 'csv-check';
@@ -56,25 +56,30 @@ export interface Done {
 }
 
 /** fingerprints.tsv of a shard's records, made on the worker (SortableRecords.chunks). */
+/** Sorted buckets of a shard's accepted records, made on the worker (SortableRecords.sortedBuckets). */
 export interface SortJob {
   type: 'sort';
   rec: ArrayBuffer;
   size: number;
   high: ReadonlyMap<number, number>;
-  keys: ArrayBuffer;
-  keyStart: ArrayBuffer;
   /** Memory the sort may use as its index (the released dedupe table), if any. */
   scratch?: ArrayBuffer;
-  /** SORT_SLOTS slots of SORT_SLOT_BYTES the worker writes the chunks into, in turn. */
-  ring: SharedArrayBuffer;
-  /** [slots free, cancelled (1)]: the main thread adds one per chunk in the file. */
+  /** [slots free, cancelled (1)]: the main thread adds one per bucket it has turned into lines. */
   credits: SharedArrayBuffer;
 }
 
-export interface SortChunk {
-  type: 'chunk';
+/** The ring of SORT_SLOTS slots of `slotWords` words the buckets come through, in turn (sent first). */
+export interface SortRing {
+  type: 'ring';
+  ring: SharedArrayBuffer;
+  slotWords: number;
+}
+
+/** A sorted bucket of `count` records is in ring slot `slot`. */
+export interface SortBucket {
+  type: 'bucket';
   slot: number;
-  bytes: number;
+  count: number;
 }
 
 export interface SortEnd {
@@ -82,15 +87,12 @@ export interface SortEnd {
 }
 
 /**
- * fingerprints.tsv comes from the worker in chunks written into a ring of shared memory: at most
- * SORT_SLOTS chunks are ahead of the file (bounded memory), and the same memory serves every chunk
- * (new memory per chunk, made on one thread and dropped on another, is freed only by a full
- * collection there, and meanwhile counts in RSS).
+ * At the end of a shard the worker sorts the accepted records one top bucket at a time while the main
+ * thread turns each sorted bucket into fingerprints.tsv lines and writes them: the buckets come through
+ * a ring of shared memory, at most SORT_SLOTS ahead of the lines (bounded memory; the same memory
+ * serves every bucket).
  */
 export const SORT_SLOTS = 4;
-const SORT_CHUNK_BYTES = 1 << 20;
-/** A chunk fills a little past SORT_CHUNK_BYTES (the last line started; see SortableRecords.chunks). */
-export const SORT_SLOT_BYTES = SORT_CHUNK_BYTES + 256;
 
 /** A chunk of fingerprints.tsv; `written` (when given) frees its memory once the bytes are in the file. */
 export interface SortedChunk {
@@ -177,22 +179,22 @@ export function runCheckWorker(): void {
 /** Writes fingerprints.tsv chunk by chunk to the main thread, never more than its credits ahead. */
 function sortOnWorker(job: SortJob): void {
   const credits = new Int32Array(job.credits);
-  const slots = job.ring.byteLength / SORT_SLOT_BYTES;
-  let next = 0;
-  // A slot of the shared ring once the main thread has one free (its chunk is in the file).
-  const nextBuffer = (): Buffer | undefined => {
-    for (let c = Atomics.load(credits, 0); c <= 0 && Atomics.load(credits, 1) === 0; c = Atomics.load(credits, 0)) Atomics.wait(credits, 0, c);
-    if (Atomics.load(credits, 1) !== 0) return undefined;
-    Atomics.sub(credits, 0, 1);
-    return Buffer.from(job.ring, (next++ % slots) * SORT_SLOT_BYTES, SORT_SLOT_BYTES);
-  };
   const records = new SortableRecords(new Uint32Array(job.rec), job.size, job.high);
+  const slotWords = Math.max(1, records.largestBucket()) * SORTED_RECORD_WORDS;
+  const ring = new SharedArrayBuffer(SORT_SLOTS * slotWords * 4);
+  parentPort!.postMessage({ type: 'ring', ring, slotWords } satisfies SortRing);
+  let next = 0;
+  let slot = 0;
+  // A slot of the ring once the main thread has one free (it has made that bucket's lines).
+  const into = (count: number): Uint32Array => {
+    for (let c = Atomics.load(credits, 0); c <= 0 && Atomics.load(credits, 1) === 0; c = Atomics.load(credits, 0)) Atomics.wait(credits, 0, c);
+    if (Atomics.load(credits, 1) !== 0) throw new ChunksCancelled();
+    Atomics.sub(credits, 0, 1);
+    slot = next++ % SORT_SLOTS;
+    return new Uint32Array(ring, slot * slotWords * 4, count * SORTED_RECORD_WORDS);
+  };
   try {
-    // One top bucket at a time (a 4-byte index per record, not a sorted copy): this runs next to the
-    // main thread's end-of-shard work, so it saves memory at no cost in wall time.
-    for (const chunk of records.chunks({ keys: Buffer.from(job.keys), keyStart: new Int32Array(job.keyStart) }, SORT_CHUNK_BYTES, 0, nextBuffer, job.scratch)) {
-      parentPort!.postMessage({ type: 'chunk', slot: chunk.byteOffset / SORT_SLOT_BYTES, bytes: chunk.length } satisfies SortChunk);
-    }
+    for (const [, count] of records.sortedBuckets(job.scratch, into)) parentPort!.postMessage({ type: 'bucket', slot, count } satisfies SortBucket);
   } catch (err) {
     if (err instanceof ChunksCancelled) return;
     throw err;

@@ -9,10 +9,13 @@
  */
 import { Worker } from 'worker_threads';
 import { CheckedRows } from './csv-rows';
-import { PackedKeys, SortableRecords } from './fingerprints';
+import { FingerprintLines, PackedKeys, SORTED_RECORD_WORDS, SortableRecords } from './fingerprints';
+
+/** Bytes of fingerprints.tsv per chunk written. */
+const SORT_CHUNK_BYTES = 1 << 20;
 import { LongLine } from './lines';
 import type { RecordProcessor } from './record-processor';
-import { CheckedBlock, Done, Job, SORT_SLOT_BYTES, SORT_SLOTS, SortChunk, SortedChunk, SortEnd, SortJob, sizeClass, WORKER_ROLE, WorkerInit } from './validate-worker';
+import { CheckedBlock, Done, Job, SORT_SLOTS, SortBucket, SortedChunk, SortEnd, SortJob, SortRing, sizeClass, WORKER_ROLE, WorkerInit } from './validate-worker';
 
 type SpareKind = 'block' | 'rows' | 'out';
 
@@ -57,7 +60,7 @@ class CheckPool {
     const init: WorkerInit = { role: WORKER_ROLE, header, maxAmount };
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(entry, { workerData: init, argv: [] });
-      w.on('message', (m: Done | SortChunk | SortEnd) => (m.type === 'checked' ? this.done(m) : this.sorting?.(m)));
+      w.on('message', (m: Done | SortRing | SortBucket | SortEnd) => (m.type === 'checked' ? this.done(m) : this.sorting?.(m)));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`validation worker exited with code ${code}`));
@@ -79,7 +82,7 @@ class CheckPool {
   }
 
   /** Receives the sort job's messages while one runs. */
-  private sorting: ((m: SortChunk | SortEnd) => void) | undefined;
+  private sorting: ((m: SortRing | SortBucket | SortEnd) => void) | undefined;
 
   /**
    * fingerprints.tsv of `records` made on the first worker (after the blocks it was given), in
@@ -88,15 +91,12 @@ class CheckPool {
   sort(records: SortableRecords, keys: PackedKeys, scratch?: ArrayBuffer): AsyncGenerator<SortedChunk> {
     const credits = new Int32Array(new SharedArrayBuffer(8));
     credits[0] = SORT_SLOTS;
-    const ring = new SharedArrayBuffer(SORT_SLOTS * SORT_SLOT_BYTES);
-    const ready: SortedChunk[] = [];
+    let ring: { memory: SharedArrayBuffer; slotWords: number } | undefined;
+    const ready: SortBucket[] = [];
     let ended = false;
-    const written = () => {
-      Atomics.add(credits, 0, 1);
-      Atomics.notify(credits, 0);
-    };
     this.sorting = (m) => {
-      if (m.type === 'chunk') ready.push({ data: Buffer.from(ring, m.slot * SORT_SLOT_BYTES, m.bytes), written });
+      if (m.type === 'ring') ring = { memory: m.ring, slotWords: m.slotWords };
+      else if (m.type === 'bucket') ready.push(m);
       else ended = true;
       this.wake?.();
     };
@@ -106,19 +106,28 @@ class CheckPool {
       Atomics.notify(credits, 0);
       this.sorting = undefined;
     };
-    const keyBytes = new Uint8Array(keys.keys).buffer as ArrayBuffer;
-    const keyStart = keys.keyStart.buffer as ArrayBuffer;
-    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, keys: keyBytes, keyStart, scratch, ring, credits: credits.buffer as SharedArrayBuffer };
+    const job: SortJob = { type: 'sort', rec: records.buffer, size: records.size, high: records.high, scratch, credits: credits.buffer as SharedArrayBuffer };
     // Sent now: the worker sorts while this thread does other work, before the first chunk is asked for.
-    this.workers[0].postMessage(job, [job.rec, keyBytes, keyStart, ...(scratch ? [scratch] : [])]);
+    this.workers[0].postMessage(job, [job.rec, ...(scratch ? [scratch] : [])]);
+    // The lines are made here, in chunk buffers given back once their bytes are in the file.
+    const free: Buffer[] = [];
+    const lines = new FingerprintLines(keys, records.high, SORT_CHUNK_BYTES, () => free.pop() ?? Buffer.allocUnsafeSlow(SORT_CHUNK_BYTES + 256));
     const chunks = async function* (pool: CheckPool): AsyncGenerator<SortedChunk> {
+      const chunk = (data: Buffer): SortedChunk => ({ data, written: () => free.push(Buffer.from(data.buffer, data.byteOffset, SORT_CHUNK_BYTES + 256)) });
       try {
         for (;;) {
           if (pool.failure) throw pool.failure;
-          const chunk = ready.shift();
-          if (chunk) yield chunk;
-          else if (ended) return;
-          else {
+          const bucket = ready.shift();
+          if (bucket && ring) {
+            const sorted = new Uint32Array(ring.memory, bucket.slot * ring.slotWords * 4, bucket.count * SORTED_RECORD_WORDS);
+            for (const data of lines.add(sorted, bucket.count)) yield chunk(data);
+            // The bucket is in lines: its slot is free for the next one.
+            Atomics.add(credits, 0, 1);
+            Atomics.notify(credits, 0);
+          } else if (ended) {
+            for (const data of lines.end()) yield chunk(data);
+            return;
+          } else {
             await new Promise<void>((resolve) => (pool.wake = resolve));
             pool.wake = undefined;
           }
