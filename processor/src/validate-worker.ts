@@ -2,7 +2,7 @@
  * Worker threads for the CSV record stage: the worker's side and the messages both sides exchange (the
  * main thread's side is worker-pool.ts). A worker checks pieces of a shard's lines (CsvRowChecker,
  * csv-rows.ts: split, validate, fingerprint) and, for a share of them, also encodes their output
- * lines; at the end of the shard it sorts and writes fingerprints.tsv. The main thread applies, in
+ * lines; at the end of the shard it sorts the records fingerprints.tsv lists. The main thread applies, in
  * input order, everything that depends on order (RecordProcessor.applyChecked). Outputs are
  * byte-identical to the single-thread path: the same checker and writer run on the same lines, applied
  * in the same order.
@@ -176,7 +176,7 @@ export function runCheckWorker(): void {
   });
 }
 
-/** Writes fingerprints.tsv chunk by chunk to the main thread, never more than its credits ahead. */
+/** Sorts the shard's records for fingerprints.tsv one top bucket at a time into the shared ring, never more than its credits ahead of the main thread. */
 function sortOnWorker(job: SortJob): void {
   const credits = new Int32Array(job.credits);
   const records = new SortableRecords(new Uint32Array(job.rec), job.size, job.high);

@@ -10,12 +10,12 @@
 import { Worker } from 'worker_threads';
 import { CheckedRows } from './csv-rows';
 import { FingerprintLines, PackedKeys, SORTED_RECORD_WORDS, SortableRecords } from './fingerprints';
-
-/** Bytes of fingerprints.tsv per chunk written. */
-const SORT_CHUNK_BYTES = 1 << 20;
 import { LongLine } from './lines';
 import type { RecordProcessor } from './record-processor';
 import { CheckedBlock, Done, Job, SORT_SLOTS, SortBucket, SortedChunk, SortEnd, SortJob, SortRing, sizeClass, WORKER_ROLE, WorkerInit } from './validate-worker';
+
+/** Bytes of fingerprints.tsv per chunk written. */
+const SORT_CHUNK_BYTES = 1 << 20;
 
 type SpareKind = 'block' | 'rows' | 'out';
 
@@ -85,8 +85,9 @@ class CheckPool {
   private sorting: ((m: SortRing | SortBucket | SortEnd) => void) | undefined;
 
   /**
-   * fingerprints.tsv of `records` made on the first worker (after the blocks it was given), in
-   * chunks; the worker stays at most SORT_CREDITS chunks ahead of the ones taken.
+   * fingerprints.tsv of `records`, in chunks: the first worker sorts the records one top bucket at a
+   * time (after the blocks it was given), at most SORT_SLOTS buckets ahead of this thread, which turns
+   * each sorted bucket into lines as the chunks are taken.
    */
   sort(records: SortableRecords, keys: PackedKeys, scratch?: ArrayBuffer): AsyncGenerator<SortedChunk> {
     const credits = new Int32Array(new SharedArrayBuffer(8));
@@ -142,7 +143,7 @@ class CheckPool {
   /** Stops the running sort's worker from waiting for room (see `sort`). */
   private cancelSort: (() => void) | undefined;
 
-  /** Wakes the sort waiting for its next chunk (a chunk came, the last one did, or a worker failed). */
+  /** Wakes the sort waiting for its next bucket (one came, the last one did, or a worker failed). */
   private wake: (() => void) | undefined;
 
   /** Blocks sent and not yet returned. */
