@@ -16,8 +16,6 @@ export class FingerprintSet {
   lastHi = 0;
   lastLo = 0;
   private readonly scratch = new Uint32Array(2);
-  /** scratch[1] as an array of its own (fingerprintBytes writes hi and lo to two arrays). */
-  private readonly scratchLo = this.scratch.subarray(1);
 
   /** Pre-sized for `expected` ids at the 0.7 maximum load, so a correctly sized run never rehashes. */
   constructor(expected = 1 << 16) {
@@ -76,18 +74,6 @@ export class FingerprintSet {
     return this.addFingerprint(this.scratch[0], this.scratch[1]);
   }
 
-  /**
-   * `add` over bytes: the id in `b[start, end)` (the processor's byte strings hold one char per byte,
-   * so this is the same fingerprint as `fingerprintOf` of the same range of the block's text; a test
-   * holds the two equal).
-   */
-  addBytes(b: Uint8Array, start: number, end: number): boolean {
-    fingerprintBytes(b, start, end, this.scratch, this.scratchLo, 0);
-    this.lastHi = this.scratch[0];
-    this.lastLo = this.scratchLo[0];
-    return this.insert(this.lastHi, this.lastLo);
-  }
-
   private insert(hi: number, lo: number): boolean {
     if (this.released) throw new Error('FingerprintSet used after release()');
     if (hi === 0 && lo === 0) lo = 1; // (0,0) marks an empty slot
@@ -118,29 +104,16 @@ export class FingerprintSet {
   }
 }
 
-/** The fingerprint `FingerprintSet.add` uses for `s[start, end)`, written to out[0] (hi), out[1] (lo). */
+/**
+ * The fingerprint `FingerprintSet.add` uses for `s[start, end)`, written to out[0] (hi), out[1] (lo):
+ * `fingerprintBytes` of the text's latin1 bytes (the processor's byte strings hold one char per byte,
+ * and a valid id is ASCII), so an id has one fingerprint whichever way it arrives.
+ */
 export function fingerprintOf(s: string, start: number, end: number, out: Uint32Array): void {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
-  }
-  h1 ^= h1 >>> 16;
-  h1 = Math.imul(h1, 0x85ebca6b);
-  h1 ^= h1 >>> 13;
-  h2 = Math.imul(h2 ^ (end - start), 0xc2b2ae35);
-  h2 ^= h2 >>> 16;
-  out[0] = h1 >>> 0;
-  out[1] = h2 >>> 0;
+  fingerprintBytes(Buffer.from(s.slice(start, end), 'latin1'), 0, end - start, out, out.subarray(1), 0);
 }
 
-/**
- * `fingerprintOf` over bytes `b[start, end)` (one char per byte: the same fingerprint as the text of
- * those bytes), written to his[k] (hi) and los[k] (lo), for a batch of records (RecordProcessor).
- */
+/** The 64-bit fingerprint of the id in `b[start, end)`, written to his[k] (hi) and los[k] (lo). */
 export function fingerprintBytes(b: Uint8Array, start: number, end: number, his: Uint32Array, los: Uint32Array, k: number): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c;

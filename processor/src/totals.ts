@@ -164,7 +164,7 @@ export class AccountSums {
     return t;
   }
 
-  /** `addBytes` with the key's hash already known (`keyHash(b, start, end)`). */
+  /** `indexOfBytes` and `add` in one step (one record read), the key's hash already known (`keyHash(b, start, end)`). Returns the index. */
   addHashed(h: number, b: Uint8Array, start: number, end: number, currency: number, minor: number): number {
     const slot = this.find(h, b, start, end);
     const a = this.indexAt(slot);
@@ -175,11 +175,6 @@ export class AccountSums {
   /** Adds one amount to account `a` (an index from `indexOf*`) in `currency`. */
   add(a: number, currency: number, minor: number): void {
     this.addAtSlot(this.slotOf[a], a, currency, minor);
-  }
-
-  /** `indexOfBytes` and `add` in one step (one record read). Returns the index. */
-  addBytes(b: Uint8Array, start: number, end: number, currency: number, minor: number): number {
-    return this.addHashed(keyHash(b, start, end), b, start, end, currency, minor);
   }
 
   countOf(a: number, currency: number): number {
@@ -332,19 +327,12 @@ export class ControlTotals {
     return a;
   }
 
-  /** `add` with the account id as bytes `b[start, end)` (same account index as the same text). */
-  addBytes(b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
-    const a = this.accounts.addBytes(b, start, end, currency, minor);
-    this.addGroups(currency, jurisdiction, minor);
-    return a;
-  }
-
   /** See AccountSums.touch. */
   touchAccounts(hashes: Int32Array, n: number): number {
     return this.accounts.touch(hashes, n);
   }
 
-  /** `addBytes` with the account id's `keyHash` already known. */
+  /** `add` with the account id as bytes `b[start, end)` (same account index as the same text) and its `keyHash` already known. */
   addHashed(h: number, b: Uint8Array, start: number, end: number, currency: number, jurisdiction: number, minor: number): number {
     const a = this.accounts.addHashed(h, b, start, end, currency, minor);
     this.addGroups(currency, jurisdiction, minor);
