@@ -11,7 +11,7 @@
 import { isUtf8 } from 'buffer';
 import { isIdentifierBytes, PAN_MIN_DIGITS } from '../../domain/field-bytes';
 import { containsPanRange } from '../../domain/pan';
-import { F_ACCOUNT_ID, F_COUNTERPARTY, F_TRANSACTION_ID, FIELDS, ParsedScalars, validateFieldBytes } from '../../domain/transaction';
+import { F_ACCOUNT_ID, F_COUNTERPARTY, F_TRANSACTION_ID, FIELDS, ParsedScalars, validateFieldBytes, ValidationReason } from '../../domain/transaction';
 import { writeAcceptedFast } from './accepted-writer';
 import { OutCursor, viewOf } from './byte-out';
 import { CsvHeader } from './csv';
@@ -21,8 +21,11 @@ import { keyHash } from './totals';
 
 export const NF = FIELDS.length;
 
+/** Reasons the line structure gives (the fields' own are the domain's ValidationReason). */
+type RowReason = 'COLUMN_COUNT' | 'BROKEN_QUOTE' | 'BLANK_LINE' | 'LINE_TOO_LONG' | 'INVALID_UTF8';
+
 /** Reject reasons by code; code 0 is a valid row. A fixed table, so both sides of a transfer agree. */
-export const REASONS: readonly string[] = [
+export const REASONS = [
   '',
   'COLUMN_COUNT',
   'BROKEN_QUOTE',
@@ -45,8 +48,12 @@ export const REASONS: readonly string[] = [
   'AMOUNT_PRECISION',
   'AMOUNT_NOT_POSITIVE',
   'AMOUNT_OVER_LIMIT',
-];
-const REASON_CODE = new Map(REASONS.map((r, i) => [r, i]));
+] as const;
+// Every reason a checked line can get has a code (a compile error names the one missing).
+type ReasonWithoutCode = Exclude<ValidationReason | RowReason, (typeof REASONS)[number]>;
+const EVERY_REASON_HAS_A_CODE: [ReasonWithoutCode] extends [never] ? true : ReasonWithoutCode = true;
+void EVERY_REASON_HAS_A_CODE;
+const REASON_CODE = new Map<string, number>(REASONS.map((r, i) => [r, i]));
 const PAN_DETECTED = REASON_CODE.get('PAN_DETECTED')!;
 
 function codeOf(reason: string): number {
@@ -171,6 +178,15 @@ export class CsvRowChecker {
   /** Empties the rows and the arena (their contents were applied). */
   reset(): void {
     this.rows.n = 0;
+    this.arenaUsed = 0;
+  }
+
+  /**
+   * Starts a block whose rows go elsewhere once checked: fresh rows with room for `capacity` (in
+   * `memory` when it is large enough) and an empty arena.
+   */
+  startBlock(capacity: number, memory?: ArrayBuffer): void {
+    this.rows = new CheckedRows(capacity, memory);
     this.arenaUsed = 0;
   }
 

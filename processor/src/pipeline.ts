@@ -218,7 +218,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
           processor.applyChecked(block as Buffer, checked);
         } else if (block instanceof LongLine) {
           processor.rejectLongLine(block.head);
-        } else if (processor.acceptsAnyBytes || isUtf8(block)) {
+        } else if (processor.readsCsvRecords || isUtf8(block)) {
           // CSV records are checked as bytes, a line that is not UTF-8 refused on its own; other
           // blocks (the first line, JSON Lines) must be valid UTF-8 here. Field ranges are byte
           // ranges and the output is written byte for byte, so non-ASCII text passes through
@@ -241,7 +241,7 @@ export async function runShard(source: InputSource, target: OutputTarget, shard:
           await apply(block);
           continue;
         }
-        checks ??= new BlockChecks(processor, workers > 0 && processor.checksElsewhere ? { entry: options.workerEntry ?? __filename, workers } : undefined, apply);
+        checks ??= new BlockChecks(processor, workers > 0 && processor.readsCsvRecords ? { entry: options.workerEntry ?? __filename, workers } : undefined, apply);
         await checks.push(block);
       }
       await checks?.finish();

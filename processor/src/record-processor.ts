@@ -137,20 +137,18 @@ export class RecordProcessor {
   /**
    * `processText` of a block given as bytes only (whole lines): CSV records are handled as bytes
    * without decoding the block (a line that is not UTF-8 is refused on its own); the first line and
-   * JSON Lines go through `processText`, which needs valid UTF-8 (see `acceptsAnyBytes`).
+   * JSON Lines go through `processText`, which needs valid UTF-8 (see `readsCsvRecords`).
    */
   processBytes(bytes: Buffer): void {
     if (this.format === 'csv') this.csvBytes(bytes, 0);
     else this.processText(bytes.toString('latin1'), bytes);
   }
 
-  /** Whether `processBytes` takes bytes that are not valid UTF-8 (CSV records, once the header is read). */
-  get acceptsAnyBytes(): boolean {
-    return this.format === 'csv' && this.header !== undefined;
-  }
-
-  /** Whether CSV blocks may be checked elsewhere (a worker) and applied with `applyChecked`. */
-  get checksElsewhere(): boolean {
+  /**
+   * Whether the next lines are CSV records (the header is read): `processBytes` then takes bytes that
+   * are not valid UTF-8, and blocks may be checked elsewhere (a worker) and applied with `applyChecked`.
+   */
+  get readsCsvRecords(): boolean {
     return this.format === 'csv' && this.header !== undefined;
   }
 

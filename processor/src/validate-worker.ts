@@ -133,8 +133,7 @@ export function sizeClass(n: number, unit: number): number {
  * large enough.
  */
 export function checkBlock(checker: CsvRowChecker, block: Buffer, encode: boolean, rows?: ArrayBuffer, out?: ArrayBuffer): CheckedBlock {
-  checker.rows = new CheckedRows(rowCapacity(block.length), rows);
-  checker.arenaUsed = 0;
+  checker.startBlock(rowCapacity(block.length), rows);
   const o = encode ? new GrowOut(outBytes(block.length), out) : undefined;
   // Lines are checked (and encoded) a batch at a time: their bytes are still in the cache when encoded.
   for (let pos = 0; pos < block.length; ) {
