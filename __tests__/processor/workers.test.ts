@@ -9,8 +9,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { generate } from '../../scripts/generate-transactions';
-import { workerCount } from '../../processor/src/validate-worker';
-import { loadContainerConfig } from '../../processor/src/config';
+import { loadContainerConfig, workerCount } from '../../processor/src/config';
 import { HEADER, row, tempDir } from './local-helpers';
 
 const ROOT = path.resolve(__dirname, '../..');

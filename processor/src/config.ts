@@ -2,7 +2,7 @@
  * Container configuration from the environment (contracts.md "Batch job"). Every problem is reported
  * at once, naming the variable and the rule; a bad configuration is permanent (exit 2).
  */
-import { workerCount } from './validate-worker';
+import * as os from 'os';
 import { amountLimits, DEFAULT_MAX_AMOUNT } from '../../domain/money';
 import { BadInputError } from './errors';
 import { jobOutputPrefix } from '../../contracts/buckets';
@@ -82,4 +82,21 @@ export function loadContainerConfig(env: NodeJS.ProcessEnv = process.env): Conta
 /** Output prefix of a job: processed/<RUN_ID>/<JOB_ID>; shards add shard-<i>-of-<n>/. */
 export function outputPrefix(cfg: Pick<ContainerConfig, 'runId' | 'jobId'>): string {
   return jobOutputPrefix(cfg.runId, cfg.jobId);
+}
+
+/**
+ * Worker threads for a shard's CSV record stage (validate-worker.ts): PROCESSOR_WORKERS, a number (0: a single thread) or "auto" (the default:
+ * one per extra core, at most 2, so none on one core), and 0 whenever the entry file is not
+ * JavaScript (tsx, jest). Anything else is refused: a typo must not silently change the threading.
+ */
+export function workerCount(entry: string | undefined, env: NodeJS.ProcessEnv = process.env, cores = availableCores()): number {
+  const configured = (env.PROCESSOR_WORKERS ?? '').trim() || 'auto';
+  const n = configured === 'auto' ? Math.max(0, Math.min(2, cores - 1)) : Number(configured);
+  if (!Number.isInteger(n) || n < 0 || n > 8) throw new BadInputError('CONFIG_INVALID', `PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8, got ${JSON.stringify(configured)}`);
+  if (!entry || !/\.(c?js|mjs)$/.test(entry)) return 0;
+  return n;
+}
+
+function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }

@@ -10,14 +10,12 @@
  * Workers need a JavaScript entry file: they run from the bundle the image ships (main.js starts the
  * worker role itself). Under tsx or jest (TypeScript sources) the pipeline stays single-threaded.
  */
-import * as os from 'os';
 import { isMainThread, parentPort, workerData } from 'worker_threads';
 import { limitTable } from '../../domain/transaction';
 import { CheckedRows, CsvRowChecker } from './csv-rows';
 import { parseHeader } from './csv';
 import { GrowOut } from './byte-out';
 import { ChunksCancelled, SORTED_RECORD_WORDS, SortableRecords } from './fingerprints';
-import { BadInputError } from './errors';
 
 export const WORKER_ROLE = 'csv-check';
 
@@ -199,21 +197,4 @@ function sortOnWorker(job: SortJob): void {
     throw err;
   }
   parentPort!.postMessage({ type: 'sorted' } satisfies SortEnd);
-}
-
-/**
- * Worker count for a shard: PROCESSOR_WORKERS, a number (0: a single thread) or "auto" (the default:
- * one per extra core, at most 2, so none on one core), and 0 whenever the entry file is not
- * JavaScript (tsx, jest). Anything else is refused: a typo must not silently change the threading.
- */
-export function workerCount(entry: string | undefined, env: NodeJS.ProcessEnv = process.env, cores = availableCores()): number {
-  const configured = (env.PROCESSOR_WORKERS ?? '').trim() || 'auto';
-  const n = configured === 'auto' ? Math.max(0, Math.min(2, cores - 1)) : Number(configured);
-  if (!Number.isInteger(n) || n < 0 || n > 8) throw new BadInputError('CONFIG_INVALID', `PROCESSOR_WORKERS must be "auto" or a whole number from 0 to 8, got ${JSON.stringify(configured)}`);
-  if (!entry || !/\.(c?js|mjs)$/.test(entry)) return 0;
-  return n;
-}
-
-function availableCores(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
